@@ -1,0 +1,2 @@
+// The Pulumi program: composes the kit's components from stack config.
+export {};

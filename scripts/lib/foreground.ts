@@ -1,0 +1,21 @@
+// Helpers for operator commands that run services in the foreground until Ctrl-C / SIGTERM.
+import { writeFile } from "node:fs/promises";
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve(signal));
+  });
+}
+
+/** Shell `export` lines for an environment; values are quoted so any shell can source them. */
+export function exportLines(env: Readonly<Record<string, string>>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `export ${name}='${value.replaceAll("'", `'\\''`)}'`)
+    .join("\n");
+}
+
+/** Writes the environment to a file (mode 0600) that another shell can `source`. */
+export async function writeEnvFile(file: string, env: Readonly<Record<string, string>>): Promise<void> {
+  await writeFile(file, `${exportLines(env)}\n`, { mode: 0o600 });
+}

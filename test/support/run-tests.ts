@@ -1,0 +1,69 @@
+// `npm test`: starts one Neo4j and one MinIO for the whole run through the same launcher as the
+// local stack, runs every test file with Node's test runner, and always stops the services.
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServices, type Services } from "./services.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const testRoots = ["app", "infra", "policies", "scripts", "test"];
+const skipDirs = new Set(["node_modules", "dist"]);
+
+async function findTests(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && !skipDirs.has(entry.name)) found.push(...(await findTests(full)));
+    else if (entry.isFile() && entry.name.endsWith(".test.ts")) found.push(full);
+  }
+  return found;
+}
+
+function runNodeTests(files: string[], env: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000", ...files],
+      { cwd: root, stdio: "inherit", env: { ...process.env, ...env } },
+    );
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main(): Promise<number> {
+  const requested = process.argv.slice(2).map((file) => path.resolve(file));
+  const files = requested.length > 0 ? requested : (await Promise.all(testRoots.map((dir) => findTests(path.join(root, dir))))).flat().sort();
+  if (files.length === 0) {
+    console.error("no test files found");
+    return 1;
+  }
+
+  const stateDir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-test-"));
+  let services: Services | undefined;
+  const stopAll = async () => {
+    await services?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+  }
+  try {
+    const started = Date.now();
+    services = await startServices(stateDir);
+    console.error(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Neo4j ${services.env.NEO4J_URI}, MinIO ${services.env.S3_ENDPOINT}`);
+    return await runNodeTests(files, { ...services.env, MCP_BASTION_TEST_STATE: stateDir });
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

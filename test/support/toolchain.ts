@@ -1,0 +1,93 @@
+// Shared plumbing for the real-service launchers: where installs are cached, how a missing
+// prerequisite is reported, and how a one-shot command is run with its output kept for errors.
+import { spawn } from "node:child_process";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import path from "node:path";
+
+/** A tool the launchers need is not installed; the message says which and how to get it. */
+export class PrerequisiteError extends Error {
+  override readonly name = "PrerequisiteError";
+}
+
+/** Root of the install cache, outside the repository so that clones and CI runs share it. */
+export function cacheRoot(): string {
+  if (process.env.MCP_BASTION_CACHE) return path.resolve(process.env.MCP_BASTION_CACHE);
+  const xdg = process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache");
+  return path.join(xdg, "mcp-bastion");
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; a non-zero exit throws with the tail of its output. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") reject(new PrerequisiteError(`'${command}' was not found on PATH`));
+      else reject(error);
+    });
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve({ stdout, stderr });
+      const tail = (stderr || stdout).trim().split("\n").slice(-15).join("\n");
+      reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+    });
+  });
+}
+
+/** Fails with a PrerequisiteError naming the tool and how to install it when it is missing. */
+export async function requireTool(command: string, versionArgs: readonly string[], howToGet: string): Promise<void> {
+  try {
+    await runCommand(command, versionArgs);
+  } catch (error) {
+    if (error instanceof PrerequisiteError) {
+      throw new PrerequisiteError(`${command} is required but was not found on PATH. ${howToGet}`);
+    }
+    throw error;
+  }
+}
+
+async function exists(target: string): Promise<boolean> {
+  try {
+    await stat(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Installs into `finalDir` once: `build` fills a private staging directory which is renamed
+ * into place only when complete, so an interrupted install never looks finished and two
+ * concurrent runs cannot see each other's half-built files.
+ */
+export async function installOnce(finalDir: string, build: (stagingDir: string) => Promise<void>): Promise<string> {
+  if (await exists(finalDir)) return finalDir;
+  await mkdir(path.dirname(finalDir), { recursive: true });
+  const staging = `${finalDir}.staging-${process.pid}-${Date.now()}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    await build(staging);
+    try {
+      await rename(staging, finalDir);
+    } catch (error) {
+      // Another run finished the same install first; theirs is as good as ours.
+      if (!(await exists(finalDir))) throw error;
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return finalDir;
+}
