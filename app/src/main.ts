@@ -1,1 +1,33 @@
-export {};
+// Process entry: config -> server -> listen; graceful shutdown on SIGTERM/SIGINT.
+import { composeServer } from "./compose.js";
+import { ConfigError, loadConfig } from "./config.js";
+
+async function main(): Promise<void> {
+  const config = await loadConfig();
+  const server = await composeServer(config);
+  let shuttingDown = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      server.app.log.info({ signal }, "draining in-flight requests before shutdown");
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.app.log.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+  await server.app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`mcp-bastion: ${error.message}`);
+    process.exit(2);
+  }
+  console.error("mcp-bastion: failed to start:", error);
+  process.exit(1);
+});

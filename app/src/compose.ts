@@ -1,0 +1,91 @@
+// Wires the real dependencies (Neo4j driver, stores, security state, verifier, tools) into the
+// server. main.ts and the tests both start the server through this one function.
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Driver } from "neo4j-driver";
+import { SecurityState } from "./auth/security-state.js";
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import type { Config } from "./config.js";
+import { buildServer } from "./server.js";
+import { AuditStore } from "./store/audit-store.js";
+import { createDriver } from "./store/driver.js";
+import { ensureSchema } from "./store/schema.js";
+import { SecurityStore } from "./store/security-store.js";
+import { whoamiTool } from "./tools/identity.js";
+import { securityTools } from "./tools/security.js";
+
+const CLEANUP_INTERVAL_MS = 60_000;
+
+export interface ComposedServer {
+  app: FastifyInstance;
+  driver: Driver;
+  securityState: SecurityState;
+  /** Stops background work, drains the server and closes the driver, in that order. */
+  close(): Promise<void>;
+}
+
+export async function composeServer(config: Config, options: { logger?: FastifyBaseLogger } = {}): Promise<ComposedServer> {
+  const driver = createDriver(config.neo4j);
+  const securityStore = new SecurityStore(driver, config.neo4j.database);
+  const verify = await createTokenVerifier(config.auth, config.resourceUrl);
+  let schemaReady = false;
+  const securityState = new SecurityState(securityStore, {
+    intervalMs: config.securitySync.intervalMs,
+    maxStalenessMs: config.securitySync.maxStalenessMs,
+    onError: (error) => app.log.warn({ err: error }, "security state pull failed"),
+  });
+  const app = await buildServer({
+    config,
+    verify,
+    securityStore,
+    securityState,
+    auditStore: new AuditStore(driver, config.neo4j.database),
+    tools: ({ securityStore: store, securityState: state }) => [whoamiTool, ...securityTools(store, state)],
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  app.get("/readyz", async (_request, reply) => {
+    const ready = schemaReady && securityState.isFresh;
+    return reply.code(ready ? 200 : 503).send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });
+  });
+
+  try {
+    await ensureSchema(driver, config.neo4j.database);
+    schemaReady = true;
+  } catch (error) {
+    // Start anyway and report not-ready: the orchestrator keeps traffic away, and requests
+    // are denied with 503 until the store answers.
+    app.log.error({ err: error }, "Neo4j schema could not be ensured at start-up");
+    void retrySchema();
+  }
+  async function retrySchema(): Promise<void> {
+    while (!schemaReady && !closing) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
+      try {
+        await ensureSchema(driver, config.neo4j.database);
+        schemaReady = true;
+      } catch {
+        // still down; try again
+      }
+    }
+  }
+  let closing = false;
+  await securityState.start();
+  const cleanup = setInterval(() => {
+    securityStore
+      .cleanup(config.auth.maxTokenLifetimeSeconds * 1000, config.lockout.windowMs)
+      .catch((error: unknown) => app.log.warn({ err: error }, "security store cleanup failed"));
+  }, CLEANUP_INTERVAL_MS);
+  cleanup.unref();
+
+  return {
+    app,
+    driver,
+    securityState,
+    close: async () => {
+      closing = true;
+      clearInterval(cleanup);
+      securityState.stop();
+      await app.close();
+      await driver.close();
+    },
+  };
+}

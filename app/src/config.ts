@@ -1,0 +1,155 @@
+// Environment (and *_FILE secrets) -> typed, validated configuration. A bad value stops the
+// process with a message that names the setting and what is wrong with it.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly code = "ERR_CONFIG";
+}
+
+const ASYMMETRIC_ALGORITHMS = ["ES256", "ES384", "ES512", "EdDSA", "Ed25519", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] as const;
+
+const intInRange = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const list = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["production", "development", "test"]).default("development"),
+    MCP_HOST: z.string().min(1).default("127.0.0.1"),
+    MCP_PORT: intInRange(0, 65535, 8080),
+    /** The canonical resource URI of the MCP endpoint (RFC 8707); tokens must carry it as aud. */
+    MCP_RESOURCE_URL: httpUrl.optional(),
+    AUTH_ISSUER: z.string().min(1),
+    AUTH_JWKS_URL: httpUrl.optional(),
+    AUTH_JWKS_FILE: z.string().min(1).optional(),
+    AUTH_AUTHORIZATION_SERVERS: list.pipe(z.array(httpUrl)).optional(),
+    AUTH_ALGORITHMS: list.pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1)).default(["ES256", "EdDSA", "RS256", "PS256"]),
+    AUTH_CLOCK_SKEW_SECONDS: intInRange(0, 300, 30),
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: intInRange(60, 86_400, 3600),
+    AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+    NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/.+/, "must be a bolt:// or neo4j:// URI"),
+    NEO4J_USER: z.string().min(1).default("neo4j"),
+    NEO4J_PASSWORD_FILE: z.string().min(1),
+    NEO4J_DATABASE: z.string().min(1).default("neo4j"),
+    LOCKOUT_MAX_FAILURES: intInRange(1, 1000, 5),
+    LOCKOUT_WINDOW_SECONDS: intInRange(1, 86_400, 300),
+    LOCKOUT_DURATION_SECONDS: intInRange(1, 86_400, 300),
+    SECURITY_SYNC_INTERVAL_MS: intInRange(50, 10_000, 250),
+    SECURITY_MAX_STALENESS_MS: intInRange(200, 60_000, 1000),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.AUTH_JWKS_URL === !env.AUTH_JWKS_FILE) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" });
+    }
+    if (env.SECURITY_MAX_STALENESS_MS < 2 * env.SECURITY_SYNC_INTERVAL_MS) {
+      ctx.addIssue({ code: "custom", path: ["SECURITY_MAX_STALENESS_MS"], message: "must be at least twice SECURITY_SYNC_INTERVAL_MS" });
+    }
+    if (env.NODE_ENV === "production") {
+      if (env.AUTH_JWKS_FILE && isDevelopmentJwksFile(env.AUTH_JWKS_FILE)) {
+        ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_FILE"], message: "holds the local development key, which production refuses to trust" });
+      }
+      if (env.AUTH_JWKS_URL?.startsWith("http:")) {
+        ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "must use https in production" });
+      }
+      if (!env.MCP_RESOURCE_URL?.startsWith("https:")) {
+        ctx.addIssue({ code: "custom", path: ["MCP_RESOURCE_URL"], message: "must be set to an https URL in production" });
+      }
+    }
+  });
+
+export interface Config {
+  env: "production" | "development" | "test";
+  host: string;
+  port: number;
+  /** Canonical resource URI (the /mcp endpoint); the required token audience. */
+  resourceUrl: string;
+  auth: {
+    issuer: string;
+    jwks: { url: URL } | { file: string };
+    authorizationServers: string[];
+    algorithms: string[];
+    clockSkewSeconds: number;
+    maxTokenLifetimeSeconds: number;
+    rolesClaim: string;
+  };
+  neo4j: { uri: string; user: string; password: string; database: string };
+  lockout: { maxFailures: number; windowMs: number; durationMs: number };
+  securitySync: { intervalMs: number; maxStalenessMs: number };
+  logLevel: string;
+}
+
+function readSecretFile(setting: string, file: string): string {
+  try {
+    const value = readFileSync(file, "utf8").trim();
+    if (!value) throw new ConfigError(`${setting}: the file ${file} is empty`);
+    return value;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/**
+ * Outside production, a server with no key configured trusts the local development key, so
+ * that `npm start` and `npm run token -- mint` work together with no set-up.
+ */
+async function withDevelopmentDefaults(source: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  if (source.NODE_ENV === "production" || source.AUTH_JWKS_URL || source.AUTH_JWKS_FILE) return source;
+  const { jwksFile } = await ensureDevKeys();
+  return { ...source, AUTH_JWKS_FILE: jwksFile, AUTH_ISSUER: source.AUTH_ISSUER ?? DEV_ISSUER };
+}
+
+/** Validates the environment; throws a ConfigError naming every bad setting. */
+export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const source = await withDevelopmentDefaults(rawSource);
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const env = parsed.data;
+  for (const name of Object.keys(source)) {
+    // Secrets come from files; a secret passed in the environment is a deployment mistake.
+    if (/^(NEO4J_PASSWORD|S3_SECRET_ACCESS_KEY|AUTH_PRIVATE_KEY)$/.test(name)) {
+      throw new ConfigError(`${name}: secrets are read from files; set ${name}_FILE instead`);
+    }
+  }
+  const resourceUrl = env.MCP_RESOURCE_URL ?? `http://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  return {
+    env: env.NODE_ENV,
+    host: env.MCP_HOST,
+    port: env.MCP_PORT,
+    resourceUrl,
+    auth: {
+      issuer: env.AUTH_ISSUER,
+      jwks: env.AUTH_JWKS_URL ? { url: new URL(env.AUTH_JWKS_URL) } : { file: env.AUTH_JWKS_FILE as string },
+      authorizationServers: env.AUTH_AUTHORIZATION_SERVERS ?? [env.AUTH_ISSUER],
+      algorithms: env.AUTH_ALGORITHMS,
+      clockSkewSeconds: env.AUTH_CLOCK_SKEW_SECONDS,
+      maxTokenLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+      rolesClaim: env.AUTH_ROLES_CLAIM,
+    },
+    neo4j: {
+      uri: env.NEO4J_URI,
+      user: env.NEO4J_USER,
+      password: readSecretFile("NEO4J_PASSWORD_FILE", env.NEO4J_PASSWORD_FILE),
+      database: env.NEO4J_DATABASE,
+    },
+    lockout: {
+      maxFailures: env.LOCKOUT_MAX_FAILURES,
+      windowMs: env.LOCKOUT_WINDOW_SECONDS * 1000,
+      durationMs: env.LOCKOUT_DURATION_SECONDS * 1000,
+    },
+    securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
+    logLevel: env.LOG_LEVEL,
+  };
+}

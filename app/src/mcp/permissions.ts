@@ -1,0 +1,14 @@
+// THE permission matrix: the least role each tool needs. The registry enforces it for every
+// tool; tools never check permissions themselves. A tool missing here cannot be registered.
+import type { Role } from "../auth/roles.js";
+
+export const TOOL_PERMISSIONS = {
+  whoami: "guest",
+  security_stats: "admin",
+} as const satisfies Record<string, Role>;
+
+export type ToolName = keyof typeof TOOL_PERMISSIONS;
+
+export function requiredRole(tool: string): Role | undefined {
+  return Object.hasOwn(TOOL_PERMISSIONS, tool) ? TOOL_PERMISSIONS[tool as ToolName] : undefined;
+}

@@ -1,0 +1,127 @@
+// The tool registry: tools are data (name, schema, handler); the registry is the one guard every
+// call passes: permission from the matrix, argument validation, timing and audit.
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Principal } from "../auth/authenticator.js";
+import { roleSatisfies, type Role } from "../auth/roles.js";
+import type { Auditor } from "../telemetry/audit.js";
+import { requiredRole, TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
+
+export interface ToolContext {
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+}
+
+export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
+  readonly name: ToolName;
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: Schema;
+  readonly annotations?: Tool["annotations"];
+  handler(args: z.infer<Schema>, context: ToolContext): Promise<CallToolResult>;
+}
+
+/** Keeps a tool's argument type tied to its schema. */
+export function defineTool<Schema extends z.ZodObject>(tool: ToolDefinition<Schema>): ToolDefinition {
+  return tool as unknown as ToolDefinition;
+}
+
+export class UnknownToolError extends Error {
+  override readonly name = "UnknownToolError";
+}
+
+export class ToolPermissionError extends Error {
+  override readonly name = "ToolPermissionError";
+  constructor(readonly tool: string, readonly requiredRole: Role) {
+    super(`tool ${tool} needs role ${requiredRole}`);
+  }
+}
+
+interface RegisteredTool {
+  definition: ToolDefinition;
+  role: Role;
+  listing: Tool;
+}
+
+export function textResult(value: unknown): CallToolResult {
+  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }] };
+}
+
+export function errorResult(message: string): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: message }] };
+}
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, RegisteredTool>();
+
+  constructor(definitions: readonly ToolDefinition[], private readonly auditor: Auditor) {
+    for (const definition of definitions) {
+      const role = requiredRole(definition.name);
+      if (role === undefined) throw new Error(`tool ${definition.name} has no entry in the permission matrix`);
+      if (this.tools.has(definition.name)) throw new Error(`tool ${definition.name} is registered twice`);
+      const inputSchema = z.toJSONSchema(definition.inputSchema, { target: "draft-7" }) as Tool["inputSchema"];
+      delete (inputSchema as Record<string, unknown>).$schema;
+      this.tools.set(definition.name, {
+        definition,
+        role,
+        listing: { name: definition.name, title: definition.title, description: definition.description, inputSchema, annotations: definition.annotations },
+      });
+    }
+    const missing = Object.keys(TOOL_PERMISSIONS).filter((name) => !this.tools.has(name));
+    if (missing.length > 0) throw new Error(`permission matrix names tools that are not registered: ${missing.join(", ")}`);
+  }
+
+  /** The tools this role may call, and only those. */
+  listFor(role: Role): Tool[] {
+    return [...this.tools.values()].filter((tool) => roleSatisfies(role, tool.role)).map((tool) => tool.listing);
+  }
+
+  /** The role a known tool needs, or undefined for an unknown tool. */
+  roleFor(name: string): Role | undefined {
+    return this.tools.get(name)?.role;
+  }
+
+  /** Records a refusal decided before the call reached the registry (at the HTTP layer). */
+  auditRefusal(principal: Principal, tool: string, reason: string): void {
+    this.auditor.record({ kind: "tool_call", decision: "deny", principal: principal.sub, role: principal.role, tool, reason });
+  }
+
+  async call(name: string, rawArgs: unknown, context: ToolContext): Promise<CallToolResult> {
+    const { principal } = context;
+    const tool = this.tools.get(name);
+    if (!tool) {
+      this.auditRefusal(principal, name.slice(0, 128), "unknown_tool");
+      throw new UnknownToolError(`unknown tool: ${name.slice(0, 128)}`);
+    }
+    if (!roleSatisfies(principal.role, tool.role)) {
+      this.auditRefusal(principal, name, "insufficient_scope");
+      throw new ToolPermissionError(name, tool.role);
+    }
+    const parsed = tool.definition.inputSchema.safeParse(rawArgs ?? {});
+    if (!parsed.success) {
+      this.auditRefusal(principal, name, "invalid_arguments");
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "arguments"}: ${issue.message}`);
+      return errorResult(`invalid arguments: ${problems.join("; ")}`);
+    }
+    const started = performance.now();
+    let result: CallToolResult;
+    let errorClass: string | undefined;
+    try {
+      result = await tool.definition.handler(parsed.data, context);
+    } catch (error) {
+      errorClass = error instanceof Error ? error.name : "UnknownError";
+      result = errorResult(`tool ${name} failed (${errorClass})`);
+    }
+    this.auditor.record({
+      kind: "tool_call",
+      decision: errorClass ? "error" : result.isError ? "error" : "allow",
+      principal: principal.sub,
+      role: principal.role,
+      tool: name,
+      durationMs: Math.round(performance.now() - started),
+      resultBytes: Buffer.byteLength(JSON.stringify(result.content)),
+      errorClass,
+    });
+    return result;
+  }
+}

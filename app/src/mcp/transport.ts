@@ -1,0 +1,75 @@
+// The /mcp endpoint: Streamable HTTP, stateless. Each POST gets its own protocol server bound
+// to the caller that authenticated it, so there is no session id that could stand in for a token.
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Principal } from "../auth/authenticator.js";
+import { AuthorizationError } from "../auth/errors.js";
+import { roleSatisfies, scopeOf } from "../auth/roles.js";
+import { ToolPermissionError, UnknownToolError, type ToolRegistry } from "./registry.js";
+
+export const SERVER_INFO = { name: "mcp-bastion", version: "0.1.0" };
+
+function createProtocolServer(registry: ToolRegistry, principal: Principal): Server {
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.listFor(principal.role) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    try {
+      return await registry.call(request.params.name, request.params.arguments, { principal, signal: extra.signal });
+    } catch (error) {
+      if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
+      if (error instanceof ToolPermissionError) throw new McpError(ErrorCode.InvalidRequest, "insufficient scope");
+      throw error;
+    }
+  });
+  return server;
+}
+
+interface JsonRpcCall {
+  method?: unknown;
+  params?: { name?: unknown };
+}
+
+/**
+ * A tools/call for a tool the caller's role may not use is refused at the HTTP layer with
+ * 403 insufficient_scope (what OAuth clients understand); the registry checks again anyway.
+ */
+function refuseForbiddenCalls(body: unknown, principal: Principal, registry: ToolRegistry): void {
+  const messages = (Array.isArray(body) ? body : [body]) as JsonRpcCall[];
+  for (const message of messages) {
+    if (message?.method !== "tools/call" || typeof message.params?.name !== "string") continue;
+    const needed = registry.roleFor(message.params.name);
+    if (needed !== undefined && !roleSatisfies(principal.role, needed)) {
+      registry.auditRefusal(principal, message.params.name, "insufficient_scope");
+      throw new AuthorizationError("insufficient_scope", `tool ${message.params.name} needs role ${needed}`, scopeOf(needed));
+    }
+  }
+}
+
+export function mountMcp(
+  app: FastifyInstance,
+  registry: ToolRegistry,
+  principalOf: (request: FastifyRequest) => Principal,
+): void {
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = principalOf(request);
+    if (request.method === "POST") refuseForbiddenCalls(request.body, principal, registry);
+    const server = createProtocolServer(registry, principal);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    reply.raw.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    // Headers fastify set so far (security headers) must reach the raw response too.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
+    }
+    reply.hijack();
+    await transport.handleRequest(request.raw, reply.raw, request.body);
+  };
+  app.post("/mcp", handle);
+  app.get("/mcp", handle);
+  app.delete("/mcp", handle);
+}

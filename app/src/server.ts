@@ -1,0 +1,113 @@
+// buildServer(deps): the fastify instance with its plugins and routes in a visible order.
+// Nothing here opens a port; main.ts does, so tests use app.inject or listen themselves.
+import helmet from "@fastify/helmet";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import { createAuthenticator, type Principal } from "./auth/authenticator.js";
+import { AuthenticationError, AuthorizationError, LockedOutError, SecurityStoreUnavailableError } from "./auth/errors.js";
+import { registerResourceMetadata, resourceMetadataUrl } from "./auth/resource-metadata.js";
+import { BadRequestError, registerRevocationRoutes } from "./auth/revocation-routes.js";
+import type { SecurityState } from "./auth/security-state.js";
+import type { TokenVerifier } from "./auth/token-verifier.js";
+import type { Config } from "./config.js";
+import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
+import { mountMcp } from "./mcp/transport.js";
+import type { AuditStore } from "./store/audit-store.js";
+import type { SecurityStore } from "./store/security-store.js";
+import { Auditor } from "./telemetry/audit.js";
+import { loggerOptions } from "./telemetry/logger.js";
+
+export interface ServerDeps {
+  config: Config;
+  verify: TokenVerifier;
+  securityStore: SecurityStore;
+  securityState: SecurityState;
+  auditStore: AuditStore;
+  tools: (state: { securityStore: SecurityStore; securityState: SecurityState }) => ToolDefinition[];
+  /** Overrides the logger (tests capture log lines through it). */
+  logger?: FastifyBaseLogger;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    auditor: Auditor;
+  }
+}
+
+function principalOf(request: FastifyRequest): Principal {
+  // Routes that call this are registered behind the authentication hook; reaching here without
+  // a principal would be a wiring bug, and it must deny.
+  if (!request.principal) throw new AuthenticationError("missing_token", "not authenticated");
+  return request.principal;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    trustProxy: false,
+  });
+  const auditor = new Auditor(deps.auditStore, app.log);
+  app.decorate("auditor", auditor);
+  app.decorateRequest("principal", null);
+  app.addHook("onClose", async () => auditor.flush());
+
+  // 1. External plugins: security headers on every response.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] } },
+    hsts: { maxAge: 63_072_000, includeSubDomains: true, preload: true },
+    referrerPolicy: { policy: "no-referrer" },
+    crossOriginResourcePolicy: { policy: "same-origin" },
+  });
+
+  // 2. One error handler: every failure maps to a status and a body that leaks nothing.
+  const metadataUrl = resourceMetadataUrl(config.resourceUrl);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AuthenticationError) {
+      const challenge = error.reason === "missing_token"
+        ? `Bearer resource_metadata="${metadataUrl}"`
+        : `Bearer error="invalid_token", error_description="${error.message}", resource_metadata="${metadataUrl}"`;
+      return reply.code(401).header("www-authenticate", challenge).send({ error: "invalid_token", reason: error.reason, message: error.message });
+    }
+    if (error instanceof AuthorizationError) {
+      const scope = error.requiredScope ? `, scope="${error.requiredScope}"` : "";
+      return reply
+        .code(403)
+        .header("www-authenticate", `Bearer error="insufficient_scope"${scope}, resource_metadata="${metadataUrl}"`)
+        .send({ error: "insufficient_scope", reason: error.reason, message: error.message });
+    }
+    if (error instanceof LockedOutError) {
+      return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "locked_out", message: error.message });
+    }
+    if (error instanceof SecurityStoreUnavailableError) {
+      request.log.error({ err: error }, "security store unavailable: denying");
+      return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check revocations right now" });
+    }
+    if (error instanceof BadRequestError) return reply.code(400).send({ error: "invalid_request", message: error.message });
+    const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, "unhandled error");
+    return reply.code(status).send({ error: status === 500 ? "internal_error" : "bad_request", message: status === 500 ? "internal error" : error.message });
+  });
+
+  // 3. Public routes: discovery and health.
+  registerResourceMetadata(app, config);
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  // 4. Protected routes: authentication runs before the body is even read.
+  const authenticate = createAuthenticator({ config, verify: deps.verify, state: deps.securityState, store: deps.securityStore, auditor });
+  const registry = new ToolRegistry(deps.tools({ securityStore: deps.securityStore, securityState: deps.securityState }), auditor);
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", async (request, reply) => {
+      if (request.url.startsWith("/auth/")) reply.header("cache-control", "no-store");
+      request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
+    });
+    registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
+    mountMcp(scope, registry, principalOf);
+  });
+  return app;
+}

@@ -1,0 +1,46 @@
+// Every audit event becomes one structured log line at once and an AuditEvent node in Neo4j
+// shortly after: writes are batched off the request path so auditing costs no round trip.
+import type { FastifyBaseLogger } from "fastify";
+import type { AuditEvent, AuditStore } from "../store/audit-store.js";
+
+const FLUSH_INTERVAL_MS = 200;
+const MAX_BATCH = 500;
+const MAX_QUEUE = 50_000;
+
+export class Auditor {
+  private queue: Array<AuditEvent & { at: number }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  /** Events that could not be stored (queue overflow or store failure); each was logged. */
+  dropped = 0;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  record(event: AuditEvent): void {
+    this.log.info({ audit: event }, `audit ${event.kind} ${event.decision}`);
+    if (this.queue.length >= MAX_QUEUE) {
+      this.dropped += 1;
+      return;
+    }
+    this.queue.push({ ...event, at: Date.now() });
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  /** Writes everything queued so far; resolves when it is stored (or has failed and been counted). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.flushing = this.store.writeBatch(batch).catch((error: unknown) => {
+        this.dropped += batch.length;
+        this.log.error({ err: error, events: batch.length }, "audit events could not be stored in Neo4j");
+      });
+      await this.flushing;
+    }
+  }
+}
