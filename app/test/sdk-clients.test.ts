@@ -1,0 +1,83 @@
+// Both generations of the official MCP client connect over Streamable HTTP, list tools and call one.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
+import { startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer();
+});
+after(() => server.close());
+
+function textOf(result: { content?: unknown }): string {
+  const [first] = (result.content ?? []) as Array<{ type: string; text?: string }>;
+  assert.equal(first?.type, "text");
+  return first.text ?? "";
+}
+
+describe("official MCP clients", () => {
+  test("v1 client (@modelcontextprotocol/sdk): initialize, list tools, call whoami", async () => {
+    const sub = uniqueSub("v1");
+    const token = await server.mint({ sub, roles: ["operator"] });
+    const client = new ClientV1({ name: "bastion-test-v1", version: "1.0.0" });
+    const transport = new TransportV1(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    await client.connect(transport);
+    try {
+      assert.equal(client.getServerVersion()?.name, "mcp-bastion");
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ["whoami"]);
+      const result = await client.callTool({ name: "whoami", arguments: {} });
+      assert.equal(result.isError, undefined);
+      assert.deepEqual(JSON.parse(textOf(result)), { sub, role: "operator", expiresAt: JSON.parse(textOf(result)).expiresAt });
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("v2 client (@modelcontextprotocol/client): initialize, list tools, call whoami", async () => {
+    const sub = uniqueSub("v2");
+    const token = await server.mint({ sub, roles: ["admin"] });
+    const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" });
+    const transport = new TransportV2(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ["security_stats", "whoami"]);
+      const result = await client.callTool({ name: "whoami", arguments: {} });
+      assert.equal(JSON.parse(textOf(result)).sub, sub);
+      const stats = JSON.parse(textOf(await client.callTool({ name: "security_stats", arguments: {} })));
+      assert.equal(typeof stats.store.activeRevocations, "number");
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("a client without a token is refused before it can initialize", async () => {
+    const client = new ClientV1({ name: "anonymous", version: "1.0.0" });
+    await assert.rejects(client.connect(new TransportV1(new URL(server.mcpUrl))), (error: { code?: number; message: string }) => {
+      assert.equal(error.code, 401);
+      assert.match(error.message, /missing_token/);
+      return true;
+    });
+  });
+
+  test("no session id is issued, so none can stand in for a token", async () => {
+    const token = await server.mint({ sub: uniqueSub("session"), roles: ["guest"] });
+    const response = await fetch(server.mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("mcp-session-id"), null);
+    const replay = await fetch(server.mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": "anything" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+    });
+    assert.equal(replay.status, 401);
+  });
+});
