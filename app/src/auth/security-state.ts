@@ -41,10 +41,17 @@ export class SecurityState {
     private readonly options: SecurityStateOptions,
   ) {}
 
-  /** Starts the pull loop; resolves after the first attempt, successful or not. */
+  /**
+   * Starts the pull loop. The first pulls of a cold database can take longer than the whole
+   * staleness budget, so start-up repeats them (a few times at most) until one is quick.
+   */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.pull();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const started = Date.now();
+      await this.pull();
+      if (this.lastSuccess === started && Date.now() - started < this.options.intervalMs) break;
+    }
     this.schedule();
   }
 
