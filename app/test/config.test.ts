@@ -1,0 +1,94 @@
+// Configuration is validated at start-up; bad values stop the process with the setting named.
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { ensureDevKeys } from "../src/auth/dev-keys.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+let dir: string;
+let passwordFile: string;
+let jwksFile: string;
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-config-"));
+  process.env.MCP_BASTION_DEV_KEYS_DIR = path.join(dir, "dev-keys");
+  passwordFile = path.join(dir, "password");
+  jwksFile = path.join(dir, "jwks.json");
+  await writeFile(passwordFile, "s3cret-password\n");
+  await writeFile(jwksFile, JSON.stringify({ keys: [] }));
+});
+
+function base(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { AUTH_ISSUER: "https://issuer.example", AUTH_JWKS_FILE: jwksFile, NEO4J_URI: "bolt://127.0.0.1:7687", NEO4J_PASSWORD_FILE: passwordFile, ...extra };
+}
+
+async function rejectsNaming(env: NodeJS.ProcessEnv, ...fragments: RegExp[]): Promise<void> {
+  await assert.rejects(loadConfig(env), (error: Error) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error.name}`);
+    for (const fragment of fragments) assert.match(error.message, fragment);
+    return true;
+  });
+}
+
+describe("configuration", () => {
+  test("a good configuration loads with secure defaults", async () => {
+    const config = await loadConfig(base());
+    assert.equal(config.neo4j.password, "s3cret-password");
+    assert.deepEqual(config.auth.algorithms, ["ES256", "EdDSA", "RS256", "PS256"]);
+    assert.equal(config.lockout.maxFailures, 5);
+    assert.equal(config.lockout.windowMs, 300_000);
+    assert.equal(config.securitySync.maxStalenessMs, 1000);
+  });
+
+  test("symmetric or 'none' algorithms cannot be configured", async () => {
+    await rejectsNaming(base({ AUTH_ALGORITHMS: "HS256" }), /AUTH_ALGORITHMS/);
+    await rejectsNaming(base({ AUTH_ALGORITHMS: "ES256,none" }), /AUTH_ALGORITHMS/);
+  });
+
+  test("every bad setting is named at once", async () => {
+    await rejectsNaming(base({ MCP_PORT: "99999", LOCKOUT_MAX_FAILURES: "zero", NEO4J_URI: "http://x" }), /MCP_PORT/, /LOCKOUT_MAX_FAILURES/, /NEO4J_URI/);
+  });
+
+  test("a secret in the environment is refused: secrets come from files", async () => {
+    await rejectsNaming(base({ NEO4J_PASSWORD: "plain" }), /NEO4J_PASSWORD: secrets are read from files; set NEO4J_PASSWORD_FILE/);
+  });
+
+  test("an unreadable or empty secret file is named", async () => {
+    await rejectsNaming(base({ NEO4J_PASSWORD_FILE: path.join(dir, "missing") }), /NEO4J_PASSWORD_FILE: cannot read the file .*ENOENT/);
+    const empty = path.join(dir, "empty");
+    await writeFile(empty, "\n");
+    await rejectsNaming(base({ NEO4J_PASSWORD_FILE: empty }), /NEO4J_PASSWORD_FILE: the file .* is empty/);
+  });
+
+  test("both or neither JWKS source is refused in production", async () => {
+    await rejectsNaming(base({ AUTH_JWKS_URL: "https://issuer.example/jwks" }), /exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE/);
+    await rejectsNaming({ ...base({ NODE_ENV: "production", MCP_RESOURCE_URL: "https://mcp.example/mcp" }), AUTH_JWKS_FILE: undefined }, /exactly one/);
+  });
+
+  test("outside production, no key configured means the development key", async () => {
+    const config = await loadConfig({ NEO4J_URI: "bolt://127.0.0.1:7687", NEO4J_PASSWORD_FILE: passwordFile });
+    const { jwksFile: devJwks } = await ensureDevKeys();
+    assert.deepEqual(config.auth.jwks, { file: devJwks });
+  });
+
+  test("production refuses to start with the development key, wherever the file is", async () => {
+    const { jwksFile: devJwks } = await ensureDevKeys();
+    const copy = path.join(dir, "innocent-looking-jwks.json");
+    await writeFile(copy, await import("node:fs/promises").then((fs) => fs.readFile(devJwks)));
+    for (const file of [devJwks, copy]) {
+      await rejectsNaming(
+        base({ NODE_ENV: "production", AUTH_JWKS_FILE: file, MCP_RESOURCE_URL: "https://mcp.example/mcp" }),
+        /AUTH_JWKS_FILE: holds the local development key/,
+      );
+    }
+  });
+
+  test("production needs https for the resource URL and a remote JWKS", async () => {
+    await rejectsNaming(base({ NODE_ENV: "production" }), /MCP_RESOURCE_URL: must be set to an https URL in production/);
+    await rejectsNaming(
+      { ...base({ NODE_ENV: "production", MCP_RESOURCE_URL: "https://mcp.example/mcp", AUTH_JWKS_URL: "http://issuer.example/jwks" }), AUTH_JWKS_FILE: undefined },
+      /AUTH_JWKS_URL: must use https in production/,
+    );
+  });
+});

@@ -1,0 +1,56 @@
+// What any client sees before and around authentication: RFC 9728 metadata, security headers.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer();
+});
+after(() => server.close());
+
+describe("HTTP surface", () => {
+  for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]) {
+    test(`${path} serves RFC 9728 metadata`, async () => {
+      const response = await fetch(`${server.baseUrl}${path}`);
+      assert.equal(response.status, 200);
+      const metadata = (await response.json()) as Record<string, unknown>;
+      assert.equal(metadata.resource, server.config.resourceUrl);
+      assert.deepEqual(metadata.authorization_servers, [server.config.auth.issuer]);
+      assert.deepEqual(metadata.bearer_methods_supported, ["header"]);
+      assert.deepEqual(metadata.scopes_supported, ["mcp:guest", "mcp:readonly", "mcp:operator", "mcp:admin"]);
+    });
+  }
+
+  test("security headers on public, refused and served responses alike", async () => {
+    const token = await server.mint({ sub: uniqueSub("headers"), roles: ["guest"] });
+    const responses = [
+      await fetch(`${server.baseUrl}/healthz`),
+      await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource`),
+      await callTool(server, undefined, "whoami"),
+      await callTool(server, token, "whoami"),
+      await fetch(`${server.baseUrl}/no-such-route`),
+    ];
+    for (const response of responses) {
+      const where = `${response.url} ${response.status}`;
+      assert.match(response.headers.get("strict-transport-security") ?? "", /max-age=\d+; includeSubDomains/, where);
+      assert.equal(response.headers.get("content-security-policy"), "default-src 'none';frame-ancestors 'none'", where);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff", where);
+      assert.equal(response.headers.get("referrer-policy"), "no-referrer", where);
+      assert.equal(response.headers.get("x-powered-by"), null, where);
+    }
+  });
+
+  test("logs never contain a token or an Authorization header", async () => {
+    const token = await server.mint({ sub: uniqueSub("logs"), roles: ["guest"] });
+    await callTool(server, token, "whoami");
+    await fetch(`${server.mcpUrl}?access_token=${token}`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    await server.server.app.auditor.flush();
+    const signature = token.split(".")[2] ?? "";
+    assert.ok(server.logs.length > 0);
+    for (const line of server.logs) {
+      assert.ok(!line.includes(signature), `a log line holds the token: ${line.slice(0, 200)}`);
+      assert.doesNotMatch(line, /Bearer /);
+    }
+  });
+});
