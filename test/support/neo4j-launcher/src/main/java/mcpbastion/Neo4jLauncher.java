@@ -59,12 +59,13 @@ public final class Neo4jLauncher {
             }
         }, "neo4j-shutdown"));
 
-        // The built-in user starts with a well-known password that must be changed; set ours
-        // before the address is announced, so no client ever sees the default one.
-        Map<String, Object> params = new HashMap<>();
-        params.put("password", password);
-        dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", params);
+        try {
+            setPassword(dbms, password);
+        } catch (RuntimeException e) {
+            System.err.println("could not set the password of user neo4j: " + e.getMessage());
+            dbms.shutdown();
+            System.exit(1);
+        }
 
         GraphDatabaseAPI db = (GraphDatabaseAPI) dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         var bolt = db.getDependencyResolver()
@@ -73,6 +74,24 @@ public final class Neo4jLauncher {
         System.out.println("NEO4J_READY bolt://127.0.0.1:" + bolt.getPort());
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * The built-in user starts with a well-known password that must be changed; ours is set
+     * before the address is announced, so no client ever sees the default one. A database
+     * directory that is reused already holds it, which Neo4j reports as "the same password".
+     */
+    private static void setPassword(DatabaseManagementService dbms, String password) {
+        Map<String, Object> params = new HashMap<>();
+        params.put("password", password);
+        try {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", params);
+        } catch (RuntimeException e) {
+            if (!String.valueOf(e.getMessage()).contains("Old password and new password cannot be the same")) {
+                throw e;
+            }
+        }
     }
 
     private static String readPassword(Path file) throws IOException {
