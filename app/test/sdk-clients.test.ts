@@ -12,8 +12,8 @@ before(async () => {
 });
 after(() => server.close());
 
-function textOf(result: { content?: unknown }): string {
-  const [first] = (result.content ?? []) as Array<{ type: string; text?: string }>;
+function textOf(result: unknown): string {
+  const [first] = ((result as { content?: unknown }).content ?? []) as Array<{ type: string; text?: string }>;
   assert.equal(first?.type, "text");
   return first.text ?? "";
 }

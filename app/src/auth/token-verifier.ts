@@ -42,9 +42,16 @@ async function keyResolver(jwks: Config["auth"]["jwks"]): Promise<JWTVerifyGetKe
   return createLocalJWKSet(JSON.parse(await readFile(jwks.file, "utf8")));
 }
 
+// A verified token is remembered (by its hash) for a short while, so a client that sends the
+// same token on every request pays for one signature check, not one per request. Expiry is
+// re-checked on every hit; revocation is checked by the caller on every request regardless.
+const VERIFIED_CACHE_ENTRIES = 10_000;
+const VERIFIED_CACHE_MS = 60_000;
+
 export async function createTokenVerifier(auth: Config["auth"], audience: string): Promise<TokenVerifier> {
   const getKey = await keyResolver(auth.jwks);
-  return async (token) => {
+  const verified = new Map<string, { token: VerifiedToken; until: number }>();
+  const verifyUncached = async (token: string): Promise<VerifiedToken> => {
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
       throw new AuthenticationError("token_too_large", `token exceeds ${MAX_TOKEN_BYTES} bytes`);
     }
@@ -83,6 +90,20 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
       throw new AuthenticationError("invalid_token", "token jti is not a short string");
     }
     return { sub, jti, iat, exp, tokenHash: hashToken(token), claims: payload };
+  };
+  return async (token) => {
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+      throw new AuthenticationError("token_too_large", `token exceeds ${MAX_TOKEN_BYTES} bytes`);
+    }
+    const hash = hashToken(token);
+    const cached = verified.get(hash);
+    const now = Date.now();
+    if (cached && now < cached.until) return cached.token;
+    if (cached) verified.delete(hash);
+    const result = await verifyUncached(token);
+    if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value as string);
+    verified.set(hash, { token: result, until: Math.min(now + VERIFIED_CACHE_MS, (result.exp + auth.clockSkewSeconds) * 1000) });
+    return result;
   };
 }
 
