@@ -2,7 +2,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { base64url, SignJWT, importJWK } from "jose";
-import { callTool, startTestServer, TEST_ISSUER, uniqueSub, MCP_HEADERS, toolCallBody, type TestServer } from "./support/harness.js";
+import { callTool, MCP_HEADERS, postFrom, privateLoopbackAddress, startTestServer, TEST_ISSUER, toolCallBody, uniqueSub, type TestServer } from "./support/harness.js";
+
+// Failures here are counted against this address, not the 127.0.0.1 the other tests share.
+const source = privateLoopbackAddress();
 
 let server: TestServer;
 before(async () => {
@@ -91,11 +94,7 @@ describe("token attacks", () => {
       const sub = uniqueSub("attacker");
       const { token, url, header } = await attack.request(sub);
       const authorization = header ?? (token !== undefined ? `Bearer ${token}` : undefined);
-      const response = await fetch(`${server.mcpUrl}${url ?? ""}`, {
-        method: "POST",
-        headers: { ...MCP_HEADERS, ...(authorization !== undefined ? { authorization } : {}) },
-        body: toolCallBody("whoami"),
-      });
+      const response = await postFrom(source, `${server.mcpUrl}${url ?? ""}`, { ...MCP_HEADERS, ...(authorization !== undefined ? { authorization } : {}) }, toolCallBody("whoami"));
       assert.equal(response.status, 401);
       const challenge = response.headers.get("www-authenticate") ?? "";
       assert.match(challenge, /^Bearer /);

@@ -3,6 +3,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import pino from "pino";
@@ -105,4 +106,36 @@ export async function callTool(server: TestServer, token: string | undefined, na
 
 export function uniqueSub(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * A loopback source address of its own (127.x.y.z) for a test whose failures are counted per
+ * client address, so that they never lock out the other tests, which all come from 127.0.0.1.
+ */
+export function privateLoopbackAddress(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 250);
+  return `127.${octet()}.${octet()}.${octet()}`;
+}
+
+/** fetch-like POST sent from a chosen loopback source address. */
+export function postFrom(localAddress: string, url: string, headers: Record<string, string>, body: string): Promise<Response> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: "POST", localAddress, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+          }
+          resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: responseHeaders }));
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }
