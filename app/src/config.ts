@@ -30,6 +30,8 @@ const envSchema = z
     AUTH_ISSUER: z.string().min(1),
     AUTH_JWKS_URL: httpUrl.optional(),
     AUTH_JWKS_FILE: z.string().min(1).optional(),
+    /** Least time between two fetches of a remote JWKS (an unknown kid triggers one). */
+    AUTH_JWKS_COOLDOWN_SECONDS: intInRange(1, 3600, 30),
     AUTH_AUTHORIZATION_SERVERS: list.pipe(z.array(httpUrl)).optional(),
     AUTH_ALGORITHMS: list.pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1)).default(["ES256", "EdDSA", "RS256", "PS256"]),
     AUTH_CLOCK_SKEW_SECONDS: intInRange(0, 300, 30),
@@ -74,7 +76,7 @@ export interface Config {
   resourceUrl: string;
   auth: {
     issuer: string;
-    jwks: { url: URL } | { file: string };
+    jwks: { url: URL; cooldownMs: number } | { file: string };
     authorizationServers: string[];
     algorithms: string[];
     clockSkewSeconds: number;
@@ -131,7 +133,9 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     resourceUrl,
     auth: {
       issuer: env.AUTH_ISSUER,
-      jwks: env.AUTH_JWKS_URL ? { url: new URL(env.AUTH_JWKS_URL) } : { file: env.AUTH_JWKS_FILE as string },
+      jwks: env.AUTH_JWKS_URL
+        ? { url: new URL(env.AUTH_JWKS_URL), cooldownMs: env.AUTH_JWKS_COOLDOWN_SECONDS * 1000 }
+        : { file: env.AUTH_JWKS_FILE as string },
       authorizationServers: env.AUTH_AUTHORIZATION_SERVERS ?? [env.AUTH_ISSUER],
       algorithms: env.AUTH_ALGORITHMS,
       clockSkewSeconds: env.AUTH_CLOCK_SKEW_SECONDS,

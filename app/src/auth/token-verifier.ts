@@ -37,7 +37,7 @@ export function hashToken(token: string): string {
 async function keyResolver(jwks: Config["auth"]["jwks"]): Promise<JWTVerifyGetKey> {
   if ("url" in jwks) {
     // Cached; refetched when a token names an unknown kid, at most once per cooldown.
-    return createRemoteJWKSet(jwks.url, { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
+    return createRemoteJWKSet(jwks.url, { cooldownDuration: jwks.cooldownMs, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
   }
   return createLocalJWKSet(JSON.parse(await readFile(jwks.file, "utf8")));
 }

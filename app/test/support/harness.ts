@@ -41,7 +41,7 @@ async function signingKey(alg: "ES256" | "RS256", kid: string): Promise<SigningK
 }
 
 /** Starts a server; `env` overrides settings (LOCKOUT_*, SECURITY_* ...). */
-export async function startTestServer(env: Record<string, string> = {}, shared?: { keys: TestServer["keys"]; port?: number }): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string | undefined> = {}, shared?: { keys: TestServer["keys"]; port?: number }): Promise<TestServer> {
   const dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-app-"));
   const keys = shared?.keys ?? { es256: await signingKey("ES256", "test-es256"), rs256: await signingKey("RS256", "test-rs256") };
   const jwksFile = path.join(dir, "jwks.json");
