@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { startServices } from "../test/support/services.js";
 import { startServiceProcess } from "../test/support/service-process.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { untilSignal, writeEnvFile } from "./lib/foreground.js";
+import { runMain, untilSignal, writeEnvFile } from "./lib/foreground.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const usage = `Usage: npm start -- [--port N] [--state DIR]
@@ -78,10 +78,4 @@ Ctrl-C stops the server, Neo4j and MinIO.`);
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startServices } from "../test/support/services.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { exportLines, untilSignal, writeEnvFile } from "./lib/foreground.js";
+import { exportLines, runMain, untilSignal, writeEnvFile } from "./lib/foreground.js";
 
 const usage = `Usage: npm run services -- [--state DIR] [--json]
 
@@ -50,10 +50,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { DEV_ISSUER, readDevPrivateKey } from "../app/src/auth/dev-keys.js";
 import { mintToken } from "../app/src/auth/mint.js";
 import { ROLES, isRole } from "../app/src/auth/roles.js";
+import { runMain } from "./lib/foreground.js";
 
 const usage = `Usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--json]
 
@@ -61,4 +62,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+runMain(() => main(process.argv.slice(2)));

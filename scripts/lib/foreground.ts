@@ -19,3 +19,14 @@ export function exportLines(env: Readonly<Record<string, string>>): string {
 export async function writeEnvFile(file: string, env: Readonly<Record<string, string>>): Promise<void> {
   await writeFile(file, `${exportLines(env)}\n`, { mode: 0o600 });
 }
+
+/** Runs a command's main function and exits with its code; an error is printed and exits 1. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
