@@ -47,27 +47,23 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     return reply.code(ready ? 200 : 503).send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });
   });
 
-  try {
-    await ensureSchema(driver, config.neo4j.database);
-    schemaReady = true;
-  } catch (error) {
-    // Start anyway and report not-ready: the orchestrator keeps traffic away, and requests
-    // are denied with 503 until the store answers.
-    app.log.error({ err: error }, "Neo4j schema could not be ensured at start-up");
-    void retrySchema();
-  }
-  async function retrySchema(): Promise<void> {
-    while (!schemaReady && !closing) {
-      await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
+  let closing = false;
+  // Start even when Neo4j is down and report not-ready: the orchestrator keeps traffic away,
+  // requests are denied with 503 meanwhile, and the schema is ensured once the store answers.
+  const ensureSchemaUntilDone = async (): Promise<void> => {
+    for (let attempt = 0; !closing; attempt++) {
       try {
         await ensureSchema(driver, config.neo4j.database);
         schemaReady = true;
-      } catch {
-        // still down; try again
+        return;
+      } catch (error) {
+        if (attempt === 0) app.log.error({ err: error }, "Neo4j schema could not be ensured; retrying every 2 s");
+        await new Promise((resolve) => setTimeout(resolve, 2_000).unref());
       }
     }
-  }
-  let closing = false;
+  };
+  const schemaDone = ensureSchemaUntilDone();
+  await Promise.race([schemaDone, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   await securityState.start();
   const cleanup = setInterval(() => {
     securityStore

@@ -49,3 +49,28 @@ test("Neo4j unreachable -> 503 within the staleness bound, then service resumes"
   await waitForStatus(token, 200, 15_000);
   assert.equal((await fetch(`${server.baseUrl}/readyz`)).status, 200);
 });
+
+test("a server started while Neo4j is unreachable comes up not ready, denies, and recovers", async () => {
+  const target = new URL((process.env.NEO4J_URI ?? "").replace(/^bolt:/, "http:"));
+  const downProxy = await startTcpProxy(target.hostname, Number(target.port));
+  downProxy.cut();
+  const started = Date.now();
+  const late = await startTestServer({ NEO4J_URI: `bolt://127.0.0.1:${downProxy.port}` }, { keys: server.keys });
+  try {
+    assert.ok(Date.now() - started < 30_000, "start-up is not held hostage by the store");
+    assert.equal((await fetch(`${late.baseUrl}/readyz`)).status, 503);
+    const token = await late.mint({ sub: uniqueSub("late"), roles: ["guest"] });
+    assert.equal((await callTool(late, token, "whoami")).status, 503);
+
+    downProxy.restore();
+    const deadline = Date.now() + 20_000;
+    while ((await fetch(`${late.baseUrl}/readyz`)).status !== 200) {
+      assert.ok(Date.now() < deadline, "never became ready after the store came back");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal((await callTool(late, token, "whoami")).status, 200);
+  } finally {
+    await late.close();
+    await downProxy.close();
+  }
+});

@@ -50,7 +50,8 @@ export class SecurityState {
     for (let attempt = 0; attempt < 10; attempt++) {
       const started = Date.now();
       await this.pull();
-      if (this.lastSuccess === started && Date.now() - started < this.options.intervalMs) break;
+      // A failed pull ends the warm-up too: an unreachable store must not delay start-up.
+      if (this.lastSuccess !== started || Date.now() - started < this.options.intervalMs) break;
     }
     this.schedule();
   }
