@@ -56,6 +56,16 @@ describe("security store", () => {
     assert.ok(remaining > 9_000 && remaining <= 10_000, `locked for ${remaining} ms`);
   });
 
+  test("a snapshot carries only locks made since its cut-off, so old locks do not travel again", async () => {
+    const key = `sub:${uniqueSub("snapshot")}`;
+    const policy = { maxFailures: 1, windowMs: 60_000, durationMs: 60_000 };
+    assert.ok((await store.recordFailure(key, policy)) > 0);
+    const everything = await store.snapshot(0, 5_000);
+    assert.ok(everything.locks.some((lock) => lock.key === key));
+    const later = await store.snapshot(everything.dbNow + 1, 5_000);
+    assert.ok(!later.locks.some((lock) => lock.key === key));
+  });
+
   test("stats count what is active", async () => {
     const before = await store.stats();
     const sub = uniqueSub("stats");

@@ -29,7 +29,7 @@ export class SecurityState {
   /** sub -> tokens issued at or before this moment (ms) are revoked. */
   private readonly revokedBefore = new Map<string, number>();
   /** throttle key -> locked until (local clock, ms). */
-  private locks = new Map<string, number>();
+  private readonly locks = new Map<string, number>();
   private lastSuccess = 0;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -85,8 +85,9 @@ export class SecurityState {
       for (const { sub, before } of snapshot.revokeAlls) {
         this.revokedBefore.set(sub, Math.max(this.revokedBefore.get(sub) ?? 0, before));
       }
-      this.locks = new Map(snapshot.locks.map(({ key, remainingMs }) => [key, localNow + remainingMs]));
+      for (const { key, remainingMs } of snapshot.locks) this.locks.set(key, Math.max(this.locks.get(key) ?? 0, localNow + remainingMs));
       for (const [id, expiresAt] of this.revoked) if (expiresAt < localNow) this.revoked.delete(id);
+      for (const [key, until] of this.locks) if (until < localNow) this.locks.delete(key);
       this.since = snapshot.dbNow - OVERLAP_MS;
       this.lastSuccess = startedAt;
     } catch (error) {

@@ -8,6 +8,7 @@ const statements = [
   "CREATE CONSTRAINT revoke_all_sub IF NOT EXISTS FOR (a:RevokeAll) REQUIRE a.sub IS UNIQUE",
   "CREATE INDEX revoke_all_at IF NOT EXISTS FOR (a:RevokeAll) ON (a.at)",
   "CREATE CONSTRAINT auth_throttle_key IF NOT EXISTS FOR (t:AuthThrottle) REQUIRE t.key IS UNIQUE",
+  "CREATE INDEX auth_throttle_locked_at IF NOT EXISTS FOR (t:AuthThrottle) ON (t.lockedAt)",
   "CREATE INDEX auth_throttle_locked_until IF NOT EXISTS FOR (t:AuthThrottle) ON (t.lockedUntil)",
   "CREATE INDEX auth_throttle_updated_at IF NOT EXISTS FOR (t:AuthThrottle) ON (t.updatedAt)",
   "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (e:AuditEvent) REQUIRE e.id IS UNIQUE",

@@ -65,8 +65,10 @@ export class SecurityStore {
       `MERGE (t:AuthThrottle {key: $key})
        WITH t, timestamp() AS now
        WITH t, now, [f IN coalesce(t.failures, []) WHERE f > now - $windowMs][-($max - 1)..] + now AS recent
+       WITH t, now, recent, size(recent) >= $max AS locking
        SET t.failures = recent, t.updatedAt = now,
-           t.lockedUntil = CASE WHEN size(recent) >= $max THEN now + toInteger($durationMs) ELSE coalesce(t.lockedUntil, 0) END
+           t.lockedUntil = CASE WHEN locking THEN now + toInteger($durationMs) ELSE coalesce(t.lockedUntil, 0) END,
+           t.lockedAt = CASE WHEN locking THEN now ELSE t.lockedAt END
        RETURN CASE WHEN t.lockedUntil > now THEN t.lockedUntil - now ELSE 0 END AS remainingMs`,
       { key, windowMs: opts.windowMs, max: opts.maxFailures, durationMs: opts.durationMs },
       { database: this.database },
@@ -74,13 +76,17 @@ export class SecurityStore {
     return records[0]?.get("remainingMs") as number;
   }
 
-  /** Revocations and revoke-alls written since `since` (db clock), and every active lock. */
+  /**
+   * Revocations, revoke-alls and locks written since `since` (db clock). Only changes travel:
+   * an attacker who makes many locks (one per forged sub) grows each pull by its own rate,
+   * not by everything still locked.
+   */
   async snapshot(since: number, timeoutMs: number): Promise<SecuritySnapshot> {
     const { records } = await this.driver.executeQuery(
       `CALL { MATCH (r:RevokedToken) WHERE r.revokedAt >= $since AND r.expiresAt > timestamp()
               RETURN collect(r {.id, .expiresAt}) AS revocations }
        CALL { MATCH (a:RevokeAll) WHERE a.at >= $since RETURN collect(a {.sub, .before}) AS revokeAlls }
-       CALL { MATCH (t:AuthThrottle) WHERE t.lockedUntil > timestamp()
+       CALL { MATCH (t:AuthThrottle) WHERE t.lockedAt >= $since AND t.lockedUntil > timestamp()
               RETURN collect({key: t.key, remainingMs: t.lockedUntil - timestamp()}) AS locks }
        RETURN timestamp() AS dbNow, revocations, revokeAlls, locks`,
       { since },
