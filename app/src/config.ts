@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
+import { describeIssues } from "./validation.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -115,7 +116,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   const source = await withDevelopmentDefaults(rawSource);
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    const problems = describeIssues(parsed.error, "environment");
     throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;

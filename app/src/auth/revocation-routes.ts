@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import type { SecurityStore } from "../store/security-store.js";
 import type { Auditor } from "../telemetry/audit.js";
+import { describeIssues } from "../validation.js";
 import type { Principal } from "./authenticator.js";
 import { AuthorizationError } from "./errors.js";
 import { jtiRevocationId, type SecurityState } from "./security-state.js";
@@ -23,7 +24,7 @@ export class BadRequestError extends Error {
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    throw new BadRequestError(`invalid request body: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`);
+    throw new BadRequestError(`invalid request body: ${describeIssues(parsed.error, "body").join("; ")}`);
   }
   return parsed.data;
 }

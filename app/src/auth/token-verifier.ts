@@ -51,10 +51,7 @@ const VERIFIED_CACHE_MS = 60_000;
 export async function createTokenVerifier(auth: Config["auth"], audience: string): Promise<TokenVerifier> {
   const getKey = await keyResolver(auth.jwks);
   const verified = new Map<string, { token: VerifiedToken; until: number }>();
-  const verifyUncached = async (token: string): Promise<VerifiedToken> => {
-    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
-      throw new AuthenticationError("token_too_large", `token exceeds ${MAX_TOKEN_BYTES} bytes`);
-    }
+  const verifyUncached = async (token: string, tokenHash: string): Promise<VerifiedToken> => {
     if (!COMPACT_JWS.test(token)) throw new AuthenticationError("invalid_token", "token is not a compact JWS");
     let header;
     try {
@@ -89,7 +86,7 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
     if (jti !== undefined && (typeof jti !== "string" || jti.length > 256)) {
       throw new AuthenticationError("invalid_token", "token jti is not a short string");
     }
-    return { sub, jti, iat, exp, tokenHash: hashToken(token), claims: payload };
+    return { sub, jti, iat, exp, tokenHash, claims: payload };
   };
   return async (token) => {
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
@@ -100,7 +97,7 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
     const now = Date.now();
     if (cached && now < cached.until) return cached.token;
     if (cached) verified.delete(hash);
-    const result = await verifyUncached(token);
+    const result = await verifyUncached(token, hash);
     if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value as string);
     verified.set(hash, { token: result, until: Math.min(now + VERIFIED_CACHE_MS, (result.exp + auth.clockSkewSeconds) * 1000) });
     return result;

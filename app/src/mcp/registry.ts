@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Principal } from "../auth/authenticator.js";
 import { roleSatisfies, type Role } from "../auth/roles.js";
 import type { Auditor } from "../telemetry/audit.js";
+import { describeIssues } from "../validation.js";
 import { requiredRole, TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
 
 export interface ToolContext {
@@ -100,8 +101,7 @@ export class ToolRegistry {
     const parsed = tool.definition.inputSchema.safeParse(rawArgs ?? {});
     if (!parsed.success) {
       this.auditRefusal(principal, name, "invalid_arguments");
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "arguments"}: ${issue.message}`);
-      return errorResult(`invalid arguments: ${problems.join("; ")}`);
+      return errorResult(`invalid arguments: ${describeIssues(parsed.error, "arguments").join("; ")}`);
     }
     const started = performance.now();
     let result: CallToolResult;
