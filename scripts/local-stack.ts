@@ -5,11 +5,10 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { startServices } from "../test/support/services.js";
 import { startServiceProcess } from "../test/support/service-process.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { runMain, untilSignal, writeEnvFile } from "./lib/foreground.js";
+import { parseOptions, runMain, untilSignal, writeEnvFile } from "./lib/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const usage = `Usage: npm start -- [--port N] [--state DIR]
@@ -23,17 +22,9 @@ local development key that \`npm run token -- mint\` signs with).
 Exit codes: 0 stopped cleanly, 1 something failed to start, 2 bad arguments.`;
 
 async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({ options: { port: { type: "string", default: "8080" }, state: { type: "string" }, help: { type: "boolean" } }, strict: true }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
+  const parsed = parseOptions({ port: { type: "string", default: "8080" }, state: { type: "string" } }, usage);
+  if (!("values" in parsed)) return parsed.exitCode;
+  const options = parsed.values;
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     console.error(`--port: '${options.port}' is not a port number\n\n${usage}`);

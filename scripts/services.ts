@@ -3,10 +3,9 @@
 //
 // Exit codes: 0 stopped cleanly, 1 a service failed to start, 2 bad arguments.
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { startServices } from "../test/support/services.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { exportLines, runMain, untilSignal, writeEnvFile } from "./lib/foreground.js";
+import { exportLines, parseOptions, runMain, untilSignal, writeEnvFile } from "./lib/cli.js";
 
 const usage = `Usage: npm run services -- [--state DIR] [--json]
 
@@ -20,20 +19,9 @@ Data and generated credentials persist in the state directory between runs.
 Exit codes: 0 stopped cleanly, 1 a service failed to start, 2 bad arguments.`;
 
 async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      options: { state: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } },
-      strict: true,
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(usage);
-    return 0;
-  }
+  const parsed = parseOptions({ state: { type: "string" }, json: { type: "boolean" } }, usage);
+  if (!("values" in parsed)) return parsed.exitCode;
+  const options = parsed.values;
   const stateDir = path.resolve(options.state ?? path.join(cacheRoot(), "local-stack"));
   const services = await startServices(stateDir);
   const envFile = path.join(stateDir, "services.env");

@@ -1,5 +1,31 @@
-// Helpers for operator commands that run services in the foreground until Ctrl-C / SIGTERM.
+// Shared plumbing of the operator commands: options and --help, exit codes, running in the
+// foreground until Ctrl-C / SIGTERM, and printing an environment.
 import { writeFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Values<T extends Options> = ReturnType<typeof parseArgs<{ options: T; args: string[]; strict: true }>>["values"];
+
+/**
+ * Parses strict options. --help prints the usage (exit code 0); a bad option prints the
+ * problem and the usage (exit code 2); otherwise the parsed values.
+ */
+export function parseOptions<const T extends Options>(
+  options: T,
+  usage: string,
+  args: string[] = process.argv.slice(2),
+): { values: Values<T> } | { exitCode: 0 | 2 } {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(usage);
+    return { exitCode: 0 };
+  }
+  try {
+    return { values: parseArgs({ args, options, strict: true }).values as Values<T> };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    return { exitCode: 2 };
+  }
+}
 
 /** Resolves on the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {
