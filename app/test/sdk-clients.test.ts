@@ -18,42 +18,57 @@ function textOf(result: unknown): string {
   return first.text ?? "";
 }
 
-describe("official MCP clients", () => {
-  test("v1 client (@modelcontextprotocol/sdk): initialize, list tools, call whoami", async () => {
-    const sub = uniqueSub("v1");
-    const token = await server.mint({ sub, roles: ["operator"] });
-    const client = new ClientV1({ name: "bastion-test-v1", version: "1.0.0" });
-    const transport = new TransportV1(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
-    await client.connect(transport);
-    try {
-      assert.equal(client.getServerVersion()?.name, "mcp-bastion");
-      const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((tool) => tool.name).sort(), ["whoami"]);
-      const result = await client.callTool({ name: "whoami", arguments: {} });
-      assert.equal(result.isError, undefined);
-      assert.deepEqual(JSON.parse(textOf(result)), { sub, role: "operator", expiresAt: JSON.parse(textOf(result)).expiresAt });
-    } finally {
-      await client.close();
-    }
-  });
+interface Generation {
+  name: string;
+  connect(url: URL, token: string): Promise<{
+    listTools(): Promise<{ tools: Array<{ name: string }> }>;
+    callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+    getServerVersion(): { name: string } | undefined;
+    close(): Promise<void>;
+  }>;
+}
 
-  test("v2 client (@modelcontextprotocol/client): initialize, list tools, call whoami", async () => {
-    const sub = uniqueSub("v2");
-    const token = await server.mint({ sub, roles: ["admin"] });
-    const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" });
-    const transport = new TransportV2(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
-    await client.connect(transport);
-    try {
-      const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((tool) => tool.name).sort(), ["security_stats", "whoami"]);
-      const result = await client.callTool({ name: "whoami", arguments: {} });
-      assert.equal(JSON.parse(textOf(result)).sub, sub);
-      const stats = JSON.parse(textOf(await client.callTool({ name: "security_stats", arguments: {} })));
-      assert.equal(typeof stats.store.activeRevocations, "number");
-    } finally {
-      await client.close();
-    }
-  });
+const generations: Generation[] = [
+  {
+    name: "v1 client (@modelcontextprotocol/sdk)",
+    connect: async (url, token) => {
+      const client = new ClientV1({ name: "bastion-test-v1", version: "1.0.0" });
+      await client.connect(new TransportV1(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      return client;
+    },
+  },
+  {
+    name: "v2 client (@modelcontextprotocol/client)",
+    connect: async (url, token) => {
+      const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" });
+      await client.connect(new TransportV2(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      return client;
+    },
+  },
+];
+
+describe("official MCP clients", () => {
+  for (const generation of generations) {
+    test(`${generation.name}: initialize, list tools by role, call tools`, async () => {
+      for (const [role, expectedTools] of [["operator", ["whoami"]], ["admin", ["security_stats", "whoami"]]] as const) {
+        const sub = uniqueSub(role);
+        const client = await generation.connect(new URL(server.mcpUrl), await server.mint({ sub, roles: [role] }));
+        try {
+          assert.equal(client.getServerVersion()?.name, "mcp-bastion");
+          const { tools } = await client.listTools();
+          assert.deepEqual(tools.map((tool) => tool.name).sort(), expectedTools);
+          const whoami = JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} })));
+          assert.deepEqual({ sub: whoami.sub, role: whoami.role }, { sub, role });
+          if (role === "admin") {
+            const stats = JSON.parse(textOf(await client.callTool({ name: "security_stats", arguments: {} })));
+            assert.equal(typeof stats.store.activeRevocations, "number");
+          }
+        } finally {
+          await client.close();
+        }
+      }
+    });
+  }
 
   test("a client without a token is refused before it can initialize", async () => {
     const client = new ClientV1({ name: "anonymous", version: "1.0.0" });
