@@ -28,6 +28,7 @@ import { closedLoop, percentile } from "./load.js";
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function summary(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -89,9 +90,18 @@ async function main(): Promise<void> {
     const secured: number[] = [];
     const open: number[] = [];
     let failures = 0;
-    for (let round = 0; round < 3; round++) {
-      const withStack = await closedLoop(`http://127.0.0.1:${port}/mcp`, { ...headers, authorization: `Bearer ${token}` }, body, { concurrency: CONCURRENCY, seconds: SECONDS });
-      const without = await closedLoop(`http://127.0.0.1:${barePort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds: SECONDS });
+    const runSecured = (seconds: number) =>
+      closedLoop(`http://127.0.0.1:${port}/mcp`, { ...headers, authorization: `Bearer ${token}` }, body, { concurrency: CONCURRENCY, seconds });
+    const runOpen = (seconds: number) => closedLoop(`http://127.0.0.1:${barePort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds });
+    // One short warm-up of each (JIT, connection pools), then interleaved measured rounds that
+    // alternate which side goes first, so a machine that speeds up or slows down over the run
+    // favours neither.
+    await runSecured(2);
+    await runOpen(2);
+    for (let round = 0; round < ROUNDS; round++) {
+      const first = round % 2 === 0 ? await runSecured(SECONDS) : await runOpen(SECONDS);
+      const second = round % 2 === 0 ? await runOpen(SECONDS) : await runSecured(SECONDS);
+      const [withStack, without] = round % 2 === 0 ? [first, second] : [second, first];
       secured.push(withStack.perSecond);
       open.push(without.perSecond);
       failures += withStack.failures + without.failures;
