@@ -3,6 +3,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
+import { ROLES } from "./auth/roles.js";
+import type { RateLimitPolicy } from "./guards/rate-limit.js";
+import { requiredRole } from "./mcp/permissions.js";
 import { describeIssues } from "./validation.js";
 
 export class ConfigError extends Error {
@@ -20,6 +23,31 @@ const list = z
   .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
 
 const httpUrl = z.url({ protocol: /^https?$/ });
+
+const rateLimit = z.object({ perMinute: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(100_000) }).strict();
+const rateLimitOverrides = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .object({
+        roles: z.partialRecord(z.enum(ROLES), rateLimit).default({}),
+        tools: z.record(z.string(), rateLimit).default({}),
+      })
+      .strict()
+      .superRefine((overrides, ctx) => {
+        for (const tool of Object.keys(overrides.tools)) {
+          if (requiredRole(tool) === undefined) ctx.addIssue({ code: "custom", path: ["tools", tool], message: `no tool is called ${tool}` });
+        }
+      }),
+  );
 
 const envSchema = z
   .object({
@@ -47,6 +75,10 @@ const envSchema = z
     LOCKOUT_DURATION_SECONDS: intInRange(1, 86_400, 300),
     SECURITY_SYNC_INTERVAL_MS: intInRange(50, 10_000, 250),
     SECURITY_MAX_STALENESS_MS: intInRange(200, 60_000, 1000),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(60),
+    RATE_LIMIT_BURST: intInRange(1, 100_000, 10),
+    /** JSON: {"roles": {"admin": {"perMinute": 600, "burst": 50}}, "tools": {"whoami": {...}}} */
+    RATE_LIMIT_OVERRIDES: rateLimitOverrides.optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -87,6 +119,7 @@ export interface Config {
   neo4j: { uri: string; user: string; password: string; database: string };
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
   securitySync: { intervalMs: number; maxStalenessMs: number };
+  rateLimits: RateLimitPolicy;
   logLevel: string;
 }
 
@@ -155,6 +188,11 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       durationMs: env.LOCKOUT_DURATION_SECONDS * 1000,
     },
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
+    rateLimits: {
+      defaults: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST },
+      roles: env.RATE_LIMIT_OVERRIDES?.roles ?? {},
+      tools: env.RATE_LIMIT_OVERRIDES?.tools ?? {},
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

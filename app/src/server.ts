@@ -10,7 +10,9 @@ import type { SecurityState } from "./auth/security-state.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
 import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
+import { createRequestGuard } from "./mcp/request-guard.js";
 import { mountMcp } from "./mcp/transport.js";
+import { RateLimitedError, RateLimiter, type RateLimitStore } from "./guards/rate-limit.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
@@ -23,6 +25,8 @@ export interface ServerDeps {
   securityState: SecurityState;
   auditStore: AuditStore;
   tools: (state: { securityStore: SecurityStore; securityState: SecurityState }) => ToolDefinition[];
+  /** Where rate-limit buckets live; in memory (per replica) unless a shared store is given. */
+  rateLimitStore?: RateLimitStore;
   /** Overrides the logger (tests capture log lines through it). */
   logger?: FastifyBaseLogger;
 }
@@ -81,6 +85,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .header("www-authenticate", `Bearer error="insufficient_scope"${scope}, resource_metadata="${metadataUrl}"`)
         .send({ error: "insufficient_scope", reason: error.reason, message: error.message });
     }
+    if (error instanceof RateLimitedError) {
+      return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "rate_limited", message: error.message });
+    }
     if (error instanceof LockedOutError) {
       return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "locked_out", message: error.message });
     }
@@ -100,6 +107,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // 4. Protected routes: authentication runs before the body is even read.
   const authenticate = createAuthenticator({ config, verify: deps.verify, state: deps.securityState, store: deps.securityStore, auditor });
+  const rateLimiter = new RateLimiter(config.rateLimits, deps.rateLimitStore);
   const registry = new ToolRegistry(deps.tools({ securityStore: deps.securityStore, securityState: deps.securityState }), auditor);
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request, reply) => {
@@ -107,7 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
     });
     registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
-    mountMcp(scope, registry, principalOf);
+    mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, auditor }));
   });
   return app;
 }

@@ -84,6 +84,15 @@ describe("configuration", () => {
     }
   });
 
+  test("rate limit overrides are checked: JSON, shape and tool names", async () => {
+    await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: "{not json" }), /RATE_LIMIT_OVERRIDES: is not valid JSON/);
+    await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ tools: { wohami: { perMinute: 1, burst: 1 } } }) }), /RATE_LIMIT_OVERRIDES.tools.wohami: no tool is called wohami/);
+    await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { root: { perMinute: 1, burst: 1 } } }) }), /RATE_LIMIT_OVERRIDES/);
+    await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { admin: { perMinute: 0, burst: 1 } } }) }), /RATE_LIMIT_OVERRIDES.roles.admin.perMinute/);
+    const config = await loadConfig(base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { admin: { perMinute: 600, burst: 50 } } }) }));
+    assert.deepEqual(config.rateLimits, { defaults: { perMinute: 60, burst: 10 }, roles: { admin: { perMinute: 600, burst: 50 } }, tools: {} });
+  });
+
   test("production needs https for the resource URL and a remote JWKS", async () => {
     await rejectsNaming(base({ NODE_ENV: "production" }), /MCP_RESOURCE_URL: must be set to an https URL in production/);
     await rejectsNaming(

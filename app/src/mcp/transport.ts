@@ -5,9 +5,8 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "../auth/authenticator.js";
-import { AuthorizationError } from "../auth/errors.js";
-import { roleSatisfies, scopeOf } from "../auth/roles.js";
 import { ToolPermissionError, UnknownToolError, type ToolRegistry } from "./registry.js";
+import type { RequestGuard } from "./request-guard.js";
 
 export const SERVER_INFO = { name: "mcp-bastion", version: "0.1.0" };
 
@@ -26,35 +25,15 @@ function createProtocolServer(registry: ToolRegistry, principal: Principal): Ser
   return server;
 }
 
-interface JsonRpcCall {
-  method?: unknown;
-  params?: { name?: unknown };
-}
-
-/**
- * A tools/call for a tool the caller's role may not use is refused at the HTTP layer with
- * 403 insufficient_scope (what OAuth clients understand); the registry checks again anyway.
- */
-function refuseForbiddenCalls(body: unknown, principal: Principal, registry: ToolRegistry): void {
-  const messages = (Array.isArray(body) ? body : [body]) as JsonRpcCall[];
-  for (const message of messages) {
-    if (message?.method !== "tools/call" || typeof message.params?.name !== "string") continue;
-    const needed = registry.roleFor(message.params.name);
-    if (needed !== undefined && !roleSatisfies(principal.role, needed)) {
-      registry.auditRefusal(principal, message.params.name, "insufficient_scope");
-      throw new AuthorizationError("insufficient_scope", `tool ${message.params.name} needs role ${needed}`, scopeOf(needed));
-    }
-  }
-}
-
 export function mountMcp(
   app: FastifyInstance,
   registry: ToolRegistry,
   principalOf: (request: FastifyRequest) => Principal,
+  guard: RequestGuard,
 ): void {
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = principalOf(request);
-    if (request.method === "POST") refuseForbiddenCalls(request.body, principal, registry);
+    guard(principal, request.method === "POST" ? request.body : undefined);
     const server = createProtocolServer(registry, principal);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on("close", () => {

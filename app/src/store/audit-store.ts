@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Driver } from "neo4j-driver";
 
-export type AuditKind = "authentication" | "authorization" | "tool_call" | "revocation" | "lockout";
+export type AuditKind = "authentication" | "authorization" | "tool_call" | "revocation" | "lockout" | "rate_limit";
 export type AuditDecision = "allow" | "deny" | "error";
 
 export interface AuditEvent {

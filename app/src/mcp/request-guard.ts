@@ -1,0 +1,40 @@
+// What an /mcp request must pass before the protocol server sees it, per JSON-RPC message:
+// the rate limit of the caller (per tool for tools/call), then the tool's permission. Refusals
+// here become HTTP statuses clients understand (429, 403 insufficient_scope) and are audited.
+import type { Principal } from "../auth/authenticator.js";
+import { AuthorizationError } from "../auth/errors.js";
+import { roleSatisfies, scopeOf } from "../auth/roles.js";
+import { RateLimitedError, type RateLimiter } from "../guards/rate-limit.js";
+import type { Auditor } from "../telemetry/audit.js";
+import type { ToolRegistry } from "./registry.js";
+
+interface JsonRpcMessage {
+  method?: unknown;
+  params?: { name?: unknown };
+}
+
+export type RequestGuard = (principal: Principal, body: unknown) => void;
+
+export function createRequestGuard(deps: { registry: ToolRegistry; rateLimiter: RateLimiter; auditor: Auditor }): RequestGuard {
+  const { registry, rateLimiter, auditor } = deps;
+  return (principal, body) => {
+    const messages = (Array.isArray(body) ? body : [body]) as Array<JsonRpcMessage | null | undefined>;
+    for (const message of messages) {
+      const tool = message?.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name.slice(0, 128) : undefined;
+      try {
+        rateLimiter.check(principal.sub, principal.role, tool);
+      } catch (error) {
+        if (error instanceof RateLimitedError) {
+          auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, tool, reason: "rate_limited" });
+        }
+        throw error;
+      }
+      if (tool === undefined) continue;
+      const needed = registry.roleFor(tool);
+      if (needed !== undefined && !roleSatisfies(principal.role, needed)) {
+        registry.auditRefusal(principal, tool, "insufficient_scope");
+        throw new AuthorizationError("insufficient_scope", `tool ${tool} needs role ${needed}`, scopeOf(needed));
+      }
+    }
+  };
+}
