@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
 import { ROLES } from "./auth/roles.js";
+import { originPolicy, type OriginPolicy } from "./guards/origin.js";
 import type { RateLimitPolicy } from "./guards/rate-limit.js";
 import { requiredRole } from "./mcp/permissions.js";
 import { describeIssues } from "./validation.js";
@@ -56,6 +57,10 @@ const envSchema = z
     MCP_PORT: intInRange(0, 65535, 8080),
     /** The canonical resource URI of the MCP endpoint (RFC 8707); tokens must carry it as aud. */
     MCP_RESOURCE_URL: httpUrl.optional(),
+    /** Origins a browser may call /mcp from, besides the resource URL's own. No wildcard. */
+    MCP_ALLOWED_ORIGINS: list.default([]),
+    /** Host header values /mcp answers to, besides the resource URL's and the listen address. */
+    MCP_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, "must be host or host:port"))).default([]),
     AUTH_ISSUER: z.string().min(1),
     AUTH_JWKS_URL: httpUrl.optional(),
     AUTH_JWKS_FILE: z.string().min(1).optional(),
@@ -107,6 +112,7 @@ export interface Config {
   port: number;
   /** Canonical resource URI (the /mcp endpoint); the required token audience. */
   resourceUrl: string;
+  origins: OriginPolicy;
   auth: {
     issuer: string;
     jwks: { url: URL; cooldownMs: number } | { file: string };
@@ -160,11 +166,18 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     }
   }
   const resourceUrl = env.MCP_RESOURCE_URL ?? `http://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  let origins: OriginPolicy;
+  try {
+    origins = originPolicy(resourceUrl, { host: env.MCP_HOST, port: env.MCP_PORT }, env.MCP_ALLOWED_ORIGINS, env.MCP_ALLOWED_HOSTS);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  MCP_ALLOWED_ORIGINS: ${(error as Error).message}`);
+  }
   return {
     env: env.NODE_ENV,
     host: env.MCP_HOST,
     port: env.MCP_PORT,
     resourceUrl,
+    origins,
     auth: {
       issuer: env.AUTH_ISSUER,
       jwks: env.AUTH_JWKS_URL

@@ -11,6 +11,7 @@ import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
 import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
 import { createRequestGuard } from "./mcp/request-guard.js";
+import { OriginRefusedError, originRefusal } from "./guards/origin.js";
 import { mountMcp } from "./mcp/transport.js";
 import { RateLimitedError, RateLimiter, type RateLimitStore } from "./guards/rate-limit.js";
 import type { AuditStore } from "./store/audit-store.js";
@@ -95,6 +96,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       request.log.error({ err: error }, "security store unavailable: denying");
       return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check revocations right now" });
     }
+    if (error instanceof OriginRefusedError) return reply.code(403).send({ error: "forbidden_origin", message: error.message });
     if (error instanceof BadRequestError) return reply.code(400).send({ error: "invalid_request", message: error.message });
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, "unhandled error");
@@ -112,6 +114,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request, reply) => {
       if (request.url.startsWith("/auth/")) reply.header("cache-control", "no-store");
+      // DNS rebinding: a browser tricked into calling us under another name is refused first.
+      const refusal = originRefusal(config.origins, request.headers.host, request.headers.origin);
+      if (refusal) throw new OriginRefusedError(refusal);
       request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
     });
     registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });

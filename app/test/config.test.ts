@@ -93,6 +93,15 @@ describe("configuration", () => {
     assert.deepEqual(config.rateLimits, { defaults: { perMinute: 60, burst: 10 }, roles: { admin: { perMinute: 600, burst: 50 } }, tools: {} });
   });
 
+  test("allowed origins must be origins, allowed hosts host[:port]; no wildcard", async () => {
+    await rejectsNaming(base({ MCP_ALLOWED_ORIGINS: "*" }), /MCP_ALLOWED_ORIGINS: '\*' is not an origin/);
+    await rejectsNaming(base({ MCP_ALLOWED_ORIGINS: "https://ok.example,https://x.example/app" }), /MCP_ALLOWED_ORIGINS: 'https:\/\/x.example\/app' is not an origin/);
+    await rejectsNaming(base({ MCP_ALLOWED_HOSTS: "*.example.com" }), /MCP_ALLOWED_HOSTS/);
+    const config = await loadConfig(base({ MCP_ALLOWED_ORIGINS: "https://console.example", MCP_ALLOWED_HOSTS: "mcp.bastion.svc:8080" }));
+    assert.ok(config.origins.origins.has("https://console.example"));
+    assert.ok(config.origins.hosts.has("mcp.bastion.svc:8080"));
+  });
+
   test("production needs https for the resource URL and a remote JWKS", async () => {
     await rejectsNaming(base({ NODE_ENV: "production" }), /MCP_RESOURCE_URL: must be set to an https URL in production/);
     await rejectsNaming(

@@ -1,7 +1,7 @@
 // What any client sees before and around authentication: RFC 9728 metadata, security headers.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
+import { callTool, MCP_HEADERS, postFrom, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 let server: TestServer;
 before(async () => {
@@ -52,5 +52,34 @@ describe("HTTP surface", () => {
       assert.ok(!line.includes(signature), `a log line holds the token: ${line.slice(0, 200)}`);
       assert.doesNotMatch(line, /Bearer /);
     }
+  });
+});
+
+describe("DNS rebinding and cross-origin calls", () => {
+  test("a foreign Host or Origin is refused with 403 before authentication, a known one served; no CORS headers", async () => {
+    const token = await server.mint({ sub: uniqueSub("origin"), roles: ["guest"] });
+    // node:http, not fetch: fetch sets the Host header itself.
+    const send = (headers: Record<string, string>) =>
+      postFrom("127.0.0.1", server.mcpUrl, { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers }, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }));
+    const ok = await send({ origin: server.baseUrl });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("access-control-allow-origin"), null);
+    const foreign: Array<Record<string, string>> = [
+      { origin: "https://attacker.example" },
+      { origin: "null" },
+      { host: `attacker.example:${new URL(server.baseUrl).port}` },
+    ];
+    for (const headers of foreign) {
+      const refused = await send(headers);
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      assert.equal(((await refused.json()) as { error: string }).error, "forbidden_origin");
+    }
+    const revoke = await fetch(`${server.baseUrl}/auth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}`, origin: "https://attacker.example" },
+      body: JSON.stringify({ token }),
+    });
+    assert.equal(revoke.status, 403, "the /auth routes are protected the same way");
+    assert.equal((await send({})).status, 200, "the token was not revoked by the refused request");
   });
 });
