@@ -13,7 +13,7 @@ import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
 import { createRequestGuard } from "./mcp/request-guard.js";
 import { OriginRefusedError, originRefusal } from "./guards/origin.js";
 import { mountMcp } from "./mcp/transport.js";
-import { RateLimitedError, RateLimiter, type RateLimitStore } from "./guards/rate-limit.js";
+import { ConcurrencyLimiter, RateLimiter, TooManyRequestsError, type RateLimitStore } from "./guards/rate-limit.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
@@ -86,7 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .header("www-authenticate", `Bearer error="insufficient_scope"${scope}, resource_metadata="${metadataUrl}"`)
         .send({ error: "insufficient_scope", reason: error.reason, message: error.message });
     }
-    if (error instanceof RateLimitedError) {
+    if (error instanceof TooManyRequestsError) {
       return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "rate_limited", message: error.message });
     }
     if (error instanceof LockedOutError) {
@@ -110,7 +110,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // 4. Protected routes: authentication runs before the body is even read.
   const authenticate = createAuthenticator({ config, verify: deps.verify, state: deps.securityState, store: deps.securityStore, auditor });
   const rateLimiter = new RateLimiter(config.rateLimits, deps.rateLimitStore);
-  const registry = new ToolRegistry(deps.tools({ securityStore: deps.securityStore, securityState: deps.securityState }), auditor);
+  const registry = new ToolRegistry(deps.tools({ securityStore: deps.securityStore, securityState: deps.securityState }), auditor, config.tools);
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request, reply) => {
       if (request.url.startsWith("/auth/")) reply.header("cache-control", "no-store");
@@ -120,7 +120,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
     });
     registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
-    mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, auditor }));
+    mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, concurrency: new ConcurrencyLimiter(config.tools.maxConcurrencyPerUser), auditor }));
   });
   return app;
 }

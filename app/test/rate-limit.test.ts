@@ -1,7 +1,7 @@
 // The token bucket as a pure function of time: burst, sustained rate, Retry-After, overrides.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { limitFor, MemoryRateLimitStore, type RateLimitPolicy } from "../src/guards/rate-limit.js";
+import { ConcurrencyLimiter, limitFor, MemoryRateLimitStore, type RateLimitPolicy } from "../src/guards/rate-limit.js";
 
 const limit = { perMinute: 60, burst: 10 };
 
@@ -59,5 +59,19 @@ describe("limit selection", () => {
     assert.deepEqual(limitFor(policy, "admin", "whoami"), { perMinute: 600, burst: 50 });
     assert.deepEqual(limitFor(policy, "guest", "whoami"), limit);
     assert.deepEqual(limitFor(policy, "guest", undefined), limit);
+  });
+});
+
+describe("concurrency limiter", () => {
+  test("at most N in flight per user; a released slot is free again; release is idempotent", () => {
+    const limiter = new ConcurrencyLimiter(2);
+    const first = limiter.acquire("alice");
+    limiter.acquire("alice");
+    assert.throws(() => limiter.acquire("alice"), /at most 2 requests of one user may run at once/);
+    assert.doesNotThrow(() => limiter.acquire("bob"), "another user is not affected");
+    first();
+    first();
+    limiter.acquire("alice");
+    assert.throws(() => limiter.acquire("alice"), "a double release did not free two slots");
   });
 });

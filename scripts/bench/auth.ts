@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       // One user drives all the load: the limiter still runs on every request, but never refuses.
       RATE_LIMIT_PER_MINUTE: "1000000",
       RATE_LIMIT_BURST: "100000",
+      TOOL_MAX_CONCURRENCY_PER_USER: "1000",
     });
     const server = await composeServer(config, { logger: pino({ level: "silent" }) });
     await server.app.listen({ host: "127.0.0.1", port });
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     const bareAuditor = new Auditor(new AuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }));
     const bare = Fastify({ logger: false });
     const fixed = { sub: "bench-user", role: "operator" } as Principal;
-    mountMcp(bare, new ToolRegistry([whoamiTool, ...securityTools(store, server.securityState)], bareAuditor), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => undefined);
+    mountMcp(bare, new ToolRegistry([whoamiTool, ...securityTools(store, server.securityState)], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => () => undefined);
     const barePort = await freePort();
     await bare.listen({ host: "127.0.0.1", port: barePort });
 

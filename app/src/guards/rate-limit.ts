@@ -70,14 +70,54 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-/** 429: too many requests for this user (and tool); retry after the given seconds. */
-export class RateLimitedError extends Error {
-  override readonly name = "RateLimitedError";
+/** 429 with Retry-After: the caller must slow down. */
+export class TooManyRequestsError extends Error {
   constructor(
     readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Too many requests for this user (and tool) in the window. */
+export class RateLimitedError extends TooManyRequestsError {
+  override readonly name = "RateLimitedError";
+  constructor(
+    retryAfterSeconds: number,
     readonly tool: string | undefined,
   ) {
-    super(tool === undefined ? "rate limit exceeded" : `rate limit exceeded for tool ${tool}`);
+    super(retryAfterSeconds, tool === undefined ? "rate limit exceeded" : `rate limit exceeded for tool ${tool}`);
+  }
+}
+
+/** Too many of this user's requests are in flight at once. */
+export class ConcurrencyLimitError extends TooManyRequestsError {
+  override readonly name = "ConcurrencyLimitError";
+  constructor(max: number) {
+    super(1, `at most ${max} requests of one user may run at once`);
+  }
+}
+
+/** Counts each user's requests in flight; a request over the limit is refused, not queued. */
+export class ConcurrencyLimiter {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot for `key`; the returned function gives it back (once, however often called). */
+  acquire(key: string): () => void {
+    const current = this.inFlight.get(key) ?? 0;
+    if (current >= this.max) throw new ConcurrencyLimitError(this.max);
+    this.inFlight.set(key, current + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(key);
+      else this.inFlight.set(key, left);
+    };
   }
 }
 

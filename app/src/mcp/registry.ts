@@ -5,8 +5,9 @@ import { z } from "zod";
 import type { Principal } from "../auth/authenticator.js";
 import { roleSatisfies, type Role } from "../auth/roles.js";
 import type { Auditor } from "../telemetry/audit.js";
+import { capToolResult } from "../guards/limits.js";
 import { describeIssues } from "../validation.js";
-import { requiredRole, TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
+import { TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
 
 export interface ToolContext {
   readonly principal: Principal;
@@ -55,9 +56,15 @@ export function errorResult(message: string): CallToolResult {
 export class ToolRegistry {
   private readonly tools = new Map<string, RegisteredTool>();
 
-  constructor(definitions: readonly ToolDefinition[], private readonly auditor: Auditor) {
+  constructor(
+    definitions: readonly ToolDefinition[],
+    private readonly auditor: Auditor,
+    private readonly limits: { maxResultBytes: number; timeoutMs: number },
+    /** The permission matrix; the kit's own unless a test brings tools of its own. */
+    permissions: Readonly<Record<string, Role>> = TOOL_PERMISSIONS,
+  ) {
     for (const definition of definitions) {
-      const role = requiredRole(definition.name);
+      const role = Object.hasOwn(permissions, definition.name) ? permissions[definition.name] : undefined;
       if (role === undefined) throw new Error(`tool ${definition.name} has no entry in the permission matrix`);
       if (this.tools.has(definition.name)) throw new Error(`tool ${definition.name} is registered twice`);
       const inputSchema = z.toJSONSchema(definition.inputSchema, { target: "draft-7" }) as Tool["inputSchema"];
@@ -68,7 +75,7 @@ export class ToolRegistry {
         listing: { name: definition.name, title: definition.title, description: definition.description, inputSchema, annotations: definition.annotations },
       });
     }
-    const missing = Object.keys(TOOL_PERMISSIONS).filter((name) => !this.tools.has(name));
+    const missing = Object.keys(permissions).filter((name) => !this.tools.has(name));
     if (missing.length > 0) throw new Error(`permission matrix names tools that are not registered: ${missing.join(", ")}`);
   }
 
@@ -107,11 +114,13 @@ export class ToolRegistry {
     let result: CallToolResult;
     let errorClass: string | undefined;
     try {
-      result = await tool.definition.handler(parsed.data, context);
+      result = await this.runWithTimeout(tool.definition, parsed.data, context);
     } catch (error) {
       errorClass = error instanceof Error ? error.name : "UnknownError";
-      result = errorResult(`tool ${name} failed (${errorClass})`);
+      result = errorResult(errorClass === "ToolTimeoutError" ? `tool ${name} timed out after ${this.limits.timeoutMs} ms` : `tool ${name} failed (${errorClass})`);
     }
+    const capped = capToolResult(result, this.limits.maxResultBytes);
+    result = capped.result;
     this.auditor.record({
       kind: "tool_call",
       decision: errorClass ? "error" : result.isError ? "error" : "allow",
@@ -119,9 +128,35 @@ export class ToolRegistry {
       role: principal.role,
       tool: name,
       durationMs: Math.round(performance.now() - started),
-      resultBytes: Buffer.byteLength(JSON.stringify(result.content)),
+      resultBytes: capped.originalBytes,
       errorClass,
+      ...(capped.truncated ? { reason: "truncated", detail: `result of ${capped.originalBytes} bytes cut to ${this.limits.maxResultBytes}` } : {}),
     });
     return result;
   }
+
+  /** Runs a handler with its own abort signal, which fires on timeout or when the client goes. */
+  private async runWithTimeout(tool: ToolDefinition, args: unknown, context: ToolContext): Promise<CallToolResult> {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(context.signal.reason);
+    context.signal.addEventListener("abort", onClientAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new ToolTimeoutError(`timed out after ${this.limits.timeoutMs} ms`);
+        reject(error); // settles the race first, whatever the handler does when aborted
+        controller.abort(error);
+      }, this.limits.timeoutMs);
+    });
+    try {
+      return await Promise.race([tool.handler(args as never, { ...context, signal: controller.signal }), timedOut]);
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener("abort", onClientAbort);
+    }
+  }
+}
+
+export class ToolTimeoutError extends Error {
+  override readonly name = "ToolTimeoutError";
 }

@@ -1,10 +1,11 @@
 // What an /mcp request must pass before the protocol server sees it, per JSON-RPC message:
-// the rate limit of the caller (per tool for tools/call), then the tool's permission. Refusals
+// the rate limit of the caller (per tool for tools/call), then the tool's permission; and
+// then a slot among the caller's requests in flight. Refusals
 // here become HTTP statuses clients understand (429, 403 insufficient_scope) and are audited.
 import type { Principal } from "../auth/authenticator.js";
 import { AuthorizationError } from "../auth/errors.js";
 import { roleSatisfies, scopeOf } from "../auth/roles.js";
-import { RateLimitedError, type RateLimiter } from "../guards/rate-limit.js";
+import { RateLimitedError, type ConcurrencyLimiter, type RateLimiter } from "../guards/rate-limit.js";
 import type { Auditor } from "../telemetry/audit.js";
 import type { ToolRegistry } from "./registry.js";
 
@@ -13,10 +14,16 @@ interface JsonRpcMessage {
   params?: { name?: unknown };
 }
 
-export type RequestGuard = (principal: Principal, body: unknown) => void;
+/** Checks a request; when it may proceed, returns the function that ends it (frees its slot). */
+export type RequestGuard = (principal: Principal, body: unknown) => () => void;
 
-export function createRequestGuard(deps: { registry: ToolRegistry; rateLimiter: RateLimiter; auditor: Auditor }): RequestGuard {
-  const { registry, rateLimiter, auditor } = deps;
+export function createRequestGuard(deps: {
+  registry: ToolRegistry;
+  rateLimiter: RateLimiter;
+  concurrency: ConcurrencyLimiter;
+  auditor: Auditor;
+}): RequestGuard {
+  const { registry, rateLimiter, concurrency, auditor } = deps;
   return (principal, body) => {
     const messages = (Array.isArray(body) ? body : [body]) as Array<JsonRpcMessage | null | undefined>;
     for (const message of messages) {
@@ -35,6 +42,12 @@ export function createRequestGuard(deps: { registry: ToolRegistry; rateLimiter: 
         registry.auditRefusal(principal, tool, "insufficient_scope");
         throw new AuthorizationError("insufficient_scope", `tool ${tool} needs role ${needed}`, scopeOf(needed));
       }
+    }
+    try {
+      return concurrency.acquire(principal.sub);
+    } catch (error) {
+      auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, reason: "too_many_concurrent" });
+      throw error;
     }
   };
 }

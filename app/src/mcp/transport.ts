@@ -33,10 +33,11 @@ export function mountMcp(
 ): void {
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = principalOf(request);
-    guard(principal, request.method === "POST" ? request.body : undefined);
+    const done = guard(principal, request.method === "POST" ? request.body : undefined);
     const server = createProtocolServer(registry, principal);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on("close", () => {
+      done();
       void transport.close();
       void server.close();
     });
