@@ -58,6 +58,7 @@ mcp-bastion is running.
   Try it         curl -s ${baseUrl}/mcp -H "authorization: Bearer $(npm run -s token -- mint --sub alice --roles admin)" \\
                    -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\
                    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+  Metrics        http://127.0.0.1:9464/metrics   (a separate port, never the MCP one)
   Server log     ${path.join(stateDir, "server", "server.log")}
   Services env   ${path.join(stateDir, "services.env")}
 

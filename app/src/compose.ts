@@ -1,6 +1,6 @@
 // Wires the real dependencies (Neo4j driver, stores, security state, verifier, tools) into the
 // server. main.ts and the tests both start the server through this one function.
-import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Driver } from "neo4j-driver";
 import { SecurityState } from "./auth/security-state.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
@@ -10,6 +10,7 @@ import { AuditStore } from "./store/audit-store.js";
 import { createDriver } from "./store/driver.js";
 import { ensureSchema } from "./store/schema.js";
 import { SecurityStore } from "./store/security-store.js";
+import { Metrics } from "./telemetry/metrics.js";
 import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 
@@ -17,6 +18,8 @@ const CLEANUP_INTERVAL_MS = 60_000;
 
 export interface ComposedServer {
   app: FastifyInstance;
+  /** Serves /metrics on its own port, so the MCP port never exposes it. */
+  metricsApp: FastifyInstance;
   driver: Driver;
   securityState: SecurityState;
   /** Stops background work, drains the server and closes the driver, in that order. */
@@ -25,6 +28,8 @@ export interface ComposedServer {
 
 export async function composeServer(config: Config, options: { logger?: FastifyBaseLogger } = {}): Promise<ComposedServer> {
   const driver = createDriver(config.neo4j);
+  const metrics = new Metrics();
+  metrics.watchDriver(driver);
   const securityStore = new SecurityStore(driver, config.neo4j.database);
   const verify = await createTokenVerifier(config.auth, config.resourceUrl);
   let schemaReady = false;
@@ -39,6 +44,7 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     securityStore,
     securityState,
     auditStore: new AuditStore(driver, config.neo4j.database),
+    metrics,
     tools: ({ securityStore: store, securityState: state }) => [whoamiTool, ...securityTools(store, state)],
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -72,8 +78,12 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
 
+  const metricsApp = Fastify({ logger: false });
+  metricsApp.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
   return {
     app,
+    metricsApp,
     driver,
     securityState,
     close: async () => {
@@ -81,6 +91,7 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
       clearInterval(cleanup);
       securityState.stop();
       await app.close();
+      await metricsApp.close();
       await driver.close();
     },
   };

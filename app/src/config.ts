@@ -55,6 +55,8 @@ const envSchema = z
     NODE_ENV: z.enum(["production", "development", "test"]).default("development"),
     MCP_HOST: z.string().min(1).default("127.0.0.1"),
     MCP_PORT: intInRange(0, 65535, 8080),
+    METRICS_HOST: z.string().min(1).optional(),
+    METRICS_PORT: intInRange(0, 65535, 9464),
     /** The canonical resource URI of the MCP endpoint (RFC 8707); tokens must carry it as aud. */
     MCP_RESOURCE_URL: httpUrl.optional(),
     /** Origins a browser may call /mcp from, besides the resource URL's own. No wildcard. */
@@ -93,6 +95,9 @@ const envSchema = z
     if (!env.AUTH_JWKS_URL === !env.AUTH_JWKS_FILE) {
       ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" });
     }
+    if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.MCP_PORT) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from MCP_PORT: metrics are not served on the MCP port" });
+    }
     if (env.SECURITY_MAX_STALENESS_MS < 2 * env.SECURITY_SYNC_INTERVAL_MS) {
       ctx.addIssue({ code: "custom", path: ["SECURITY_MAX_STALENESS_MS"], message: "must be at least twice SECURITY_SYNC_INTERVAL_MS" });
     }
@@ -113,6 +118,7 @@ export interface Config {
   env: "production" | "development" | "test";
   host: string;
   port: number;
+  metrics: { host: string; port: number };
   /** Canonical resource URI (the /mcp endpoint); the required token audience. */
   resourceUrl: string;
   origins: OriginPolicy;
@@ -180,6 +186,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     env: env.NODE_ENV,
     host: env.MCP_HOST,
     port: env.MCP_PORT,
+    metrics: { host: env.METRICS_HOST ?? env.MCP_HOST, port: env.METRICS_PORT },
     resourceUrl,
     origins,
     auth: {

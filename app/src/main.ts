@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     });
   }
   await server.app.listen({ host: config.host, port: config.port });
+  await server.metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,7 @@ import type { AuditStore } from "./store/audit-store.js";
 import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
 import { loggerOptions } from "./telemetry/logger.js";
+import type { Metrics } from "./telemetry/metrics.js";
 
 export interface ServerDeps {
   config: Config;
@@ -26,6 +27,7 @@ export interface ServerDeps {
   securityState: SecurityState;
   auditStore: AuditStore;
   tools: (state: { securityStore: SecurityStore; securityState: SecurityState }) => ToolDefinition[];
+  metrics: Metrics;
   /** Where rate-limit buckets live; in memory (per replica) unless a shared store is given. */
   rateLimitStore?: RateLimitStore;
   /** Overrides the logger (tests capture log lines through it). */
@@ -57,7 +59,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     trustProxy: false,
   });
-  const auditor = new Auditor(deps.auditStore, app.log);
+  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));
+  deps.metrics.instrument(app);
   app.decorate("auditor", auditor);
   app.decorateRequest("principal", null);
   app.addHook("onClose", async () => auditor.flush());

@@ -17,10 +17,13 @@ export class Auditor {
   constructor(
     private readonly store: AuditStore,
     private readonly log: FastifyBaseLogger,
+    /** Sees every event as it is recorded (metrics count decisions here). */
+    private readonly onEvent: (event: AuditEvent) => void = () => undefined,
   ) {}
 
   record(event: AuditEvent): void {
     this.log.info({ audit: event }, `audit ${event.kind} ${event.decision}`);
+    this.onEvent(event);
     if (this.queue.length >= MAX_QUEUE) {
       this.dropped += 1;
       return;
