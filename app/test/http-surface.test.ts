@@ -55,6 +55,26 @@ describe("HTTP surface", () => {
   });
 });
 
+describe("attacker text in logs and audit", () => {
+  test("a forged sub with CR/LF and a bidi override is stored escaped, never as a new line", async () => {
+    const sub = `evil-${uniqueSub("x")}\r\n{"level":30,"msg":"admin ok"}\u202e`;
+    const header = Buffer.from(JSON.stringify({ alg: "ES256", kid: "test-es256" })).toString("base64url");
+    const payload = Buffer.from(JSON.stringify({ sub })).toString("base64url");
+    const response = await callTool(server, `${header}.${payload}.c2ln`, "whoami");
+    assert.equal(response.status, 401);
+    await server.server.app.auditor.flush();
+    const { records } = await server.server.driver.executeQuery(
+      "MATCH (e:AuditEvent) WHERE e.principal STARTS WITH $prefix RETURN e.principal AS principal",
+      { prefix: sub.slice(0, 15) },
+    );
+    assert.ok(records.length >= 1);
+    const stored = records[0]?.get("principal") as string;
+    assert.ok(!/[\r\n\u202e]/.test(stored), stored);
+    assert.match(stored, /\\u000d\\u000a.*\\u202e$/);
+    for (const line of server.logs) assert.ok(!line.includes("\u202e"), "no raw bidi override in a log line");
+  });
+});
+
 describe("DNS rebinding and cross-origin calls", () => {
   test("a foreign Host or Origin is refused with 403 before authentication, a known one served; no CORS headers", async () => {
     const token = await server.mint({ sub: uniqueSub("origin"), roles: ["guest"] });

@@ -1,7 +1,19 @@
 // Every audit event becomes one structured log line at once and an AuditEvent node in Neo4j
 // shortly after: writes are batched off the request path so auditing costs no round trip.
 import type { FastifyBaseLogger } from "fastify";
+import { sanitizeText } from "../guards/log-sanitizer.js";
 import type { AuditEvent, AuditStore } from "../store/audit-store.js";
+
+/** Free-text fields can carry what an attacker wrote (an unverified sub, a tool name). */
+function sanitizeEvent(event: AuditEvent): AuditEvent {
+  return {
+    ...event,
+    principal: sanitizeText(event.principal, 256),
+    ...(event.reason !== undefined ? { reason: sanitizeText(event.reason, 128) } : {}),
+    ...(event.tool !== undefined ? { tool: sanitizeText(event.tool, 128) } : {}),
+    ...(event.detail !== undefined ? { detail: sanitizeText(event.detail) } : {}),
+  };
+}
 
 const FLUSH_INTERVAL_MS = 200;
 const MAX_BATCH = 500;
@@ -21,7 +33,8 @@ export class Auditor {
     private readonly onEvent: (event: AuditEvent) => void = () => undefined,
   ) {}
 
-  record(event: AuditEvent): void {
+  record(raw: AuditEvent): void {
+    const event = sanitizeEvent(raw);
     this.log.info({ audit: event }, `audit ${event.kind} ${event.decision}`);
     this.onEvent(event);
     if (this.queue.length >= MAX_QUEUE) {

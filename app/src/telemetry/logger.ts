@@ -1,5 +1,6 @@
 // pino options for fastify: JSON lines, credentials redacted wherever they might appear.
 import type { FastifyServerOptions } from "fastify";
+import { sanitizeText } from "../guards/log-sanitizer.js";
 
 export const REDACTED_PATHS = [
   "req.headers.authorization",
@@ -21,7 +22,7 @@ export function loggerOptions(level: string): FastifyServerOptions["logger"] {
       // carry a token the server refuses.
       req: (request: { method: string; url: string; ip?: string }) => ({
         method: request.method,
-        url: request.url.split("?")[0],
+        url: sanitizeText(request.url.split("?")[0] ?? "", 256),
         ip: request.ip,
       }),
     },
