@@ -11,6 +11,7 @@ import { createDriver } from "./store/driver.js";
 import { ensureSchema } from "./store/schema.js";
 import { SecurityStore } from "./store/security-store.js";
 import { Metrics } from "./telemetry/metrics.js";
+import { auditTools } from "./tools/audit.js";
 import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 
@@ -31,6 +32,7 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
   const metrics = new Metrics();
   metrics.watchDriver(driver);
   const securityStore = new SecurityStore(driver, config.neo4j.database);
+  const auditStore = new AuditStore(driver, config.neo4j.database);
   const verify = await createTokenVerifier(config.auth, config.resourceUrl);
   let schemaReady = false;
   const securityState = new SecurityState(securityStore, {
@@ -43,9 +45,9 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     verify,
     securityStore,
     securityState,
-    auditStore: new AuditStore(driver, config.neo4j.database),
+    auditStore,
     metrics,
-    tools: ({ securityStore: store, securityState: state }) => [whoamiTool, ...securityTools(store, state)],
+    tools: [whoamiTool, ...securityTools(securityStore, securityState), ...auditTools(auditStore)],
     ...(options.logger ? { logger: options.logger } : {}),
   });
   app.get("/readyz", async (_request, reply) => {
@@ -75,6 +77,9 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     securityStore
       .cleanup(config.auth.maxTokenLifetimeSeconds * 1000, config.lockout.windowMs)
       .catch((error: unknown) => app.log.warn({ err: error }, "security store cleanup failed"));
+    auditStore
+      .deleteOlderThan(Date.now() - config.auditRetentionDays * 86_400_000)
+      .catch((error: unknown) => app.log.warn({ err: error }, "audit retention clean-up failed"));
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
 

@@ -86,6 +86,7 @@ const envSchema = z
     RATE_LIMIT_BURST: intInRange(1, 100_000, 10),
     /** JSON: {"roles": {"admin": {"perMinute": 600, "burst": 50}}, "tools": {"whoami": {...}}} */
     RATE_LIMIT_OVERRIDES: rateLimitOverrides.optional(),
+    AUDIT_RETENTION_DAYS: intInRange(1, 3650, 90),
     TOOL_RESULT_MAX_BYTES: intInRange(1024, 10 * 1024 * 1024, 100 * 1024),
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
     TOOL_MAX_CONCURRENCY_PER_USER: intInRange(1, 1000, 4),
@@ -135,6 +136,7 @@ export interface Config {
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
+  auditRetentionDays: number;
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
   logLevel: string;
 }
@@ -213,6 +215,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     },
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
     tools: { maxResultBytes: env.TOOL_RESULT_MAX_BYTES, timeoutMs: env.TOOL_TIMEOUT_MS, maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER },
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     rateLimits: {
       defaults: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST },
       roles: env.RATE_LIMIT_OVERRIDES?.roles ?? {},

@@ -26,7 +26,7 @@ export interface ServerDeps {
   securityStore: SecurityStore;
   securityState: SecurityState;
   auditStore: AuditStore;
-  tools: (state: { securityStore: SecurityStore; securityState: SecurityState }) => ToolDefinition[];
+  tools: readonly ToolDefinition[];
   metrics: Metrics;
   /** Where rate-limit buckets live; in memory (per replica) unless a shared store is given. */
   rateLimitStore?: RateLimitStore;
@@ -113,7 +113,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // 4. Protected routes: authentication runs before the body is even read.
   const authenticate = createAuthenticator({ config, verify: deps.verify, state: deps.securityState, store: deps.securityStore, auditor });
   const rateLimiter = new RateLimiter(config.rateLimits, deps.rateLimitStore);
-  const registry = new ToolRegistry(deps.tools({ securityStore: deps.securityStore, securityState: deps.securityState }), auditor, config.tools);
+  const registry = new ToolRegistry(deps.tools, auditor, config.tools);
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request, reply) => {
       if (request.url.startsWith("/auth/")) reply.header("cache-control", "no-store");

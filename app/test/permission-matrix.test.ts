@@ -9,6 +9,7 @@ import { callTool, MCP_HEADERS, startTestServer, uniqueSub, type TestServer } fr
 const EXPECTED: Record<string, Record<Role, boolean>> = {
   whoami: { guest: true, readonly: true, operator: true, admin: true },
   security_stats: { guest: false, readonly: false, operator: false, admin: true },
+  audit_search: { guest: false, readonly: false, operator: false, admin: true },
 };
 
 let server: TestServer;
@@ -65,7 +66,7 @@ describe("permission matrix", () => {
 
   test("the highest of several roles counts; unknown role names are ignored", async () => {
     const token = await server.mint({ sub: uniqueSub("multi"), roles: ["guest", "nonsense", "admin"] });
-    assert.deepEqual(await listTools(token), ["security_stats", "whoami"]);
+    assert.deepEqual(await listTools(token), ["audit_search", "security_stats", "whoami"]);
   });
 
   test("an unknown tool is refused and audited", async () => {

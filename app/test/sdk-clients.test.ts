@@ -50,7 +50,7 @@ const generations: Generation[] = [
 describe("official MCP clients", () => {
   for (const generation of generations) {
     test(`${generation.name}: initialize, list tools by role, call tools`, async () => {
-      for (const [role, expectedTools] of [["operator", ["whoami"]], ["admin", ["security_stats", "whoami"]]] as const) {
+      for (const [role, expectedTools] of [["operator", ["whoami"]], ["admin", ["audit_search", "security_stats", "whoami"]]] as const) {
         const sub = uniqueSub(role);
         const client = await generation.connect(new URL(server.mcpUrl), await server.mint({ sub, roles: [role] }));
         try {

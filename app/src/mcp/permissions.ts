@@ -5,6 +5,7 @@ import type { Role } from "../auth/roles.js";
 export const TOOL_PERMISSIONS = {
   whoami: "guest",
   security_stats: "admin",
+  audit_search: "admin",
 } as const satisfies Record<string, Role>;
 
 export type ToolName = keyof typeof TOOL_PERMISSIONS;

@@ -67,7 +67,7 @@ export class ToolRegistry {
       const role = Object.hasOwn(permissions, definition.name) ? permissions[definition.name] : undefined;
       if (role === undefined) throw new Error(`tool ${definition.name} has no entry in the permission matrix`);
       if (this.tools.has(definition.name)) throw new Error(`tool ${definition.name} is registered twice`);
-      const inputSchema = z.toJSONSchema(definition.inputSchema, { target: "draft-7" }) as Tool["inputSchema"];
+      const inputSchema = z.toJSONSchema(definition.inputSchema, { target: "draft-7", io: "input" }) as Tool["inputSchema"];
       delete (inputSchema as Record<string, unknown>).$schema;
       this.tools.set(definition.name, {
         definition,

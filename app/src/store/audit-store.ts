@@ -2,8 +2,26 @@
 import { randomUUID } from "node:crypto";
 import type { Driver } from "neo4j-driver";
 
-export type AuditKind = "authentication" | "authorization" | "tool_call" | "revocation" | "lockout" | "rate_limit";
-export type AuditDecision = "allow" | "deny" | "error";
+export const AUDIT_KINDS = ["authentication", "authorization", "tool_call", "revocation", "lockout", "rate_limit"] as const;
+export const AUDIT_DECISIONS = ["allow", "deny", "error"] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
+
+export interface AuditQuery {
+  principal?: string;
+  tool?: string;
+  kind?: AuditKind;
+  decision?: AuditDecision;
+  /** Inclusive lower and exclusive upper bound, ms since the epoch. */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  id: string;
+  at: string;
+}
 
 export interface AuditEvent {
   kind: AuditKind;
@@ -35,5 +53,47 @@ export class AuditStore {
       { events: events.map((event) => ({ ...event, id: randomUUID() })) },
       { database: this.database },
     );
+  }
+
+  /** Newest first; every filter is a parameter, never spliced into the query. */
+  async search(query: AuditQuery): Promise<StoredAuditEvent[]> {
+    const { records } = await this.driver.executeQuery(
+      `MATCH (e:AuditEvent)
+       WHERE e.at >= $from AND e.at < $to
+         AND ($principal IS NULL OR e.principal = $principal)
+         AND ($tool IS NULL OR e.tool = $tool)
+         AND ($kind IS NULL OR e.kind = $kind)
+         AND ($decision IS NULL OR e.decision = $decision)
+       RETURN e ORDER BY e.at DESC LIMIT toInteger($limit)`,
+      {
+        from: query.from ?? 0,
+        to: query.to ?? Number.MAX_SAFE_INTEGER,
+        principal: query.principal ?? null,
+        tool: query.tool ?? null,
+        kind: query.kind ?? null,
+        decision: query.decision ?? null,
+        limit: query.limit,
+      },
+      { database: this.database },
+    );
+    return records.map((record) => {
+      const { at, ...rest } = record.get("e").properties as Record<string, unknown>;
+      return { ...(rest as unknown as StoredAuditEvent), at: new Date(Number(at)).toISOString() };
+    });
+  }
+
+  /** Deletes events older than the retention, in batches; returns how many. */
+  async deleteOlderThan(cutoffMs: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const { records } = await this.driver.executeQuery(
+        "MATCH (e:AuditEvent) WHERE e.at < $cutoff WITH e LIMIT 5000 DELETE e RETURN count(*) AS n",
+        { cutoff: cutoffMs },
+        { database: this.database },
+      );
+      const n = records[0]?.get("n") as number;
+      removed += n;
+      if (n < 5000) return removed;
+    }
   }
 }
