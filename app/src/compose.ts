@@ -11,7 +11,9 @@ import { createDriver } from "./store/driver.js";
 import { ensureSchema } from "./store/schema.js";
 import { SecurityStore } from "./store/security-store.js";
 import { Metrics } from "./telemetry/metrics.js";
+import { GraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
+import { graphTools } from "./tools/graph.js";
 import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 
@@ -47,7 +49,7 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     securityState,
     auditStore,
     metrics,
-    tools: [whoamiTool, ...securityTools(securityStore, securityState), ...auditTools(auditStore)],
+    tools: [whoamiTool, ...graphTools(new GraphStore(driver, config.neo4j.database)), ...securityTools(securityStore, securityState), ...auditTools(auditStore)],
     ...(options.logger ? { logger: options.logger } : {}),
   });
   app.get("/readyz", async (_request, reply) => {

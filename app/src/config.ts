@@ -73,6 +73,8 @@ const envSchema = z
     AUTH_CLOCK_SKEW_SECONDS: intInRange(0, 300, 30),
     AUTH_MAX_TOKEN_LIFETIME_SECONDS: intInRange(60, 86_400, 3600),
     AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+    AUTH_TENANT_CLAIM: z.string().min(1).default("tenant"),
+    DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("default"),
     NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/.+/, "must be a bolt:// or neo4j:// URI"),
     NEO4J_USER: z.string().min(1).default("neo4j"),
     NEO4J_PASSWORD_FILE: z.string().min(1),
@@ -131,6 +133,8 @@ export interface Config {
     clockSkewSeconds: number;
     maxTokenLifetimeSeconds: number;
     rolesClaim: string;
+    tenantClaim: string;
+    defaultTenant: string;
   };
   neo4j: { uri: string; user: string; password: string; database: string };
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
@@ -201,6 +205,8 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       clockSkewSeconds: env.AUTH_CLOCK_SKEW_SECONDS,
       maxTokenLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
       rolesClaim: env.AUTH_ROLES_CLAIM,
+      tenantClaim: env.AUTH_TENANT_CLAIM,
+      defaultTenant: env.DEFAULT_TENANT,
     },
     neo4j: {
       uri: env.NEO4J_URI,

@@ -48,7 +48,7 @@ const tools = [
 const registry = () => new ToolRegistry(tools, auditor, { maxResultBytes: 100 * 1024, timeoutMs: 300 }, { big: "guest", slow: "guest" });
 
 function principal(): Principal {
-  return { sub: uniqueSub("limits"), role: "guest", token: {} as Principal["token"] };
+  return { sub: uniqueSub("limits"), role: "guest", tenant: "default", token: {} as Principal["token"] };
 }
 
 describe("registry limits", () => {

@@ -13,6 +13,8 @@ import type { TokenVerifier, VerifiedToken } from "./token-verifier.js";
 export interface Principal {
   readonly sub: string;
   readonly role: Role;
+  /** The tenant whose data the caller's tools see: the tenant claim, or the default tenant. */
+  readonly tenant: string;
   readonly token: VerifiedToken;
 }
 
@@ -29,6 +31,14 @@ export interface AuthenticatorDeps {
   store: SecurityStore;
   auditor: Auditor;
   onFailure?: (reason: string) => void;
+}
+
+const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
+
+function tenantOf(claim: unknown, fallback: string): string {
+  if (claim === undefined) return fallback;
+  if (typeof claim !== "string" || !TENANT.test(claim)) throw new AuthenticationError("invalid_token", "token tenant claim is malformed");
+  return claim;
 }
 
 /** Failures that say nothing about an attacker (a client discovering that auth is needed). */
@@ -70,8 +80,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
       if (state.isRevoked(verified)) throw new AuthenticationError("revoked", "token has been revoked");
       const role = effectiveRole(verified.claims[config.auth.rolesClaim]);
       if (role === undefined) throw new AuthorizationError("no_valid_role", "token carries no valid role");
+      const tenant = tenantOf(verified.claims[config.auth.tenantClaim], config.auth.defaultTenant);
       auditor.record({ kind: "authentication", decision: "allow", principal: verified.sub, role });
-      return { sub: verified.sub, role, token: verified };
+      return { sub: verified.sub, role, tenant, token: verified };
     } catch (error) {
       if (error instanceof AuthenticationError) {
         deps.onFailure?.(error.reason);

@@ -4,6 +4,15 @@ import type { Role } from "../auth/roles.js";
 
 export const TOOL_PERMISSIONS = {
   whoami: "guest",
+  search_nodes: "readonly",
+  open_nodes: "readonly",
+  read_graph: "readonly",
+  create_entities: "operator",
+  create_relations: "operator",
+  add_observations: "operator",
+  delete_entities: "operator",
+  delete_relations: "operator",
+  delete_observations: "operator",
   security_stats: "admin",
   audit_search: "admin",
 } as const satisfies Record<string, Role>;

@@ -11,6 +11,7 @@ const statements = [
   "CREATE INDEX auth_throttle_locked_at IF NOT EXISTS FOR (t:AuthThrottle) ON (t.lockedAt)",
   "CREATE INDEX auth_throttle_locked_until IF NOT EXISTS FOR (t:AuthThrottle) ON (t.lockedUntil)",
   "CREATE INDEX auth_throttle_updated_at IF NOT EXISTS FOR (t:AuthThrottle) ON (t.updatedAt)",
+  "CREATE CONSTRAINT entity_tenant_name IF NOT EXISTS FOR (e:Entity) REQUIRE (e.tenant, e.name) IS UNIQUE",
   "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (e:AuditEvent) REQUIRE e.id IS UNIQUE",
   "CREATE INDEX audit_event_at IF NOT EXISTS FOR (e:AuditEvent) ON (e.at)",
 ];
