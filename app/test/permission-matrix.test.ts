@@ -6,10 +6,33 @@ import { ROLES, type Role } from "../src/auth/roles.js";
 import { TOOL_PERMISSIONS } from "../src/mcp/permissions.js";
 import { callTool, MCP_HEADERS, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
+const READ = { guest: false, readonly: true, operator: true, admin: true };
+const WRITE = { guest: false, readonly: false, operator: true, admin: true };
 const EXPECTED: Record<string, Record<Role, boolean>> = {
   whoami: { guest: true, readonly: true, operator: true, admin: true },
+  search_nodes: READ,
+  open_nodes: READ,
+  read_graph: READ,
+  create_entities: WRITE,
+  create_relations: WRITE,
+  add_observations: WRITE,
+  delete_entities: WRITE,
+  delete_relations: WRITE,
+  delete_observations: WRITE,
   security_stats: { guest: false, readonly: false, operator: false, admin: true },
   audit_search: { guest: false, readonly: false, operator: false, admin: true },
+};
+
+/** Valid arguments per tool, so an allowed cell really runs the tool. */
+const ARGS: Record<string, Record<string, unknown>> = {
+  search_nodes: { query: "x" },
+  open_nodes: { names: ["x"] },
+  create_entities: { entities: [{ name: "matrix-entity", entityType: "test" }] },
+  create_relations: { relations: [{ from: "a", to: "b", relationType: "knows" }] },
+  add_observations: { observations: [{ entityName: "a", contents: ["o"] }] },
+  delete_entities: { entityNames: ["nothing-here"] },
+  delete_relations: { relations: [{ from: "a", to: "b", relationType: "knows" }] },
+  delete_observations: { deletions: [{ entityName: "a", observations: ["o"] }] },
 };
 
 let server: TestServer;
@@ -44,8 +67,9 @@ describe("permission matrix", () => {
     for (const [tool, cells] of Object.entries(EXPECTED)) {
       test(`${role} x ${tool}: ${cells[role] ? "allowed" : "refused with 403 insufficient_scope and audited"}`, async () => {
         const sub = uniqueSub(`${role}-${tool}`);
-        const token = await server.mint({ sub, roles: [role] });
-        const response = await callTool(server, token, tool);
+        // Each cell in a tenant of its own, so cells never see each other's data.
+        const token = await server.mint({ sub, roles: [role], extraClaims: { tenant: sub } });
+        const response = await callTool(server, token, tool, ARGS[tool]);
         if (cells[role]) {
           assert.equal(response.status, 200);
           const body = (await response.json()) as { result?: { isError?: boolean } };
@@ -53,7 +77,8 @@ describe("permission matrix", () => {
           return;
         }
         assert.equal(response.status, 403);
-        assert.match(response.headers.get("www-authenticate") ?? "", /error="insufficient_scope", scope="mcp:admin"/);
+        const needed = cells.readonly ? "readonly" : cells.operator ? "operator" : "admin";
+        assert.match(response.headers.get("www-authenticate") ?? "", new RegExp(`error="insufficient_scope", scope="mcp:${needed}"`));
         await server.server.app.auditor.flush();
         const { records } = await server.server.driver.executeQuery(
           "MATCH (e:AuditEvent {kind: 'tool_call', principal: $sub, tool: $tool}) RETURN e.decision AS decision, e.reason AS reason",
@@ -66,7 +91,7 @@ describe("permission matrix", () => {
 
   test("the highest of several roles counts; unknown role names are ignored", async () => {
     const token = await server.mint({ sub: uniqueSub("multi"), roles: ["guest", "nonsense", "admin"] });
-    assert.deepEqual(await listTools(token), ["audit_search", "security_stats", "whoami"]);
+    assert.deepEqual(await listTools(token), Object.keys(EXPECTED).sort());
   });
 
   test("an unknown tool is refused and audited", async () => {

@@ -50,7 +50,11 @@ const generations: Generation[] = [
 describe("official MCP clients", () => {
   for (const generation of generations) {
     test(`${generation.name}: initialize, list tools by role, call tools`, async () => {
-      for (const [role, expectedTools] of [["operator", ["whoami"]], ["admin", ["audit_search", "security_stats", "whoami"]]] as const) {
+      const graph = ["add_observations", "create_entities", "create_relations", "delete_entities", "delete_observations", "delete_relations", "open_nodes", "read_graph", "search_nodes"];
+      for (const [role, expectedTools] of [
+        ["operator", [...graph, "whoami"].sort()],
+        ["admin", [...graph, "audit_search", "security_stats", "whoami"].sort()],
+      ] as const) {
         const sub = uniqueSub(role);
         const client = await generation.connect(new URL(server.mcpUrl), await server.mint({ sub, roles: [role] }));
         try {
