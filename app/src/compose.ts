@@ -13,11 +13,13 @@ import { SecurityStore } from "./store/security-store.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { GraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
-import { graphTools } from "./tools/graph.js";
+import { graphQueryTool, graphTools } from "./tools/graph.js";
+import { runReadOnly } from "./store/read-only-query.js";
 import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 
 const CLEANUP_INTERVAL_MS = 60_000;
+const GRAPH_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 1_000 };
 
 export interface ComposedServer {
   app: FastifyInstance;
@@ -49,7 +51,13 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     securityState,
     auditStore,
     metrics,
-    tools: [whoamiTool, ...graphTools(new GraphStore(driver, config.neo4j.database)), ...securityTools(securityStore, securityState), ...auditTools(auditStore)],
+    tools: [
+      whoamiTool,
+      ...graphTools(new GraphStore(driver, config.neo4j.database)),
+      graphQueryTool((query, params) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS)),
+      ...securityTools(securityStore, securityState),
+      ...auditTools(auditStore),
+    ],
     ...(options.logger ? { logger: options.logger } : {}),
   });
   app.get("/readyz", async (_request, reply) => {

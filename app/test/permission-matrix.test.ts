@@ -20,12 +20,14 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
   delete_relations: WRITE,
   delete_observations: WRITE,
   security_stats: { guest: false, readonly: false, operator: false, admin: true },
+  graph_query: { guest: false, readonly: false, operator: false, admin: true },
   audit_search: { guest: false, readonly: false, operator: false, admin: true },
 };
 
 /** Valid arguments per tool, so an allowed cell really runs the tool. */
 const ARGS: Record<string, Record<string, unknown>> = {
   search_nodes: { query: "x" },
+  graph_query: { query: "RETURN 1 AS one" },
   open_nodes: { names: ["x"] },
   create_entities: { entities: [{ name: "matrix-entity", entityType: "test" }] },
   create_relations: { relations: [{ from: "a", to: "b", relationType: "knows" }] },

@@ -53,7 +53,7 @@ describe("official MCP clients", () => {
       const graph = ["add_observations", "create_entities", "create_relations", "delete_entities", "delete_observations", "delete_relations", "open_nodes", "read_graph", "search_nodes"];
       for (const [role, expectedTools] of [
         ["operator", [...graph, "whoami"].sort()],
-        ["admin", [...graph, "audit_search", "security_stats", "whoami"].sort()],
+        ["admin", [...graph, "audit_search", "graph_query", "security_stats", "whoami"].sort()],
       ] as const) {
         const sub = uniqueSub(role);
         const client = await generation.connect(new URL(server.mcpUrl), await server.mint({ sub, roles: [role] }));

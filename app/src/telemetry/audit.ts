@@ -22,7 +22,7 @@ const MAX_QUEUE = 50_000;
 export class Auditor {
   private queue: Array<AuditEvent & { at: number }> = [];
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private chain: Promise<void> = Promise.resolve();
   /** Events that could not be stored (queue overflow or store failure); each was logged. */
   dropped = 0;
 
@@ -45,18 +45,27 @@ export class Auditor {
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
   }
 
-  /** Writes everything queued so far; resolves when it is stored (or has failed and been counted). */
-  async flush(): Promise<void> {
+  /**
+   * Writes everything queued so far; resolves when it is stored (or has failed and been
+   * counted). Flushes run one after another, so a caller's flush never returns while an earlier
+   * one is still writing events queued before it.
+   */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flushing;
+    this.chain = this.chain.then(() => this.drain());
+    return this.chain;
+  }
+
+  private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
-      this.flushing = this.store.writeBatch(batch).catch((error: unknown) => {
+      try {
+        await this.store.writeBatch(batch);
+      } catch (error) {
         this.dropped += batch.length;
         this.log.error({ err: error, events: batch.length }, "audit events could not be stored in Neo4j");
-      });
-      await this.flushing;
+      }
     }
   }
 }

@@ -1,7 +1,8 @@
 // The knowledge-graph tools. Each runs in the caller's tenant (from the token), never one named
 // in the arguments: there is no argument that could reach another tenant's data.
 import { z } from "zod";
-import { defineTool, textResult, type ToolDefinition } from "../mcp/registry.js";
+import { assertReadOnlyCypher, CypherRefusedError } from "../guards/cypher.js";
+import { defineTool, errorResult, textResult, type ToolDefinition } from "../mcp/registry.js";
 import type { GraphStore } from "../store/graph-store.js";
 
 const name = z.string().trim().min(1).max(256);
@@ -100,4 +101,28 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
       handler: async ({ cursor, limit }, { principal }) => textResult(await store.readGraph(principal.tenant, cursor, limit)),
     }),
   ];
+}
+
+export function graphQueryTool(run: (query: string, params: Record<string, unknown>) => Promise<unknown>): ToolDefinition {
+  return defineTool({
+    name: "graph_query",
+    title: "Read-only Cypher",
+    description: "Runs a read-only Cypher query with parameters (admin). Writes, schema and DBMS administration, file loading and non-allowlisted procedures are refused.",
+    inputSchema: z
+      .object({
+        query: z.string().min(1).max(10_000),
+        params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.json()).default({}),
+      })
+      .strict(),
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    handler: async ({ query, params }) => {
+      try {
+        assertReadOnlyCypher(query);
+      } catch (error) {
+        if (error instanceof CypherRefusedError) return errorResult(error.message);
+        throw error;
+      }
+      return textResult(await run(query, params as Record<string, unknown>));
+    },
+  });
 }
