@@ -13,6 +13,7 @@ import { SecurityStore } from "./store/security-store.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { GraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
+import { fetchTool, systemResolver, type Resolver } from "./tools/fetch.js";
 import { graphQueryTool, graphTools } from "./tools/graph.js";
 import { runReadOnly } from "./store/read-only-query.js";
 import { whoamiTool } from "./tools/identity.js";
@@ -31,7 +32,13 @@ export interface ComposedServer {
   close(): Promise<void>;
 }
 
-export async function composeServer(config: Config, options: { logger?: FastifyBaseLogger } = {}): Promise<ComposedServer> {
+export interface ComposeOptions {
+  logger?: FastifyBaseLogger;
+  /** How fetch_url resolves host names; the system resolver unless a test brings its own. */
+  resolve?: Resolver;
+}
+
+export async function composeServer(config: Config, options: ComposeOptions = {}): Promise<ComposedServer> {
   const driver = createDriver(config.neo4j);
   const metrics = new Metrics();
   metrics.watchDriver(driver);
@@ -54,6 +61,7 @@ export async function composeServer(config: Config, options: { logger?: FastifyB
     tools: [
       whoamiTool,
       ...graphTools(new GraphStore(driver, config.neo4j.database)),
+      fetchTool({ ...config.fetch, resolve: options.resolve ?? systemResolver }),
       graphQueryTool((query, params) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS)),
       ...securityTools(securityStore, securityState),
       ...auditTools(auditStore),

@@ -6,6 +6,7 @@ import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-key
 import { ROLES } from "./auth/roles.js";
 import { originPolicy, type OriginPolicy } from "./guards/origin.js";
 import type { RateLimitPolicy } from "./guards/rate-limit.js";
+import { parseCidrs, type FetchPolicy } from "./guards/ssrf.js";
 import { requiredRole } from "./mcp/permissions.js";
 import { describeIssues } from "./validation.js";
 
@@ -88,6 +89,15 @@ const envSchema = z
     RATE_LIMIT_BURST: intInRange(1, 100_000, 10),
     /** JSON: {"roles": {"admin": {"perMinute": 600, "burst": 50}}, "tools": {"whoami": {...}}} */
     RATE_LIMIT_OVERRIDES: rateLimitOverrides.optional(),
+    FETCH_ALLOWED_PORTS: list.pipe(z.array(z.string().regex(/^\d{1,5}$/, "must be a port number").transform(Number).pipe(z.number().int().min(1).max(65535))).min(1)).default([80, 443]),
+    FETCH_DENY_HOSTS: list.default([]),
+    FETCH_ALLOW_HOSTS: list.default([]),
+    /** Non-public ranges an operator allows anyway (an internal API); empty by default. */
+    FETCH_ALLOWED_CIDRS: list.default([]),
+    FETCH_TIMEOUT_MS: intInRange(100, 120_000, 10_000),
+    FETCH_MAX_BYTES: intInRange(1024, 50 * 1024 * 1024, 1024 * 1024),
+    FETCH_CONTENT_TYPES: list.pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/, "must be type/subtype or type/*")).min(1))
+      .default(["text/*", "application/json", "application/xml", "application/xhtml+xml"]),
     AUDIT_RETENTION_DAYS: intInRange(1, 3650, 90),
     TOOL_RESULT_MAX_BYTES: intInRange(1024, 10 * 1024 * 1024, 100 * 1024),
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
@@ -141,6 +151,7 @@ export interface Config {
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
   auditRetentionDays: number;
+  fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
   logLevel: string;
 }
@@ -182,6 +193,12 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     }
   }
   const resourceUrl = env.MCP_RESOURCE_URL ?? `http://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  let allowedCidrs: FetchPolicy["allowedCidrs"];
+  try {
+    allowedCidrs = parseCidrs(env.FETCH_ALLOWED_CIDRS);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  FETCH_ALLOWED_CIDRS: ${(error as Error).message}`);
+  }
   let origins: OriginPolicy;
   try {
     origins = originPolicy(resourceUrl, { host: env.MCP_HOST, port: env.MCP_PORT }, env.MCP_ALLOWED_ORIGINS, env.MCP_ALLOWED_HOSTS);
@@ -222,6 +239,17 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
     tools: { maxResultBytes: env.TOOL_RESULT_MAX_BYTES, timeoutMs: env.TOOL_TIMEOUT_MS, maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER },
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    fetch: {
+      policy: {
+        ports: new Set(env.FETCH_ALLOWED_PORTS),
+        deniedHosts: env.FETCH_DENY_HOSTS.map((host) => host.toLowerCase()),
+        allowedHosts: env.FETCH_ALLOW_HOSTS.map((host) => host.toLowerCase()),
+        allowedCidrs,
+      },
+      timeoutMs: env.FETCH_TIMEOUT_MS,
+      maxBytes: env.FETCH_MAX_BYTES,
+      contentTypes: env.FETCH_CONTENT_TYPES,
+    },
     rateLimits: {
       defaults: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST },
       roles: env.RATE_LIMIT_OVERRIDES?.roles ?? {},

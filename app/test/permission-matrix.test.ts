@@ -19,6 +19,7 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
   delete_entities: WRITE,
   delete_relations: WRITE,
   delete_observations: WRITE,
+  fetch_url: WRITE,
   security_stats: { guest: false, readonly: false, operator: false, admin: true },
   graph_query: { guest: false, readonly: false, operator: false, admin: true },
   audit_search: { guest: false, readonly: false, operator: false, admin: true },
@@ -28,6 +29,8 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
 const ARGS: Record<string, Record<string, unknown>> = {
   search_nodes: { query: "x" },
   graph_query: { query: "RETURN 1 AS one" },
+  // No network in tests: a refused target still shows the tool ran for this role.
+  fetch_url: { url: "http://127.0.0.1/" },
   open_nodes: { names: ["x"] },
   create_entities: { entities: [{ name: "matrix-entity", entityType: "test" }] },
   create_relations: { relations: [{ from: "a", to: "b", relationType: "knows" }] },
@@ -74,8 +77,9 @@ describe("permission matrix", () => {
         const response = await callTool(server, token, tool, ARGS[tool]);
         if (cells[role]) {
           assert.equal(response.status, 200);
-          const body = (await response.json()) as { result?: { isError?: boolean } };
-          assert.notEqual(body.result?.isError, true);
+          const body = (await response.json()) as { result?: { isError?: boolean; content: Array<{ text: string }> } };
+          if (tool === "fetch_url") assert.match(body.result?.content[0]?.text ?? "", /^blocked: loopback/);
+          else assert.notEqual(body.result?.isError, true);
           return;
         }
         assert.equal(response.status, 403);

@@ -13,6 +13,7 @@ export const TOOL_PERMISSIONS = {
   delete_entities: "operator",
   delete_relations: "operator",
   delete_observations: "operator",
+  fetch_url: "operator",
   graph_query: "admin",
   security_stats: "admin",
   audit_search: "admin",

@@ -10,6 +10,7 @@ import pino from "pino";
 import { mintToken, type MintOptions } from "../../src/auth/mint.js";
 import { composeServer, type ComposedServer } from "../../src/compose.js";
 import { loadConfig, type Config } from "../../src/config.js";
+import type { Resolver } from "../../src/tools/fetch.js";
 import { loggerOptions } from "../../src/telemetry/logger.js";
 import { freePort } from "../../../test/support/service-process.js";
 
@@ -41,7 +42,10 @@ async function signingKey(alg: "ES256" | "RS256", kid: string): Promise<SigningK
 }
 
 /** Starts a server; `env` overrides settings (LOCKOUT_*, SECURITY_* ...). */
-export async function startTestServer(env: Record<string, string | undefined> = {}, shared?: { keys: TestServer["keys"]; port?: number }): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string | undefined> = {},
+  shared?: { keys?: TestServer["keys"]; port?: number; resolve?: Resolver },
+): Promise<TestServer> {
   const dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-app-"));
   const keys = shared?.keys ?? { es256: await signingKey("ES256", "test-es256"), rs256: await signingKey("RS256", "test-rs256") };
   const jwksFile = path.join(dir, "jwks.json");
@@ -61,6 +65,10 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     NEO4J_USER: process.env.NEO4J_USER,
     NEO4J_PASSWORD_FILE: process.env.NEO4J_PASSWORD_FILE,
     LOG_LEVEL: "info",
+    // Fail-closed after 1 s of no revocation pull is the production default; on a loaded
+    // two-core test machine a pull can stall that long, so tests that do not measure the
+    // bound give it more room (the outage tests set it back to 1 s).
+    SECURITY_MAX_STALENESS_MS: "5000",
     ...env,
   });
   const logs: string[] = [];
@@ -71,7 +79,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     },
   });
   const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions, sink);
-  const server = await composeServer(config, { logger });
+  const server = await composeServer(config, { logger, ...(shared?.resolve ? { resolve: shared.resolve } : {}) });
   await server.app.listen({ host: "127.0.0.1", port });
   return {
     baseUrl,
