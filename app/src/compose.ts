@@ -1,5 +1,8 @@
 // Wires the real dependencies (Neo4j driver, stores, security state, verifier, tools) into the
 // server. main.ts and the tests both start the server through this one function.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Driver } from "neo4j-driver";
 import { SecurityState } from "./auth/security-state.js";
@@ -14,6 +17,7 @@ import { Metrics } from "./telemetry/metrics.js";
 import { GraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
 import { fetchTool, systemResolver, type Resolver } from "./tools/fetch.js";
+import { fileTools } from "./tools/files.js";
 import { graphQueryTool, graphTools } from "./tools/graph.js";
 import { runReadOnly } from "./store/read-only-query.js";
 import { whoamiTool } from "./tools/identity.js";
@@ -62,6 +66,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       whoamiTool,
       ...graphTools(new GraphStore(driver, config.neo4j.database)),
       fetchTool({ ...config.fetch, resolve: options.resolve ?? systemResolver }),
+      ...fileTools({ baseDir: config.files.baseDir ?? (await mkdtemp(path.join(tmpdir(), "mcp-bastion-files-"))), maxBytes: config.files.maxBytes }),
       graphQueryTool((query, params) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS)),
       ...securityTools(securityStore, securityState),
       ...auditTools(auditStore),

@@ -98,6 +98,9 @@ const envSchema = z
     FETCH_MAX_BYTES: intInRange(1024, 50 * 1024 * 1024, 1024 * 1024),
     FETCH_CONTENT_TYPES: list.pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/, "must be type/subtype or type/*")).min(1))
       .default(["text/*", "application/json", "application/xml", "application/xhtml+xml"]),
+    /** The one directory read_file and list_files serve; absent: an empty private directory. */
+    FILES_BASE_DIR: z.string().min(1).optional(),
+    FILES_MAX_BYTES: intInRange(1, 10 * 1024 * 1024, 1024 * 1024),
     AUDIT_RETENTION_DAYS: intInRange(1, 3650, 90),
     TOOL_RESULT_MAX_BYTES: intInRange(1024, 10 * 1024 * 1024, 100 * 1024),
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
@@ -151,6 +154,7 @@ export interface Config {
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
   auditRetentionDays: number;
+  files: { baseDir: string | undefined; maxBytes: number };
   fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
   logLevel: string;
@@ -239,6 +243,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
     tools: { maxResultBytes: env.TOOL_RESULT_MAX_BYTES, timeoutMs: env.TOOL_TIMEOUT_MS, maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER },
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    files: { baseDir: env.FILES_BASE_DIR, maxBytes: env.FILES_MAX_BYTES },
     fetch: {
       policy: {
         ports: new Set(env.FETCH_ALLOWED_PORTS),

@@ -13,6 +13,8 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
   search_nodes: READ,
   open_nodes: READ,
   read_graph: READ,
+  read_file: READ,
+  list_files: READ,
   create_entities: WRITE,
   create_relations: WRITE,
   add_observations: WRITE,
@@ -29,6 +31,7 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
 const ARGS: Record<string, Record<string, unknown>> = {
   search_nodes: { query: "x" },
   graph_query: { query: "RETURN 1 AS one" },
+  read_file: { path: "nothing.txt" },
   // No network in tests: a refused target still shows the tool ran for this role.
   fetch_url: { url: "http://127.0.0.1/" },
   open_nodes: { names: ["x"] },
@@ -79,6 +82,7 @@ describe("permission matrix", () => {
           assert.equal(response.status, 200);
           const body = (await response.json()) as { result?: { isError?: boolean; content: Array<{ text: string }> } };
           if (tool === "fetch_url") assert.match(body.result?.content[0]?.text ?? "", /^blocked: loopback/);
+          else if (tool === "read_file") assert.match(body.result?.content[0]?.text ?? "", /^blocked: no such file/);
           else assert.notEqual(body.result?.isError, true);
           return;
         }

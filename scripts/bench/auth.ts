@@ -23,6 +23,7 @@ import { whoamiTool } from "../../app/src/tools/identity.js";
 import { auditTools } from "../../app/src/tools/audit.js";
 import { graphQueryTool, graphTools } from "../../app/src/tools/graph.js";
 import { fetchTool, systemResolver } from "../../app/src/tools/fetch.js";
+import { fileTools } from "../../app/src/tools/files.js";
 import { GraphStore } from "../../app/src/store/graph-store.js";
 import { securityTools } from "../../app/src/tools/security.js";
 import { startServices } from "../../test/support/services.js";
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     const bareAuditor = new Auditor(new AuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }));
     const bare = Fastify({ logger: false });
     const fixed = { sub: "bench-user", role: "operator" } as Principal;
-    mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database))], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => () => undefined);
+    mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...fileTools({ baseDir: dir, maxBytes: 1024 }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database))], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => () => undefined);
     const barePort = await freePort();
     await bare.listen({ host: "127.0.0.1", port: barePort });
 

@@ -7,6 +7,8 @@ export const TOOL_PERMISSIONS = {
   search_nodes: "readonly",
   open_nodes: "readonly",
   read_graph: "readonly",
+  read_file: "readonly",
+  list_files: "readonly",
   create_entities: "operator",
   create_relations: "operator",
   add_observations: "operator",
