@@ -43,6 +43,8 @@ declare module "fastify" {
   }
 }
 
+const PERMISSIONS_POLICY = "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+
 function principalOf(request: FastifyRequest): Principal {
   // Routes that call this are registered behind the authentication hook; reaching here without
   // a principal would be a wiring bug, and it must deny.
@@ -71,6 +73,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     hsts: { maxAge: 63_072_000, includeSubDomains: true, preload: true },
     referrerPolicy: { policy: "no-referrer" },
     crossOriginResourcePolicy: { policy: "same-origin" },
+  });
+
+  // Helmet has no Permissions-Policy; an API needs none of the browser's powerful features.
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("permissions-policy", PERMISSIONS_POLICY);
   });
 
   // 2. One error handler: every failure maps to a status and a body that leaks nothing.

@@ -66,6 +66,17 @@ describe("knowledge graph", () => {
     assert.deepEqual(left.relations, [], "the deleted entity took its relation along");
   });
 
+  test("the audit trail records each call's argument shape, never its values", async () => {
+    const tenant = uniqueSub("shape");
+    const token = await server.mint({ sub: tenant, roles: ["operator"], extraClaims: { tenant } });
+    await callTool(server, token, "create_entities", { entities: [{ name: "Secret Name", entityType: "classified", observations: ["the launch code is 0000"] }] });
+    await server.server.app.auditor.flush();
+    const { records } = await server.server.driver.executeQuery("MATCH (e:AuditEvent {principal: $sub, tool: 'create_entities'}) RETURN e.detail AS detail", { sub: tenant });
+    const detail = records[0]?.get("detail") as string;
+    assert.equal(detail, "arguments {entities:array(1)}");
+    for (const line of server.logs) assert.ok(!line.includes("launch code"), "argument values never reach the log");
+  });
+
   test("tenant isolation across every graph tool", async () => {
     const a = await tenantClient(uniqueSub("alpha"));
     const b = await tenantClient(uniqueSub("beta"));

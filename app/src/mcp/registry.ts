@@ -130,7 +130,8 @@ export class ToolRegistry {
       durationMs: Math.round(performance.now() - started),
       resultBytes: capped.originalBytes,
       errorClass,
-      ...(capped.truncated ? { reason: "truncated", detail: `result of ${capped.originalBytes} bytes cut to ${this.limits.maxResultBytes}` } : {}),
+      detail: `arguments ${argumentShape(parsed.data)}${capped.truncated ? `; result of ${capped.originalBytes} bytes cut to ${this.limits.maxResultBytes}` : ""}`,
+      ...(capped.truncated ? { reason: "truncated" } : {}),
     });
     return result;
   }
@@ -155,6 +156,16 @@ export class ToolRegistry {
       context.signal.removeEventListener("abort", onClientAbort);
     }
   }
+}
+
+/** The shape of a tool's arguments (names and types, never values), for the audit trail. */
+export function argumentShape(value: unknown, depth = 0): string {
+  if (Array.isArray(value)) return depth > 2 ? "array" : `array(${value.length})`;
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  if (depth > 2) return "object";
+  const fields = Object.entries(value as Record<string, unknown>).slice(0, 20).map(([key, inner]) => `${key}:${argumentShape(inner, depth + 1)}`);
+  return `{${fields.join(",")}}`;
 }
 
 export class ToolTimeoutError extends Error {
