@@ -52,11 +52,12 @@ export function fileTools(options: FileToolOptions): ToolDefinition[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args) =>
         guarded(async () => {
-          const { handle, realPath } = await openInside(options.baseDir, args.path, "directory");
+          const { handle } = await openInside(options.baseDir, args.path, "directory");
           try {
             const entries: Array<{ name: string; type: string }> = [];
-            // Listed through the opened descriptor's real path, which was checked to be inside.
-            for await (const entry of await opendir(realPath)) {
+            // Listed through the descriptor that was checked (its /proc link), not by name again,
+            // so a directory swapped in after the check is never the one listed.
+            for await (const entry of await opendir(`/proc/self/fd/${handle.fd}`)) {
               const type = entry.isFile() ? "file" : entry.isDirectory() ? "directory" : entry.isSymbolicLink() ? "symlink" : "other";
               entries.push({ name: entry.name, type });
               if (entries.length >= 1000) break;
