@@ -1,0 +1,107 @@
+// What every chart shares: names, ports, labels and the Pod Security "restricted" settings that
+// cdk8s-plus-28 leaves out (seccomp, dropped capabilities, explicit ids).
+import { ApiObject, JsonPatch, Size } from "cdk8s";
+import * as kplus from "cdk8s-plus-28";
+
+export const PART_OF = "mcp-bastion";
+
+/** Object names inside the kit's namespace; NetworkPolicies, mesh policies and tests refer to them. */
+export const NAMES = {
+  mcp: "mcp-server",
+  mcpConfig: "mcp-server-config",
+  neo4j: "neo4j",
+  neo4jCredentials: "neo4j-credentials",
+  neo4jTls: "neo4j-bolt-tls",
+  backup: "neo4j-backup",
+  backupConfig: "neo4j-backup-config",
+  objectStore: "minio",
+  objectStoreCredentials: "minio-credentials",
+  caBundle: "mcp-bastion-ca-bundle",
+  publicTls: "mcp-server-public-tls",
+} as const;
+
+export const PORTS = {
+  mcp: 8080,
+  metrics: 9464,
+  bolt: 7687,
+  objectStore: 9000,
+  https: 443,
+  dns: 53,
+  linkerdProxyInbound: 4143,
+  linkerdProxyAdmin: 4191,
+  /** linkerd-destination, linkerd-identity and the policy controller. */
+  linkerdControlPlane: [8086, 8080, 8090],
+} as const;
+
+/** Non-root ids at or above 10000, so they never collide with a host's system accounts. */
+export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004 } as const;
+
+export type Component = "mcp-server" | "neo4j" | "backup" | "object-store";
+
+/** The labels a component's pods carry and every selector in the kit matches on. */
+export function podLabels(component: Component): Record<string, string> {
+  return { "app.kubernetes.io/name": component, "app.kubernetes.io/part-of": PART_OF };
+}
+
+export function objectLabels(component: Component | "platform", version?: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": component,
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": "pulumi",
+    ...(version ? { "app.kubernetes.io/version": version } : {}),
+  };
+}
+
+/** The container security context every kit container runs with ("restricted" and then some). */
+export function restrictedContainer(id: number): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: true,
+    user: id,
+    group: id,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: [kplus.Capability.ALL] },
+    seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+  };
+}
+
+export function restrictedPod(id: number): kplus.PodSecurityContextProps {
+  return { ensureNonRoot: true, user: id, group: id, fsGroup: id, fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH };
+}
+
+/**
+ * cdk8s-plus-28 has no pod-level seccomp field; set it there too, so a container added later
+ * (an injected sidecar, a debug container) inherits RuntimeDefault instead of Unconfined.
+ */
+export function pinPodSeccomp(workload: kplus.AbstractPod | kplus.Workload, podSpecPath: string): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath}/securityContext/seccompProfile`, { type: "RuntimeDefault" }));
+}
+
+/** Resources as requests and limits from config strings. */
+export function resources(cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string): kplus.ContainerResources {
+  return {
+    cpu: { request: cpuOf(cpuRequest), limit: cpuOf(cpuLimit) },
+    memory: { request: sizeOf(memoryRequest), limit: sizeOf(memoryLimit) },
+  };
+}
+
+function cpuOf(quantity: string): kplus.Cpu {
+  return quantity.endsWith("m") ? kplus.Cpu.millis(Number(quantity.slice(0, -1))) : kplus.Cpu.units(Number(quantity));
+}
+
+function sizeOf(quantity: string): Size {
+  const match = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
+  if (!match) throw new Error(`memory quantity ${quantity} must be a whole number of Ki, Mi, Gi or Ti`);
+  const amount = Number(match[1]);
+  switch (match[2]) {
+    case "Ki":
+      return Size.kibibytes(amount);
+    case "Mi":
+      return Size.mebibytes(amount);
+    case "Gi":
+      return Size.gibibytes(amount);
+    default:
+      return Size.tebibytes(amount);
+  }
+}

@@ -1,0 +1,49 @@
+// Every Kubernetes object the kit declares, as a pure function of the stack's settings and the
+// values only a deployment knows. No Pulumi here: `npm run synth`, the policy checker and the
+// tests call this directly.
+import { App } from "cdk8s";
+import type { Settings } from "../config.js";
+import { BackupChart } from "./backup.js";
+import type { DeployValues } from "./deploy-values.js";
+import { McpServerChart } from "./mcp-server.js";
+import { MeshChart } from "./mesh.js";
+import { MonitoringChart } from "./monitoring.js";
+import { NamespaceChart } from "./namespace.js";
+import { Neo4jChart } from "./neo4j.js";
+import { NetworkPolicyChart } from "./network-policies.js";
+import { ObjectStoreChart } from "./object-store.js";
+import { PkiChart } from "./pki.js";
+
+export type { DeployValues } from "./deploy-values.js";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** The cdk8s app of the whole kit; charts are added in the order they must be applied. */
+export function kitApp(settings: Settings, deploy: DeployValues): App {
+  const app = new App();
+  new NamespaceChart(app, "namespace", settings);
+  new PkiChart(app, "pki", settings);
+  if (settings.meshEnabled) new MeshChart(app, "mesh", settings);
+  new NetworkPolicyChart(app, "network-policies", settings);
+  new Neo4jChart(app, "neo4j", settings);
+  if (settings.platform === "local") new ObjectStoreChart(app, "object-store", settings);
+  new McpServerChart(app, "mcp-server", settings, deploy);
+  new BackupChart(app, "backup", settings, deploy);
+  if (settings.prometheusOperator) new MonitoringChart(app, "monitoring", settings);
+  return app;
+}
+
+export function kitObjects(settings: Settings, deploy: DeployValues): KubeObject[] {
+  return kitApp(settings, deploy).charts.flatMap((chart) => chart.toJson() as KubeObject[]);
+}
+
+/** A stable identity for an object: what Pulumi names its resource and synth its file. */
+export function objectKey(object: Pick<KubeObject, "apiVersion" | "kind" | "metadata">): string {
+  const group = object.apiVersion.includes("/") ? object.apiVersion.split("/")[0] : "core";
+  return [group, object.kind, object.metadata.namespace ?? "_cluster", object.metadata.name].join("/");
+}

@@ -1,0 +1,137 @@
+// The MCP server: a hardened Deployment behind a ClusterIP Service and a TLS Ingress, its
+// settings in a ConfigMap, its secrets mounted as files, a PDB, an HPA and zone spreading.
+import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import type { Construct } from "constructs";
+import * as kplus from "cdk8s-plus-28";
+import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/k8s.js";
+import { mcpResourceUrl, type Settings } from "../config.js";
+import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import type { DeployValues } from "./deploy-values.js";
+
+export const SECRET_MOUNTS = {
+  neo4j: "/var/run/secrets/mcp-bastion/neo4j",
+  caBundle: "/etc/mcp-bastion/ca",
+} as const;
+
+export function neo4jBoltUri(settings: Settings): string {
+  return `bolt+s://${NAMES.neo4j}.${settings.namespace}.svc.cluster.local:${PORTS.bolt}`;
+}
+
+export class McpServerChart extends Chart {
+  constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
+    super(scope, id, { namespace: settings.namespace, labels: objectLabels("mcp-server") });
+    const labels = podLabels("mcp-server");
+
+    const config = new kplus.ConfigMap(this, "config", {
+      metadata: { name: NAMES.mcpConfig },
+      data: {
+        NODE_ENV: "production",
+        MCP_HOST: "0.0.0.0",
+        MCP_PORT: String(PORTS.mcp),
+        METRICS_HOST: "0.0.0.0",
+        METRICS_PORT: String(PORTS.metrics),
+        MCP_RESOURCE_URL: mcpResourceUrl(settings),
+        AUTH_ISSUER: settings.authIssuer,
+        AUTH_JWKS_URL: settings.authJwksUrl,
+        ...(settings.authAuthorizationServers.length > 0 ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") } : {}),
+        NEO4J_URI: neo4jBoltUri(settings),
+        NEO4J_USER: "neo4j",
+        NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
+        // Bolt TLS is signed by the kit's CA; Node trusts it through this bundle.
+        NODE_EXTRA_CA_CERTS: `${SECRET_MOUNTS.caBundle}/ca.crt`,
+      },
+    });
+
+    const deployment = new kplus.Deployment(this, "deployment", {
+      metadata: { name: NAMES.mcp },
+      // No replica count: the HPA owns it, from mcpReplicas up to mcpMaxReplicas.
+      select: false,
+      spread: false,
+      podMetadata: { labels },
+      automountServiceAccountToken: false,
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.mcp }, automountToken: false }),
+      securityContext: restrictedPod(IDS.mcp),
+      terminationGracePeriod: Duration.seconds(30),
+      containers: [
+        {
+          name: "mcp-server",
+          image: deploy.mcpImage,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          args: settings.imageServerArgs,
+          ports: [
+            { name: "http", number: PORTS.mcp },
+            { name: "metrics", number: PORTS.metrics },
+          ],
+          envFrom: [kplus.Env.fromConfigMap(config)],
+          securityContext: restrictedContainer(IDS.mcp),
+          resources: resources(settings.mcpCpuRequest, settings.mcpCpuLimit, settings.mcpMemoryRequest, settings.mcpMemoryLimit),
+          startup: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
+          liveness: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+          readiness: kplus.Probe.fromHttpGet("/readyz", { port: PORTS.mcp, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+        },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels }));
+    pinPodSeccomp(deployment, "/spec/template/spec");
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
+        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } },
+      ]),
+    );
+
+    const container = deployment.containers[0];
+    if (!container) throw new Error("the MCP server deployment has no container");
+    container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
+    container.mount(
+      SECRET_MOUNTS.neo4j,
+      kplus.Volume.fromSecret(this, "neo4j-credentials", kplus.Secret.fromSecretName(this, "neo4j-secret", NAMES.neo4jCredentials), {
+        name: "neo4j-credentials",
+        defaultMode: 0o440,
+        items: { password: { path: "password" } },
+      }),
+      { readOnly: true },
+    );
+    container.mount(
+      SECRET_MOUNTS.caBundle,
+      kplus.Volume.fromConfigMap(this, "ca-bundle", kplus.ConfigMap.fromConfigMapName(this, "ca-bundle-map", NAMES.caBundle), {
+        name: "ca-bundle",
+        defaultMode: 0o444,
+      }),
+      { readOnly: true },
+    );
+
+    const service = new kplus.Service(this, "service", {
+      metadata: { name: NAMES.mcp },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: "http", port: PORTS.mcp, targetPort: PORTS.mcp },
+        { name: "metrics", port: PORTS.metrics, targetPort: PORTS.metrics },
+      ],
+    });
+    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+
+    new kplus.Ingress(this, "ingress", {
+      metadata: {
+        name: NAMES.mcp,
+        annotations: { "nginx.ingress.kubernetes.io/ssl-redirect": "true", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" },
+      },
+      className: settings.ingressClassName,
+      tls: [{ hosts: [settings.mcpHost], secret: kplus.Secret.fromSecretName(this, "public-tls", NAMES.publicTls) }],
+      rules: [{ host: settings.mcpHost, path: "/", pathType: kplus.HttpIngressPathType.PREFIX, backend: kplus.IngressBackend.fromService(service, { port: PORTS.mcp }) }],
+    });
+
+    new KubePodDisruptionBudget(this, "pdb", {
+      metadata: { name: NAMES.mcp },
+      spec: { minAvailable: IntOrString.fromNumber(1), selector: { matchLabels: labels } },
+    });
+
+    new kplus.HorizontalPodAutoscaler(this, "hpa", {
+      metadata: { name: NAMES.mcp },
+      target: deployment,
+      minReplicas: settings.mcpReplicas,
+      maxReplicas: settings.mcpMaxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))],
+    });
+  }
+}

@@ -1,0 +1,108 @@
+// Linkerd: its identity PKI managed by cert-manager (trust anchor -> identity issuer, the
+// anchor distributed by trust-manager), and the kit's authorization policy: inbound is denied
+// by default (namespace annotation), Neo4j accepts only the server's and the backup's mTLS
+// identities, MinIO only the backup's.
+import { ApiObject, Chart } from "cdk8s";
+import type { Construct } from "constructs";
+import type { Settings } from "../config.js";
+import { NAMES, PORTS, objectLabels, podLabels, type Component } from "./common.js";
+import { CA_LIFETIME, certificate, clusterIssuer, issuerNames } from "./pki.js";
+
+/** The identity issuer lives two days and is renewed a day ahead (Linkerd's own advice: short). */
+export const LINKERD_ISSUER_LIFETIME = { duration: "48h", renewBefore: "25h" } as const;
+
+const POLICY_GROUP = "policy.linkerd.io";
+
+export class MeshChart extends Chart {
+  constructor(scope: Construct, id: string, settings: Settings) {
+    super(scope, id, { labels: objectLabels("platform") });
+    if (settings.installLinkerd) this.identityPki(settings);
+    this.authorization(settings);
+  }
+
+  private identityPki(settings: Settings): void {
+    const issuers = issuerNames(settings);
+    const trustAnchor = "linkerd-trust-anchor";
+    const anchorIssuer = `${settings.namespace}-linkerd-trust-anchor`;
+    // The anchor sits in cert-manager's namespace: trust-manager reads its sources only there.
+    certificate(this, {
+      name: trustAnchor,
+      namespace: settings.certManagerNamespace,
+      secretName: trustAnchor,
+      issuer: issuers.selfSigned,
+      isCA: true,
+      commonName: "root.linkerd.cluster.local",
+      ...CA_LIFETIME,
+    });
+    clusterIssuer(this, anchorIssuer, { ca: { secretName: trustAnchor } });
+    certificate(this, {
+      name: "linkerd-identity-issuer",
+      namespace: settings.linkerdNamespace,
+      secretName: "linkerd-identity-issuer",
+      issuer: anchorIssuer,
+      isCA: true,
+      commonName: "identity.linkerd.cluster.local",
+      ...LINKERD_ISSUER_LIFETIME,
+    });
+    new ApiObject(this, "trust-roots", {
+      apiVersion: "trust.cert-manager.io/v1alpha1",
+      kind: "Bundle",
+      metadata: { name: "linkerd-identity-trust-roots" },
+      spec: {
+        sources: [{ secret: { name: trustAnchor, key: "ca.crt" } }],
+        target: { configMap: { key: "ca-bundle.crt" }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.linkerdNamespace } } },
+      },
+    });
+  }
+
+  private authorization(settings: Settings): void {
+    const namespace = settings.namespace;
+    const server = (name: string, component: Component, port: number, proxyProtocol: string) =>
+      new ApiObject(this, `server-${name}`, {
+        apiVersion: `${POLICY_GROUP}/v1beta3`,
+        kind: "Server",
+        metadata: { name, namespace },
+        spec: { podSelector: { matchLabels: podLabels(component) }, port, proxyProtocol },
+      });
+    const meshClients = (name: string, serviceAccounts: string[]) =>
+      new ApiObject(this, `mtls-${name}`, {
+        apiVersion: `${POLICY_GROUP}/v1alpha1`,
+        kind: "MeshTLSAuthentication",
+        metadata: { name, namespace },
+        spec: { identityRefs: serviceAccounts.map((serviceAccount) => ({ kind: "ServiceAccount", name: serviceAccount })) },
+      });
+    const authorize = (serverName: string, authentication: { kind: string; name: string }) =>
+      new ApiObject(this, `authz-${serverName}`, {
+        apiVersion: `${POLICY_GROUP}/v1alpha1`,
+        kind: "AuthorizationPolicy",
+        metadata: { name: serverName, namespace },
+        spec: {
+          targetRef: { group: POLICY_GROUP, kind: "Server", name: serverName },
+          requiredAuthenticationRefs: [{ group: POLICY_GROUP, ...authentication }],
+        },
+      });
+
+    server("neo4j-bolt", "neo4j", PORTS.bolt, "opaque");
+    meshClients("neo4j-clients", [NAMES.mcp, NAMES.backup]);
+    authorize("neo4j-bolt", { kind: "MeshTLSAuthentication", name: "neo4j-clients" });
+
+    // The ingress controller and Prometheus are outside the mesh: these ports accept plain
+    // connections, and the NetworkPolicies decide who may open them.
+    new ApiObject(this, "any-network", {
+      apiVersion: `${POLICY_GROUP}/v1alpha1`,
+      kind: "NetworkAuthentication",
+      metadata: { name: "outside-the-mesh", namespace },
+      spec: { networks: [{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }] },
+    });
+    server("mcp-http", "mcp-server", PORTS.mcp, "HTTP/1");
+    authorize("mcp-http", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
+    server("mcp-metrics", "mcp-server", PORTS.metrics, "HTTP/1");
+    authorize("mcp-metrics", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
+
+    if (settings.platform === "local") {
+      server("object-store-s3", "object-store", PORTS.objectStore, "HTTP/1");
+      meshClients("object-store-clients", [NAMES.backup]);
+      authorize("object-store-s3", { kind: "MeshTLSAuthentication", name: "object-store-clients" });
+    }
+  }
+}

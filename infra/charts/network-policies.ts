@@ -1,0 +1,109 @@
+// Deny everything in the kit's namespace, then allow exactly the flows the kit needs. Every
+// allowed flow is one named policy, so a review reads them as a list.
+import { Chart } from "cdk8s";
+import type { Construct } from "constructs";
+import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "cdk8s-plus-28/lib/imports/k8s.js";
+import type { Settings } from "../config.js";
+import { PORTS, objectLabels, podLabels, type Component } from "./common.js";
+
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/** Private, link-local and shared ranges: never reachable through the public-HTTPS egress rule. */
+export const NON_PUBLIC_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+
+const tcp = (...ports: number[]): NetworkPolicyPort[] => ports.map((port) => ({ protocol: "TCP", port: IntOrString.fromNumber(port) }));
+const pods = (component: Component): NetworkPolicyPeer => ({ podSelector: { matchLabels: podLabels(component) } });
+const namespace = (name: string): NetworkPolicyPeer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
+
+interface Flow {
+  name: string;
+  /** The pods the policy selects; undefined: every pod in the namespace. */
+  selects?: Component;
+  ingress?: { from: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[];
+  egress?: { to: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[];
+}
+
+/** The allowed flows, as data: the chart renders them and the tests read them. */
+export function allowedFlows(settings: Settings): Flow[] {
+  const flows: Flow[] = [
+    {
+      name: "allow-dns",
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+          ports: [
+            { protocol: "UDP", port: IntOrString.fromNumber(PORTS.dns) },
+            { protocol: "TCP", port: IntOrString.fromNumber(PORTS.dns) },
+          ],
+        },
+      ],
+    },
+    { name: "mcp-server-from-ingress", selects: "mcp-server", ingress: [{ from: [namespace(settings.ingressNamespace)], ports: tcp(PORTS.mcp) }] },
+    {
+      // The JWKS and fetch_url targets are public HTTPS; the cluster, the VPC and the cloud
+      // metadata endpoint are not reachable this way (the app's SSRF guard checks again).
+      name: "mcp-server-to-public-https",
+      selects: "mcp-server",
+      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } }], ports: tcp(PORTS.https) }],
+    },
+    { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
+    { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
+    { name: "neo4j-from-clients", selects: "neo4j", ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }] },
+    { name: "mcp-server-metrics-from-prometheus", selects: "mcp-server", ingress: [{ from: [namespace(settings.prometheusNamespace)], ports: tcp(PORTS.metrics) }] },
+  ];
+  if (settings.platform === "local") {
+    flows.push(
+      { name: "backup-to-object-store", selects: "backup", egress: [{ to: [pods("object-store")], ports: tcp(PORTS.objectStore) }] },
+      { name: "object-store-from-backup", selects: "object-store", ingress: [{ from: [pods("backup")], ports: tcp(PORTS.objectStore) }] },
+    );
+  } else {
+    flows.push({
+      name: "backup-to-s3",
+      selects: "backup",
+      egress: [{ to: settings.backupS3EgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(PORTS.https) }],
+    });
+  }
+  if (settings.meshEnabled) {
+    const inNamespace: NetworkPolicyPeer = { podSelector: {} };
+    flows.push(
+      {
+        // Meshed peers talk proxy to proxy; the control plane and Prometheus read the proxy's admin port.
+        name: "linkerd-proxy-inbound",
+        ingress: [
+          { from: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
+          { from: [namespace(settings.linkerdNamespace), namespace(settings.prometheusNamespace)], ports: tcp(PORTS.linkerdProxyAdmin) },
+        ],
+      },
+      {
+        name: "linkerd-control-plane",
+        egress: [
+          { to: [namespace(settings.linkerdNamespace)], ports: tcp(...PORTS.linkerdControlPlane) },
+          { to: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
+        ],
+      },
+    );
+  }
+  return flows;
+}
+
+export class NetworkPolicyChart extends Chart {
+  constructor(scope: Construct, id: string, settings: Settings) {
+    super(scope, id, { namespace: settings.namespace, labels: objectLabels("platform") });
+    new KubeNetworkPolicy(this, "default-deny", {
+      metadata: { name: "default-deny-all" },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+    for (const flow of allowedFlows(settings)) {
+      const policyTypes = [...(flow.ingress ? ["Ingress"] : []), ...(flow.egress ? ["Egress"] : [])];
+      new KubeNetworkPolicy(this, flow.name, {
+        metadata: { name: flow.name },
+        spec: {
+          podSelector: flow.selects ? { matchLabels: podLabels(flow.selects) } : {},
+          policyTypes,
+          ...(flow.ingress ? { ingress: flow.ingress } : {}),
+          ...(flow.egress ? { egress: flow.egress } : {}),
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// The stack's settings: one flat key per setting (Pulumi.yaml documents each one under the same
+// name), validated at once so a bad stack stops before anything is created, with a message
+// that names every wrong key. No Pulumi imports: charts and the offline tools use this too.
+import { z } from "zod";
+
+export const PLATFORMS = ["aws", "local"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+const DIGEST_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const imageByDigest = z.string().regex(DIGEST_REFERENCE, "must be an image reference pinned by digest (name@sha256:<64 hex>)");
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 250m, 1, 512Mi");
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lower-case letters, digits, '-')");
+const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a fully qualified lower-case host name");
+const httpsUrl = z.url({ protocol: /^https$/ });
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, "must be a CIDR such as 10.0.0.0/16");
+const cronSchedule = z.string().regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule");
+const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/, "must be an exact chart version");
+const oidcProviderArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/.+$/, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)");
+
+/** Every setting with its default; Pulumi.yaml carries the same keys, types and defaults. */
+export const settingsSchema = z
+  .object({
+    /** Where the kit runs: `aws` (EKS, S3, KMS, IRSA) or `local` (any cluster, MinIO inside it). */
+    platform: z.enum(PLATFORMS),
+    /** The namespace the kit owns: the MCP server, Neo4j, backups (and MinIO on local). */
+    namespace: dnsLabel.default("mcp-bastion"),
+    /** A prebuilt MCP server image pinned by digest; unset: `pulumi up` builds app/Dockerfile. */
+    imageRef: imageByDigest.optional(),
+    /** Registry repository the local stack pushes its built image to (aws builds into ECR). */
+    imageRepository: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)+$/, "must be a registry repository such as localhost:5001/mcp-bastion").optional(),
+    /** The image's commands (its entrypoint is node): the server, and the backup the CronJob runs. */
+    imageServerArgs: z.array(z.string().min(1)).min(1).default(["dist/main.js"]),
+    imageBackupArgs: z.array(z.string().min(1)).min(1).default(["dist/main.js", "backup"]),
+    /** Public host name of the MCP endpoint; the token audience is https://<mcpHost>/mcp. */
+    mcpHost: hostname,
+    mcpReplicas: z.number().int().min(2, "must be at least 2 so a disruption never takes the service down").max(50).default(2),
+    mcpMaxReplicas: z.number().int().min(2).max(100).default(6),
+    mcpCpuRequest: quantity.default("250m"),
+    mcpCpuLimit: quantity.default("1"),
+    mcpMemoryRequest: quantity.default("256Mi"),
+    mcpMemoryLimit: quantity.default("512Mi"),
+    /** Token issuer (`iss`) and its JWKS (https only). */
+    authIssuer: z.string().min(1),
+    authJwksUrl: httpsUrl,
+    authAuthorizationServers: z.array(httpsUrl).default([]),
+    /** The ingress controller: its IngressClass and the namespace its pods run in. */
+    ingressClassName: dnsLabel.default("nginx"),
+    ingressNamespace: dnsLabel.default("ingress-nginx"),
+    /** `ca`: the kit's own CA signs the public certificate; `acme`: Let's Encrypt (HTTP-01). */
+    publicIssuer: z.enum(["ca", "acme"]).default("ca"),
+    acmeEmail: z.email().optional(),
+    acmeServer: httpsUrl.default("https://acme-v02.api.letsencrypt.org/directory"),
+    neo4jImage: imageByDigest.default("neo4j:5.26-community@sha256:362542416de6c09a971484d1893878016cc3b5cdec166e54b1c824a220ecd6b9"),
+    neo4jStorageClass: dnsLabel,
+    neo4jStorageSize: quantity.default("20Gi"),
+    neo4jCpuRequest: quantity.default("500m"),
+    neo4jCpuLimit: quantity.default("2"),
+    neo4jMemoryRequest: quantity.default("2Gi"),
+    neo4jMemoryLimit: quantity.default("2Gi"),
+    backupSchedule: cronSchedule.default("17 */6 * * *"),
+    backupRetentionDays: z.number().int().min(1).max(3650).default(30),
+    /** S3 Object Lock (governance mode) for `backupRetentionDays`; bucket creation only. */
+    backupObjectLock: z.boolean().default(false),
+    backupPrefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]*\/$/, "must be a key prefix ending in '/'").default("backups/"),
+    /** Where the backup job may reach S3 over HTTPS: S3's ranges for the region or a VPC endpoint's subnets. */
+    backupS3EgressCidrs: z.array(cidr).default([]),
+    /** Linkerd mTLS between the kit's pods, with deny-by-default inbound policy. */
+    meshEnabled: z.boolean().default(true),
+    /** Helm installs of the platform components; switch off where the cluster already has them. */
+    installCertManager: z.boolean().default(true),
+    installTrustManager: z.boolean().default(true),
+    installLinkerd: z.boolean().default(true),
+    certManagerChartVersion: chartVersion.default("v1.19.1"),
+    trustManagerChartVersion: chartVersion.default("v0.20.2"),
+    linkerdChartVersion: chartVersion.default("2025.10.2"),
+    certManagerNamespace: dnsLabel.default("cert-manager"),
+    linkerdNamespace: dnsLabel.default("linkerd"),
+    /** ServiceMonitor and PrometheusRule; needs the Prometheus operator's CRDs. */
+    prometheusOperator: z.boolean().default(false),
+    prometheusNamespace: dnsLabel.default("monitoring"),
+    /** The EKS cluster's IAM OIDC provider (aws): the backup role trusts it for one ServiceAccount. */
+    awsOidcProviderArn: oidcProviderArn.optional(),
+    minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (settings.mcpMaxReplicas < settings.mcpReplicas) problem("mcpMaxReplicas", "must be at least mcpReplicas");
+    if (settings.publicIssuer === "acme" && !settings.acmeEmail) problem("acmeEmail", "is required when publicIssuer is acme");
+    if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {
+      problem("imageRepository", "is required on the local platform unless imageRef pins a prebuilt image");
+    }
+    if (settings.platform === "aws") {
+      if (!settings.awsOidcProviderArn) problem("awsOidcProviderArn", "is required on the aws platform (the backup role trusts it)");
+      if (settings.backupS3EgressCidrs.length === 0) problem("backupS3EgressCidrs", "is required on the aws platform: the backup job may reach S3 only there");
+    }
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingKey = keyof z.input<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  override readonly name = "SettingsError";
+  readonly code = "ERR_STACK_SETTINGS";
+}
+
+/** Validates raw stack values (keys without the project prefix); throws naming every bad key. */
+export function parseSettings(raw: Record<string, unknown>): Settings {
+  const parsed = settingsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join(".") : "stack config";
+    return issue.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `${key}: ${issue.message}`;
+  });
+  throw new SettingsError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
+}
+
+/** The canonical resource URI tokens must name as their audience (RFC 8707). */
+export const mcpResourceUrl = (settings: Settings): string => `https://${settings.mcpHost}/mcp`;
