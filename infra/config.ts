@@ -17,21 +17,15 @@ const cronSchedule = z.string().regex(/^(\S+\s+){4}\S+$/, "must be a five-field 
 const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/, "must be an exact chart version");
 const oidcProviderArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/.+$/, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)");
 
-/** Every setting with its default; Pulumi.yaml carries the same keys, types and defaults. */
+/** Every setting with its default (config-docs.ts says what each means; Pulumi.yaml mirrors both). */
 export const settingsSchema = z
   .object({
-    /** Where the kit runs: `aws` (EKS, S3, KMS, IRSA) or `local` (any cluster, MinIO inside it). */
     platform: z.enum(PLATFORMS),
-    /** The namespace the kit owns: the MCP server, Neo4j, backups (and MinIO on local). */
     namespace: dnsLabel.default("mcp-bastion"),
-    /** A prebuilt MCP server image pinned by digest; unset: `pulumi up` builds app/Dockerfile. */
     imageRef: imageByDigest.optional(),
-    /** Registry repository the local stack pushes its built image to (aws builds into ECR). */
     imageRepository: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)+$/, "must be a registry repository such as localhost:5001/mcp-bastion").optional(),
-    /** The image's commands (its entrypoint is node): the server, and the backup the CronJob runs. */
     imageServerArgs: z.array(z.string().min(1)).min(1).default(["dist/main.js"]),
     imageBackupArgs: z.array(z.string().min(1)).min(1).default(["dist/main.js", "backup"]),
-    /** Public host name of the MCP endpoint; the token audience is https://<mcpHost>/mcp. */
     mcpHost: hostname,
     mcpReplicas: z.number().int().min(2, "must be at least 2 so a disruption never takes the service down").max(50).default(2),
     mcpMaxReplicas: z.number().int().min(2).max(100).default(6),
@@ -39,14 +33,11 @@ export const settingsSchema = z
     mcpCpuLimit: quantity.default("1"),
     mcpMemoryRequest: quantity.default("256Mi"),
     mcpMemoryLimit: quantity.default("512Mi"),
-    /** Token issuer (`iss`) and its JWKS (https only). */
     authIssuer: z.string().min(1),
     authJwksUrl: httpsUrl,
     authAuthorizationServers: z.array(httpsUrl).default([]),
-    /** The ingress controller: its IngressClass and the namespace its pods run in. */
     ingressClassName: dnsLabel.default("nginx"),
     ingressNamespace: dnsLabel.default("ingress-nginx"),
-    /** `ca`: the kit's own CA signs the public certificate; `acme`: Let's Encrypt (HTTP-01). */
     publicIssuer: z.enum(["ca", "acme"]).default("ca"),
     acmeEmail: z.email().optional(),
     acmeServer: httpsUrl.default("https://acme-v02.api.letsencrypt.org/directory"),
@@ -59,14 +50,10 @@ export const settingsSchema = z
     neo4jMemoryLimit: quantity.default("2Gi"),
     backupSchedule: cronSchedule.default("17 */6 * * *"),
     backupRetentionDays: z.number().int().min(1).max(3650).default(30),
-    /** S3 Object Lock (governance mode) for `backupRetentionDays`; bucket creation only. */
     backupObjectLock: z.boolean().default(false),
     backupPrefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]*\/$/, "must be a key prefix ending in '/'").default("backups/"),
-    /** Where the backup job may reach S3 over HTTPS: S3's ranges for the region or a VPC endpoint's subnets. */
     backupS3EgressCidrs: z.array(cidr).default([]),
-    /** Linkerd mTLS between the kit's pods, with deny-by-default inbound policy. */
     meshEnabled: z.boolean().default(true),
-    /** Helm installs of the platform components; switch off where the cluster already has them. */
     installCertManager: z.boolean().default(true),
     installTrustManager: z.boolean().default(true),
     installLinkerd: z.boolean().default(true),
@@ -75,10 +62,8 @@ export const settingsSchema = z
     linkerdChartVersion: chartVersion.default("2025.10.2"),
     certManagerNamespace: dnsLabel.default("cert-manager"),
     linkerdNamespace: dnsLabel.default("linkerd"),
-    /** ServiceMonitor and PrometheusRule; needs the Prometheus operator's CRDs. */
     prometheusOperator: z.boolean().default(false),
     prometheusNamespace: dnsLabel.default("monitoring"),
-    /** The EKS cluster's IAM OIDC provider (aws): the backup role trusts it for one ServiceAccount. */
     awsOidcProviderArn: oidcProviderArn.optional(),
     minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
   })
@@ -98,6 +83,21 @@ export const settingsSchema = z
 
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof z.input<typeof settingsSchema>;
+
+/** The JSON kind a setting holds (string, number, boolean, array, enum), read off the schema. */
+export function settingKind(key: string): string | undefined {
+  let current = (settingsSchema.shape as Record<string, z.ZodType | undefined>)[key];
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+  return current?.def.type;
+}
+
+/** The default of a setting; undefined when it has none (required, or optional without one). */
+export function settingDefault(key: string): unknown {
+  const schema = (settingsSchema.shape as Record<string, z.ZodType | undefined>)[key];
+  return schema instanceof z.ZodDefault ? (schema.def.defaultValue as unknown) : undefined;
+}
+
+export const isOptionalSetting = (key: string): boolean => (settingsSchema.shape as Record<string, z.ZodType | undefined>)[key] instanceof z.ZodOptional;
 
 export class SettingsError extends Error {
   override readonly name = "SettingsError";

@@ -6,7 +6,7 @@ import type { Settings } from "../config.js";
 import { BackupChart } from "./backup.js";
 import type { DeployValues } from "./deploy-values.js";
 import { McpServerChart } from "./mcp-server.js";
-import { MeshChart } from "./mesh.js";
+import { MeshIdentityChart, MeshPolicyChart } from "./mesh.js";
 import { MonitoringChart } from "./monitoring.js";
 import { NamespaceChart } from "./namespace.js";
 import { Neo4jChart } from "./neo4j.js";
@@ -23,23 +23,36 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
-/** The cdk8s app of the whole kit; charts are added in the order they must be applied. */
-export function kitApp(settings: Settings, deploy: DeployValues): App {
+/** The cdk8s apps of the kit, in the order they are applied: the platform objects (namespace,
+ * issuers, certificates, the mesh's identity) come before the mesh's control plane, the
+ * workloads after it, so every pod starts meshed. */
+export function kitApps(settings: Settings, deploy: DeployValues): { platform: App; workloads: App } {
+  const platform = new App();
+  new NamespaceChart(platform, "namespace", settings);
+  new PkiChart(platform, "pki", settings);
+  if (settings.meshEnabled && settings.installLinkerd) new MeshIdentityChart(platform, "mesh-identity", settings);
+
   const app = new App();
-  new NamespaceChart(app, "namespace", settings);
-  new PkiChart(app, "pki", settings);
-  if (settings.meshEnabled) new MeshChart(app, "mesh", settings);
+  if (settings.meshEnabled) new MeshPolicyChart(app, "mesh-policy", settings);
   new NetworkPolicyChart(app, "network-policies", settings);
   new Neo4jChart(app, "neo4j", settings);
   if (settings.platform === "local") new ObjectStoreChart(app, "object-store", settings);
   new McpServerChart(app, "mcp-server", settings, deploy);
   new BackupChart(app, "backup", settings, deploy);
   if (settings.prometheusOperator) new MonitoringChart(app, "monitoring", settings);
-  return app;
+  return { platform, workloads: app };
 }
 
-export function kitObjects(settings: Settings, deploy: DeployValues): KubeObject[] {
-  return kitApp(settings, deploy).charts.flatMap((chart) => chart.toJson() as KubeObject[]);
+export interface KitObjects {
+  platform: KubeObject[];
+  workloads: KubeObject[];
+}
+
+const objectsOf = (app: App): KubeObject[] => app.charts.flatMap((chart) => chart.toJson() as KubeObject[]);
+
+export function kitObjects(settings: Settings, deploy: DeployValues): KitObjects {
+  const apps = kitApps(settings, deploy);
+  return { platform: objectsOf(apps.platform), workloads: objectsOf(apps.workloads) };
 }
 
 /** A stable identity for an object: what Pulumi names its resource and synth its file. */

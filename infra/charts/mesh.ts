@@ -13,14 +13,10 @@ export const LINKERD_ISSUER_LIFETIME = { duration: "48h", renewBefore: "25h" } a
 
 const POLICY_GROUP = "policy.linkerd.io";
 
-export class MeshChart extends Chart {
+/** Linkerd's identity PKI; applied before the control plane, which reads it at start. */
+export class MeshIdentityChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {
     super(scope, id, { labels: objectLabels("platform") });
-    if (settings.installLinkerd) this.identityPki(settings);
-    this.authorization(settings);
-  }
-
-  private identityPki(settings: Settings): void {
     const issuers = issuerNames(settings);
     const trustAnchor = "linkerd-trust-anchor";
     const anchorIssuer = `${settings.namespace}-linkerd-trust-anchor`;
@@ -54,8 +50,12 @@ export class MeshChart extends Chart {
       },
     });
   }
+}
 
-  private authorization(settings: Settings): void {
+/** Who may talk to whom inside the mesh; inbound is otherwise denied (namespace annotation). */
+export class MeshPolicyChart extends Chart {
+  constructor(scope: Construct, id: string, settings: Settings) {
+    super(scope, id, { labels: objectLabels("platform") });
     const namespace = settings.namespace;
     const server = (name: string, component: Component, port: number, proxyProtocol: string) =>
       new ApiObject(this, `server-${name}`, {

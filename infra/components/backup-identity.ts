@@ -1,0 +1,93 @@
+// The backup job's AWS identity: an IAM role that only the backup ServiceAccount of the kit's
+// namespace can assume, through the cluster's OIDC provider (IRSA), allowed to read and write
+// objects under the backup prefix and to use the backup key: nothing else.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { NAMES } from "../charts/common.js";
+import type { Settings } from "../config.js";
+
+export interface BackupIdentityArgs {
+  readonly settings: Settings;
+  readonly oidcProviderArn: string;
+  readonly bucketArn: pulumi.Input<string>;
+  readonly kmsKeyArn: pulumi.Input<string>;
+}
+
+/** The OIDC issuer (host/path, no scheme) an IAM OIDC provider ARN names. */
+export function oidcIssuer(providerArn: string): string {
+  const issuer = providerArn.split(":oidc-provider/")[1];
+  if (!issuer) throw new Error(`${providerArn} is not an IAM OIDC provider ARN`);
+  return issuer;
+}
+
+export function trustPolicyDocument(providerArn: string, namespace: string, serviceAccount: string): string {
+  const issuer = oidcIssuer(providerArn);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" },
+        },
+      },
+    ],
+  });
+}
+
+export function accessPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "BackupObjects",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+      {
+        Sid: "ListBackups",
+        Effect: "Allow",
+        Action: ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+        Resource: bucketArn,
+        Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+      },
+      {
+        Sid: "BackupKey",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
+        Resource: kmsKeyArn,
+      },
+    ],
+  });
+}
+
+export class BackupIdentity extends pulumi.ComponentResource {
+  readonly roleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: BackupIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mcp-bastion:aws:BackupIdentity", name, {}, opts);
+    const { settings } = args;
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `mcp-bastion backup job (${settings.namespace}/${NAMES.backup})`,
+        assumeRolePolicy: trustPolicyDocument(args.oidcProviderArn, settings.namespace, NAMES.backup),
+        maxSessionDuration: 3600,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-access`,
+      {
+        role: role.id,
+        policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([bucketArn, keyArn]) => accessPolicyDocument(bucketArn, settings.backupPrefix, keyArn)),
+      },
+      { parent: this },
+    );
+    this.roleArn = role.arn;
+    this.registerOutputs({ roleArn: this.roleArn });
+  }
+}
