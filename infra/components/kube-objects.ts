@@ -21,11 +21,7 @@ export function typeToken(object: Pick<KubeObject, "apiVersion" | "kind">): stri
 }
 
 /** One object, registered under the Kubernetes provider's own type token. */
-class KubeResource extends pulumi.CustomResource {
-  constructor(type: string, name: string, inputs: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
-    super(type, name, inputs, opts);
-  }
-}
+class KubeResource extends pulumi.CustomResource {}
 
 export class KubeObjects extends pulumi.ComponentResource {
   readonly resources: pulumi.CustomResource[];
