@@ -2,7 +2,15 @@
 import { composeServer } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
 
+/** The image's commands; the entrypoint is node, so `dist/main.js <command>`. */
+const COMMANDS = ["serve"] as const;
+
 async function main(): Promise<void> {
+  const [command = "serve", ...rest] = process.argv.slice(2);
+  if (!(COMMANDS as readonly string[]).includes(command) || rest.length > 0) {
+    console.error(`mcp-bastion: unknown command "${[command, ...rest].join(" ")}"; commands: ${COMMANDS.join(", ")}`);
+    process.exit(2);
+  }
   const config = await loadConfig();
   const server = await composeServer(config);
   let shuttingDown = false;

@@ -1,6 +1,7 @@
 // checkov, the manifest scanner the infra tests use as an outside judge: installed once from
 // PyPI into a virtualenv in the cache (outside the repo), run as `python -m checkov.main` so
 // the virtualenv works wherever installOnce renamed it to.
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { cacheRoot, installOnce, requireTool, runCommand } from "./toolchain.js";
 
@@ -34,16 +35,24 @@ export async function scanManifests(directory: string, skipChecks: readonly stri
   const python = await ensureCheckov();
   const args = ["-m", "checkov.main", "-d", directory, "--framework", "kubernetes", "--skip-download", "--output", "json", "--quiet", "--compact"];
   if (skipChecks.length > 0) args.push("--skip-check", skipChecks.join(","));
-  // checkov exits 1 when a check fails; the JSON report is what we judge, so read it either way.
-  const output = await runCommand(python, args, { env: { ...process.env, BC_SKIP_MAPPING: "TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2: "false", LOG_LEVEL: "ERROR" } }).catch(
-    (error: Error) => ({ stdout: extractJson(error.message), stderr: "" }),
-  );
-  return parseReport(output.stdout);
+  const stdout = await runScanner(python, args);
+  return parseReport(stdout);
 }
 
-function extractJson(text: string): string {
-  const start = text.indexOf("{");
-  return start >= 0 ? text.slice(start) : text;
+/** checkov exits 1 when a check fails; the JSON report is what is judged, so both are fine. */
+function runScanner(python: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { env: { ...process.env, LOG_LEVEL: "ERROR" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0 || code === 1) resolve(stdout);
+      else reject(new Error(`checkov exited ${code}: ${stderr.trim().split("\n").slice(-10).join("\n")}`));
+    });
+  });
 }
 
 function parseReport(stdout: string): CheckovReport {
