@@ -9,6 +9,8 @@ export type Platform = (typeof PLATFORMS)[number];
 const DIGEST_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 const imageByDigest = z.string().regex(DIGEST_REFERENCE, "must be an image reference pinned by digest (name@sha256:<64 hex>)");
 const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 250m, 1, 512Mi");
+const wholeMemory = z.string().regex(/^[1-9][0-9]*(Mi|Gi)$/, "must be a whole number of Mi or Gi, such as 512Mi or 2Gi");
+const wholeStorage = z.string().regex(/^[1-9][0-9]*(Gi|Ti)$/, "must be a whole number of Gi or Ti, such as 20Gi");
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lower-case letters, digits, '-')");
 const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a fully qualified lower-case host name");
 const httpsUrl = z.url({ protocol: /^https$/ });
@@ -31,8 +33,8 @@ export const settingsSchema = z
     mcpMaxReplicas: z.number().int().min(2).max(100).default(6),
     mcpCpuRequest: quantity.default("250m"),
     mcpCpuLimit: quantity.default("1"),
-    mcpMemoryRequest: quantity.default("256Mi"),
-    mcpMemoryLimit: quantity.default("512Mi"),
+    mcpMemoryRequest: wholeMemory.default("256Mi"),
+    mcpMemoryLimit: wholeMemory.default("512Mi"),
     authIssuer: z.string().min(1),
     authJwksUrl: httpsUrl,
     authAuthorizationServers: z.array(httpsUrl).default([]),
@@ -43,11 +45,11 @@ export const settingsSchema = z
     acmeServer: httpsUrl.default("https://acme-v02.api.letsencrypt.org/directory"),
     neo4jImage: imageByDigest.default("neo4j:5.26-community@sha256:362542416de6c09a971484d1893878016cc3b5cdec166e54b1c824a220ecd6b9"),
     neo4jStorageClass: dnsLabel,
-    neo4jStorageSize: quantity.default("20Gi"),
+    neo4jStorageSize: wholeStorage.default("20Gi"),
     neo4jCpuRequest: quantity.default("500m"),
     neo4jCpuLimit: quantity.default("2"),
-    neo4jMemoryRequest: quantity.default("2Gi"),
-    neo4jMemoryLimit: quantity.default("2Gi"),
+    neo4jMemoryRequest: wholeMemory.default("2Gi"),
+    neo4jMemoryLimit: wholeMemory.default("2Gi"),
     backupSchedule: cronSchedule.default("17 */6 * * *"),
     backupRetentionDays: z.number().int().min(1).max(3650).default(30),
     backupObjectLock: z.boolean().default(false),
@@ -71,6 +73,9 @@ export const settingsSchema = z
   .superRefine((settings, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     if (settings.mcpMaxReplicas < settings.mcpReplicas) problem("mcpMaxReplicas", "must be at least mcpReplicas");
+    for (const [request, limit] of [["mcpCpuRequest", "mcpCpuLimit"], ["mcpMemoryRequest", "mcpMemoryLimit"], ["neo4jCpuRequest", "neo4jCpuLimit"], ["neo4jMemoryRequest", "neo4jMemoryLimit"]] as const) {
+      if (quantityValue(settings[request]) > quantityValue(settings[limit])) problem(request, `must not exceed ${limit} (${settings[limit]})`);
+    }
     if (settings.publicIssuer === "acme" && !settings.acmeEmail) problem("acmeEmail", "is required when publicIssuer is acme");
     if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {
       problem("imageRepository", "is required on the local platform unless imageRef pins a prebuilt image");
@@ -80,6 +85,15 @@ export const settingsSchema = z
       if (settings.backupS3EgressCidrs.length === 0) problem("backupS3EgressCidrs", "is required on the aws platform: the backup job may reach S3 only there");
     }
   });
+
+const UNITS: Record<string, number> = { "": 1, m: 0.001, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A Kubernetes quantity as a number (cores or bytes), for comparing requests with limits. */
+export function quantityValue(quantity: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti)?$/.exec(quantity);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (UNITS[match[2] ?? ""] ?? Number.NaN);
+}
 
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof z.input<typeof settingsSchema>;

@@ -71,3 +71,11 @@ describe("stack settings", () => {
     }
   });
 });
+
+describe("resource settings", () => {
+  it("refuses a request above its limit and memory that is not whole Mi or Gi", () => {
+    const message = problemsOf({ ...minimal, mcpCpuRequest: "2", mcpCpuLimit: "500m", neo4jMemoryLimit: "1.5Gi" });
+    assert.match(message, /mcpCpuRequest: must not exceed mcpCpuLimit \(500m\)/);
+    assert.match(message, /neo4jMemoryLimit: must be a whole number of Mi or Gi/);
+  });
+});

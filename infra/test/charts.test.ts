@@ -1,0 +1,70 @@
+// The charts are pure functions of the settings: each switch adds or removes exactly its part.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { kitObjects, objectKey, type DeployValues, type KubeObject } from "../charts/index.js";
+import { parseSettings } from "../config.js";
+import { find } from "./support/objects.js";
+
+const base = {
+  platform: "local",
+  mcpHost: "mcp.example.test",
+  authIssuer: "https://idp.example.test",
+  authJwksUrl: "https://idp.example.test/jwks.json",
+  neo4jStorageClass: "standard",
+  imageRepository: "localhost:5001/mcp-bastion",
+};
+const deploy: DeployValues = { mcpImage: `registry.example/mcp@sha256:${"b".repeat(64)}`, bucket: "backups", s3Region: "us-east-1", s3Endpoint: "http://minio:9000" };
+
+function objects(overrides: Record<string, unknown> = {}): KubeObject[] {
+  const { platform, workloads } = kitObjects(parseSettings({ ...base, ...overrides }), deploy);
+  return [...platform, ...workloads];
+}
+const kinds = (list: KubeObject[]) => new Set(list.map((object) => object.kind));
+
+describe("kit charts", () => {
+  it("give every object a unique identity and a namespace unless cluster-scoped", () => {
+    const list = objects();
+    assert.equal(new Set(list.map(objectKey)).size, list.length);
+    const clusterScoped = new Set(["Namespace", "ClusterIssuer", "Bundle"]);
+    for (const object of list) assert.equal(clusterScoped.has(object.kind), object.metadata.namespace === undefined, objectKey(object));
+  });
+
+  it("drop every Linkerd object, port and annotation when the mesh is off", () => {
+    const list = objects({ meshEnabled: false });
+    for (const kind of ["Server", "AuthorizationPolicy", "MeshTLSAuthentication"]) assert.ok(!kinds(list).has(kind), kind);
+    assert.ok(!list.some((object) => object.metadata.name.startsWith("linkerd")));
+    assert.equal(find(list, "Namespace", "mcp-bastion").metadata.annotations?.["linkerd.io/inject"], undefined);
+  });
+
+  it("keep the mesh policy but not Linkerd's identity PKI when Linkerd is already installed", () => {
+    const list = objects({ installLinkerd: false });
+    assert.ok(kinds(list).has("Server"));
+    assert.ok(!list.some((object) => object.metadata.name === "linkerd-identity-issuer"));
+  });
+
+  it("issue the public certificate from ACME (HTTP-01 through the ingress class) when asked", () => {
+    const list = objects({ publicIssuer: "acme", acmeEmail: "ops@example.test" });
+    const acme = find(list, "ClusterIssuer", "mcp-bastion-acme").spec as { acme: { email: string; solvers: { http01: { ingress: { ingressClassName: string } } }[] } };
+    assert.equal(acme.acme.email, "ops@example.test");
+    assert.equal(acme.acme.solvers[0]?.http01.ingress.ingressClassName, "nginx");
+    const publicCertificate = find(list, "Certificate", "mcp-server-public-tls").spec as { issuerRef: { name: string } };
+    assert.equal(publicCertificate.issuerRef.name, "mcp-bastion-acme");
+  });
+
+  it("add monitoring only with the Prometheus operator, and MinIO only on the local platform", () => {
+    assert.ok(!kinds(objects()).has("PrometheusRule"));
+    assert.ok(kinds(objects({ prometheusOperator: true })).has("PrometheusRule"));
+    const aws = kitObjects(
+      parseSettings({ ...base, platform: "aws", awsOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X", backupS3EgressCidrs: ["52.218.0.0/17"] }),
+      { mcpImage: deploy.mcpImage, bucket: "b", s3Region: "eu-west-1", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", backupRoleArn: "arn:aws:iam::123456789012:role/r" },
+    );
+    assert.ok(![...aws.platform, ...aws.workloads].some((object) => object.metadata.name === "minio"));
+  });
+
+  it("put the server's settings in its ConfigMap: the token audience is the public /mcp URL", () => {
+    const data = find(objects({ mcpHost: "tools.example.org" }), "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    assert.equal(data.MCP_RESOURCE_URL, "https://tools.example.org/mcp");
+    assert.equal(data.NODE_ENV, "production");
+    assert.match(data.NEO4J_URI ?? "", /^bolt\+s:\/\/neo4j\.mcp-bastion\.svc\.cluster\.local:7687$/);
+  });
+});
