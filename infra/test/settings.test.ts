@@ -52,7 +52,8 @@ describe("stack settings", () => {
   });
 
   it("requires a registry for the local build unless an image is pinned", () => {
-    const { imageRepository: _unused, ...withoutRegistry } = minimal;
+    const withoutRegistry: Record<string, unknown> = { ...minimal };
+    delete withoutRegistry.imageRepository;
     assert.match(problemsOf(withoutRegistry), /imageRepository: is required on the local platform/);
     parseSettings({ ...withoutRegistry, imageRef: `registry.example/mcp@sha256:${"a".repeat(64)}` });
   });
