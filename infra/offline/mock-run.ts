@@ -21,6 +21,9 @@ export interface RecordedResource {
   name: string;
   /** Inputs as the program passed them; secrets still wrapped (see isSecret). */
   inputs: Record<string, unknown>;
+  /** The id and outputs the mocks answered with. */
+  id: string;
+  state: Record<string, unknown>;
 }
 
 export interface MockRun {
@@ -90,8 +93,12 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs as Record<string, unknown>) };
+        const inputs = args.inputs as Record<string, unknown>;
+        const state = mockState(args.type, args.name, inputs);
+        // An S3 bucket's id is its name, as in the AWS provider; attachments refer to it.
+        const id = typeof state.bucket === "string" && args.type.startsWith("aws:s3/bucket") ? state.bucket : `${args.name}-id`;
+        resources.push({ type: args.type, name: args.name, inputs, id, state });
+        return { id, state };
       },
       call: (args) => {
         if (args.token === "aws:index/getRegion:getRegion") return { name: "eu-west-1", region: "eu-west-1" };
