@@ -160,7 +160,7 @@ export interface Config {
   logLevel: string;
 }
 
-function readSecretFile(setting: string, file: string): string {
+export function readSecretFile(setting: string, file: string): string {
   try {
     const value = readFileSync(file, "utf8").trim();
     if (!value) throw new ConfigError(`${setting}: the file ${file} is empty`);

@@ -3,10 +3,18 @@ import { composeServer } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 /** The image's commands; the entrypoint is node, so `dist/main.js <command>`. */
-const COMMANDS = ["serve"] as const;
+const COMMANDS = ["serve", "backup", "restore"] as const;
 
 async function main(): Promise<void> {
   const [command = "serve", ...rest] = process.argv.slice(2);
+  if (command === "backup") {
+    const { runBackupCommand } = await import("./backup/cli.js");
+    process.exit(await runBackupCommand(rest));
+  }
+  if (command === "restore") {
+    const { runRestoreCommand } = await import("./backup/restore-cli.js");
+    process.exit(await runRestoreCommand(rest));
+  }
   if (!(COMMANDS as readonly string[]).includes(command) || rest.length > 0) {
     console.error(`mcp-bastion: unknown command "${[command, ...rest].join(" ")}"; commands: ${COMMANDS.join(", ")}`);
     process.exit(2);

@@ -1,0 +1,96 @@
+// `backup` and `backup prune --keep N`: what the image's backup command runs (the CronJob) and
+// what `npm run backup` runs locally. Exit codes: 0 done, 1 failed, 2 bad arguments or config.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import neo4j from "neo4j-driver";
+import { ConfigError } from "../config.js";
+import { loadBackupConfig } from "./config.js";
+import { runBackup } from "./export.js";
+import { BackupStore, createS3Client } from "./storage.js";
+
+const USAGE = `usage: backup [--json]          take a backup now
+       backup prune --keep N [--json]   keep the newest N complete backups`;
+
+/** The kit's version, from package.json: two levels up in the image (dist/backup), three in the repo. */
+export function appVersion(): string {
+  for (const relative of ["../../package.json", "../../../package.json"]) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (manifest.name === "mcp-bastion" && manifest.version) return manifest.version;
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return "unknown";
+}
+
+/** The driver backups and restores use: integers stay lossless (beyond 2^53). */
+export function backupDriver(uri: string, user: string, password: string) {
+  return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
+}
+
+export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { keep: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`backup: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [subcommand, ...extra] = parsed.positionals;
+  if (extra.length > 0 || (subcommand !== undefined && subcommand !== "prune")) {
+    console.error(`backup: unknown arguments ${JSON.stringify(parsed.positionals)}\n${USAGE}`);
+    return 2;
+  }
+  const keep = Number(parsed.values.keep);
+  if (subcommand === "prune" && (!Number.isInteger(keep) || keep < 1)) {
+    console.error(`backup prune: --keep must be a whole number of at least 1\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadBackupConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`backup: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const store = new BackupStore(createS3Client(config.s3), config.s3, config.neo4j.database);
+  if (subcommand === "prune") {
+    const result = await store.prune(keep);
+    console.log(parsed.values.json ? JSON.stringify(result) : `kept ${result.kept.length} backup(s); deleted ${result.deleted.length}: ${result.deleted.join(", ") || "none"}`);
+    return 0;
+  }
+  await store.ensureBucket();
+  const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+  try {
+    const started = Date.now();
+    let lastLine = 0;
+    const manifest = await runBackup(driver, store, {
+      appVersion: appVersion(),
+      // A line now and then for the CronJob's log (and an operator watching it).
+      onProgress: (progress) => {
+        if (Date.now() - lastLine < 5000) return;
+        lastLine = Date.now();
+        console.error(`backup: ${progress.phase}: ${progress.nodes} nodes, ${progress.relationships} relationships, ${(progress.bytes / 1e6).toFixed(1)} MB`);
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    if (parsed.values.json) console.log(JSON.stringify(manifest));
+    else {
+      console.log(
+        `backup ${manifest.id}: ${manifest.counts.nodes} nodes, ${manifest.counts.relationships} relationships, ${manifest.counts.schema} schema rules, ` +
+          `${(manifest.dataBytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s -> s3://${config.s3.bucket}/${store.root}${manifest.id}/`,
+      );
+    }
+    return 0;
+  } finally {
+    await driver.close();
+  }
+}

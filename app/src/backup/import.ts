@@ -1,0 +1,286 @@
+// Restore: reads a backup back into a Neo4j database. Schema first, then nodes, then
+// relationships, in batches; every write is a MERGE on the node's backup id, so running it
+// again after a crash converges. A marker node records the restore in progress and its phase.
+import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
+import { PassThrough, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import type { Driver } from "neo4j-driver";
+import type { BackupRecord, NodeRecord, RelationshipRecord } from "./export.js";
+import type { BackupStore, Manifest } from "./storage.js";
+import { BackupFormatError, decodeProperties } from "./values.js";
+
+export class TargetNotEmptyError extends Error {
+  override readonly name = "TargetNotEmptyError";
+  readonly code = "ERR_TARGET_NOT_EMPTY";
+}
+
+export class VerificationError extends Error {
+  override readonly name = "VerificationError";
+  readonly code = "ERR_BACKUP_VERIFICATION";
+}
+
+const MARKER = "__McpBastionRestore";
+const STAGED = "__McpBastionRestoreNode";
+const STAGED_ID = "__restoreId";
+const ENDPOINT_ONLY = "__restoreEndpointOnly";
+const STAGED_CONSTRAINT = "mcp_bastion_restore_id";
+
+export interface RestoreProgress {
+  phase: "wipe" | "schema" | "nodes" | "relationships" | "cleanup" | "check";
+  nodes: number;
+  relationships: number;
+}
+
+export interface RestoreOptions {
+  wipe?: boolean;
+  batchSize?: number;
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  resumed: boolean;
+  nodes: number;
+  relationships: number;
+  /** Nodes known only as a relationship's endpoint (deleted while the backup ran). */
+  endpointOnlyNodes: number;
+}
+
+export interface VerifyResult {
+  backupId: string;
+  records: number;
+  nodes: number;
+  relationships: number;
+  schema: number;
+  sha256: string;
+}
+
+/** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
+export async function* readBackup(store: BackupStore, manifest: Manifest): AsyncGenerator<BackupRecord> {
+  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes);
+  const hash = createHash("sha256");
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const text = new PassThrough();
+  // pipeline destroys every stage on an error, so the reader below sees it instead of waiting.
+  const piped = pipeline(body, tap, createGunzip(), text);
+  piped.catch(() => undefined);
+  const counts = { nodes: 0, relationships: 0, schema: 0 };
+  let sawEnd = false;
+  let lineNumber = 0;
+  try {
+    for await (const line of createInterface({ input: text, crlfDelay: Infinity })) {
+      lineNumber += 1;
+      if (line === "") continue;
+      if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
+      let record: BackupRecord;
+      try {
+        record = JSON.parse(line) as BackupRecord;
+      } catch {
+        throw new VerificationError(`line ${lineNumber}: not valid JSON`);
+      }
+      if (record.k === "node") counts.nodes += 1;
+      else if (record.k === "rel") counts.relationships += 1;
+      else if (record.k === "schema") counts.schema += 1;
+      else if (record.k === "end") sawEnd = true;
+      else if (record.k !== "header") throw new VerificationError(`line ${lineNumber}: unknown record kind ${JSON.stringify((record as { k?: unknown }).k)}`);
+      yield record;
+    }
+  } catch (error) {
+    if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
+    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    await piped;
+  } catch (error) {
+    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  const sha256 = hash.digest("hex");
+  if (sha256 !== manifest.dataSha256) throw new VerificationError(`SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`);
+  if (!sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
+  for (const key of ["nodes", "relationships", "schema"] as const) {
+    if (counts[key] !== manifest.counts[key]) throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
+  }
+}
+
+/** Downloads and parses the whole backup, decoding every value: what restore would read. */
+export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
+  const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
+  for await (const record of readBackup(store, manifest)) {
+    result.records += 1;
+    try {
+      if (record.k === "node") {
+        decodeProperties(record.props);
+        result.nodes += 1;
+      } else if (record.k === "rel") {
+        decodeProperties(record.props);
+        decodeProperties(record.start.props);
+        decodeProperties(record.end.props);
+        result.relationships += 1;
+      } else if (record.k === "schema") {
+        result.schema += 1;
+      }
+    } catch (error) {
+      throw new VerificationError(`record ${result.records}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return result;
+}
+
+const nodeRow = (node: Omit<NodeRecord, "k">) => ({ id: node.id, labels: node.labels, props: decodeProperties(node.props) });
+
+async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
+  const session = driver.session({ database });
+  try {
+    return await session.run(query, parameters);
+  } finally {
+    await session.close();
+  }
+}
+
+async function write(driver: Driver, database: string, query: string, parameters: Record<string, unknown>) {
+  const session = driver.session({ database });
+  try {
+    await session.executeWrite((tx) => tx.run(query, parameters));
+  } finally {
+    await session.close();
+  }
+}
+
+const NODE_BATCH = `
+UNWIND $rows AS row
+MERGE (n:${STAGED} {${STAGED_ID}: row.id})
+SET n += row.props
+SET n:$(row.labels)`;
+
+const RELATIONSHIP_BATCH = `
+UNWIND $rows AS row
+MERGE (a:${STAGED} {${STAGED_ID}: row.start.id})
+  ON CREATE SET a += row.start.props, a:$(row.start.labels), a.${ENDPOINT_ONLY} = true
+MERGE (b:${STAGED} {${STAGED_ID}: row.end.id})
+  ON CREATE SET b += row.end.props, b:$(row.end.labels), b.${ENDPOINT_ONLY} = true
+MERGE (a)-[r:$(row.type) {${STAGED_ID}: row.id}]->(b)
+SET r += row.props`;
+
+async function wipe(driver: Driver, database: string): Promise<void> {
+  await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
+  const constraints = await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN name");
+  for (const record of constraints.records) await run(driver, database, `DROP CONSTRAINT \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
+  const indexes = await run(driver, database, "SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name");
+  for (const record of indexes.records) await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
+}
+
+async function applySchema(driver: Driver, database: string, cypher: string): Promise<void> {
+  try {
+    await run(driver, database, cypher);
+  } catch (error) {
+    // Re-running after a crash: the rule is already there.
+    const code = (error as { code?: string }).code ?? "";
+    if (!/EquivalentSchemaRuleAlreadyExists|IndexAlreadyExists|ConstraintAlreadyExists/.test(code)) throw error;
+  }
+}
+
+async function countsByKey(driver: Driver, database: string, query: string): Promise<Record<string, number>> {
+  const result = await run(driver, database, query);
+  return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
+}
+
+/** Restores a backup into `database`; refuses a non-empty target unless `wipe`. */
+export async function restoreBackup(driver: Driver, database: string, store: BackupStore, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const batchSize = options.batchSize ?? 2000;
+  const progress: RestoreProgress = { phase: "schema", nodes: 0, relationships: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+
+  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.endpointOnly AS endpointOnly LIMIT 1`)).records[0];
+  const resumed = marker !== undefined && marker.get("id") === manifest.id;
+  const phase = resumed ? String(marker.get("phase")) : "load";
+  if (!resumed) {
+    const nodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
+    const schema = (await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS count")).records[0]?.get("count");
+    if ((nodes > 0 || Number(schema) > 0) && !options.wipe) {
+      throw new TargetNotEmptyError(`the target database ${database} is not empty (${nodes} nodes${Number(schema) > 0 ? `, ${String(schema)} constraints` : ""}); pass --wipe to replace its contents`);
+    }
+    if (options.wipe) {
+      progress.phase = "wipe";
+      report();
+      await wipe(driver, database);
+    }
+    await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', startedAt: datetime()})`, { id: manifest.id });
+  }
+
+  if (phase === "load") {
+    await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
+    let nodes: ReturnType<typeof nodeRow>[] = [];
+    let relationships: { id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof nodeRow>; end: ReturnType<typeof nodeRow> }[] = [];
+    const flushNodes = async () => {
+      if (nodes.length === 0) return;
+      await write(driver, database, NODE_BATCH, { rows: nodes });
+      progress.nodes += nodes.length;
+      nodes = [];
+      report();
+    };
+    const flushRelationships = async () => {
+      if (relationships.length === 0) return;
+      await write(driver, database, RELATIONSHIP_BATCH, { rows: relationships });
+      progress.relationships += relationships.length;
+      relationships = [];
+      report();
+    };
+    for await (const record of readBackup(store, manifest)) {
+      if (record.k === "schema") {
+        await applySchema(driver, database, record.cypher);
+      } else if (record.k === "node") {
+        progress.phase = "nodes";
+        nodes.push(nodeRow(record));
+        if (nodes.length >= batchSize) await flushNodes();
+      } else if (record.k === "rel") {
+        await flushNodes();
+        progress.phase = "relationships";
+        const relationship = record as RelationshipRecord;
+        relationships.push({ id: relationship.id, type: relationship.type, props: decodeProperties(relationship.props), start: nodeRow(relationship.start), end: nodeRow(relationship.end) });
+        if (relationships.length >= batchSize) await flushRelationships();
+      }
+    }
+    await flushNodes();
+    await flushRelationships();
+    // The data checked out (readBackup verified hash and counts); record what cleanup removes.
+    const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
+    await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
+  }
+
+  progress.phase = "cleanup";
+  report();
+  await run(driver, database, `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`);
+  await run(driver, database, `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`);
+  await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
+
+  progress.phase = "check";
+  report();
+  const endpointOnly = JSON.parse(String((await run(driver, database, `MATCH (m:${MARKER}) RETURN m.endpointOnly AS e`)).records[0]?.get("e") ?? "{}")) as Record<string, number>;
+  const labels = await countsByKey(driver, database, `MATCH (n) WHERE NOT n:${MARKER} UNWIND labels(n) AS key RETURN key, count(*) AS count`);
+  const types = await countsByKey(driver, database, "MATCH ()-[r]->() RETURN type(r) AS key, count(*) AS count");
+  const problems: string[] = [];
+  for (const label of new Set([...Object.keys(labels), ...Object.keys(manifest.counts.nodesByLabel), ...Object.keys(endpointOnly)])) {
+    const expected = (manifest.counts.nodesByLabel[label] ?? 0) + (endpointOnly[label] ?? 0);
+    if ((labels[label] ?? 0) !== expected) problems.push(`label ${label}: ${labels[label] ?? 0} nodes, expected ${expected}`);
+  }
+  for (const type of new Set([...Object.keys(types), ...Object.keys(manifest.counts.relationshipsByType)])) {
+    if ((types[type] ?? 0) !== (manifest.counts.relationshipsByType[type] ?? 0)) problems.push(`type ${type}: ${types[type] ?? 0} relationships, expected ${manifest.counts.relationshipsByType[type] ?? 0}`);
+  }
+  if (problems.length > 0) throw new VerificationError(`the restored graph does not match the backup:\n  ${problems.join("\n  ")}`);
+  await run(driver, database, `MATCH (m:${MARKER}) DELETE m`);
+  const totalNodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
+  return {
+    backupId: manifest.id,
+    resumed,
+    nodes: totalNodes,
+    relationships: Object.values(types).reduce((sum, count) => sum + count, 0),
+    endpointOnlyNodes: totalNodes - manifest.counts.nodes,
+  };
+}

@@ -1,0 +1,205 @@
+// Backup and restore end to end, with the real commands (the image's `backup`, the operator's
+// `npm run restore`), real Neo4j (a source and a target of its own) and real MinIO. The
+// restored graph is judged by a checksum computed with the driver alone.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import neo4j, { type Driver } from "neo4j-driver";
+import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
+import { s3Access } from "../../test/support/service-env.js";
+import { generateGraph, graphDigest } from "./backup-graph.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const NODES = 100_000;
+const RELATIONSHIPS = 200_000;
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command; `killWhen` sees each stderr line and may kill the process (SIGKILL). */
+function runCli(script: string[], env: NodeJS.ProcessEnv, killWhen?: (line: string) => boolean): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (killWhen && stderr.split("\n").some(killWhen)) child.kill("SIGKILL");
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const backupCommand = (env: NodeJS.ProcessEnv, ...args: string[]) => runCli([path.join(ROOT, "app/src/main.ts"), "backup", ...args], env);
+const restoreCommand = (env: NodeJS.ProcessEnv, args: string[], killWhen?: (line: string) => boolean) => runCli([path.join(ROOT, "scripts/restore-backup.ts"), ...args], env, killWhen);
+const lastJson = (text: string) => JSON.parse(text.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>;
+
+describe("backup and restore", { timeout: 900_000 }, () => {
+  let work: string;
+  let source: Neo4jInstance;
+  let target: Neo4jInstance;
+  let sourceDriver: Driver;
+  let targetDriver: Driver;
+  let env: NodeJS.ProcessEnv;
+  let s3: S3Client;
+  const bucket = `backup-test-${Date.now().toString(36)}`;
+
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), "mcp-bastion-backup-"));
+    const passwordFile = path.join(work, "neo4j-password");
+    await writeFile(passwordFile, `pw-${Math.random().toString(36).slice(2)}-x`, { mode: 0o600 });
+    await Promise.all(["source", "target"].map((name) => mkdir(path.join(work, name))));
+    [source, target] = await Promise.all([
+      startNeo4j({ homeDir: path.join(work, "source"), passwordFile, heap: "1g", pageCacheMb: 256 }),
+      startNeo4j({ homeDir: path.join(work, "target"), passwordFile, heap: "1g", pageCacheMb: 256 }),
+    ]);
+    const password = readFileSync(passwordFile, "utf8");
+    sourceDriver = neo4j.driver(source.uri, neo4j.auth.basic("neo4j", password));
+    targetDriver = neo4j.driver(target.uri, neo4j.auth.basic("neo4j", password));
+    const access = s3Access();
+    s3 = new S3Client({ endpoint: access.endpoint, region: access.region, forcePathStyle: true, credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey } });
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NEO4J_URI: source.uri,
+      NEO4J_PASSWORD_FILE: passwordFile,
+      S3_BUCKET: bucket,
+      S3_PREFIX: "backups/",
+      S3_ENDPOINT: access.endpoint,
+      S3_REGION: access.region,
+      S3_FORCE_PATH_STYLE: "true",
+      S3_ACCESS_KEY_ID: access.accessKeyId,
+      S3_SECRET_ACCESS_KEY_FILE: access.secretAccessKeyFile,
+    };
+    await generateGraph(sourceDriver, NODES, RELATIONSHIPS);
+  });
+
+  after(async () => {
+    await Promise.all([sourceDriver?.close(), targetDriver?.close()]);
+    await Promise.all([source?.process.stop(), target?.process.stop()]);
+    await rm(work, { recursive: true, force: true });
+  });
+
+  let manifest: Record<string, unknown>;
+
+  it("backs up 100k nodes and 200k relationships of every property type and restores an identical graph", async () => {
+    const backup = await backupCommand(env, "--json");
+    assert.equal(backup.status, 0, backup.stderr);
+    manifest = lastJson(backup.stdout);
+    const counts = manifest.counts as { nodes: number; relationships: number; schema: number };
+    assert.ok(counts.nodes >= NODES && counts.relationships >= RELATIONSHIPS, JSON.stringify(counts));
+    assert.equal(counts.schema, 3);
+
+    const restored = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--json"]);
+    assert.equal(restored.status, 0, restored.stderr);
+    const [expected, actual] = await Promise.all([graphDigest(sourceDriver), graphDigest(targetDriver)]);
+    assert.equal(actual.nodes, expected.nodes);
+    assert.equal(actual.relationships, expected.relationships);
+    assert.deepEqual(actual.schema, expected.schema);
+    assert.equal(actual.sha256, expected.sha256, "the restored graph is identical");
+  });
+
+  it("lists complete backups and verifies them", async () => {
+    const list = await restoreCommand(env, ["list", "--json"]);
+    assert.equal(list.status, 0, list.stderr);
+    assert.deepEqual((JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id), [manifest.id]);
+    const verify = await restoreCommand(env, ["verify", String(manifest.id), "--json"]);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.equal(lastJson(verify.stdout).sha256, manifest.dataSha256);
+  });
+
+  it("refuses to restore into a non-empty database without --wipe, and leaves it untouched", async () => {
+    const before = await graphDigest(targetDriver);
+    const refused = await restoreCommand(env, ["restore", "latest", "--to", target.uri]);
+    assert.equal(refused.status, 5);
+    assert.match(refused.stderr, /target not empty: the target database neo4j is not empty .* pass --wipe/);
+    assert.equal((await graphDigest(targetDriver)).sha256, before.sha256);
+  });
+
+  it("converges when a restore killed halfway is run again", async () => {
+    const killed = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--wipe", "--batch-size", "1000"], (line) => /^relationships: /.test(line));
+    assert.equal(killed.status, null, `the restore was killed mid-way (${killed.stderr.slice(-300)})`);
+    const resumed = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--json"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.equal(lastJson(resumed.stdout).resumed, true);
+    assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
+  });
+
+  it("fails verification of a corrupted data object, and never lists an interrupted backup", async () => {
+    const key = String(manifest.dataKey);
+    const body = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body;
+    assert.ok(body, "the data object can be read");
+    const original = Buffer.from(await body.transformToByteArray());
+    const corrupted = Buffer.from(original);
+    const middle = Math.floor(corrupted.length / 2);
+    corrupted.writeUInt8(corrupted.readUInt8(middle) ^ 0xff, middle);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: corrupted }));
+    const verify = await restoreCommand(env, ["verify", "latest"]);
+    assert.equal(verify.status, 4, verify.stderr);
+    assert.match(verify.stderr, /verification failed: (SHA-256 mismatch|the data object cannot be read)/);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original.subarray(0, Math.floor(original.length / 2)) }));
+    assert.equal((await restoreCommand(env, ["verify", "latest"])).status, 4, "a truncated object fails too");
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
+
+    const interrupted = await runCli([path.join(ROOT, "app/src/main.ts"), "backup"], env, (line) => /^backup: (nodes|relationships): /.test(line));
+    assert.equal(interrupted.status, null, `the backup was killed mid-way (${interrupted.stderr.slice(-300)})`);
+    const list = await restoreCommand(env, ["list", "--json"]);
+    assert.deepEqual((JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id), [manifest.id], "the complete backup only");
+  });
+
+  it("restores a backup taken under concurrent writers with every earlier write and no dangling relationship", async () => {
+    const session = sourceDriver.session();
+    await session.run("MATCH (n:Item) SET n.before = true");
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      const writerSession = sourceDriver.session();
+      try {
+        for (let round = 0; writing; round += 1) {
+          await writerSession.run(
+            `UNWIND range(1, 50) AS k
+             CREATE (n:Item:Live {uid: $base + k})
+             WITH n MATCH (old:Item {uid: toInteger(rand() * $nodes)}) CREATE (n)-[:LIVE_LINK]->(old)`,
+            { base: neo4j.int(10_000_000 + round * 100), nodes: neo4j.int(NODES) },
+          );
+          await writerSession.run("MATCH (n:Live) WHERE n.uid % 3 = 0 WITH n LIMIT 20 DETACH DELETE n");
+          written += 50;
+        }
+      } finally {
+        await writerSession.close();
+      }
+    })();
+    await session.close();
+    const backup = await backupCommand(env, "--json");
+    writing = false;
+    await writer;
+    assert.equal(backup.status, 0, backup.stderr);
+    assert.ok(written > 0, "the writers ran during the backup");
+    const restored = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--wipe", "--json"]);
+    assert.equal(restored.status, 0, restored.stderr);
+    const result = lastJson(restored.stdout);
+    const counts = (lastJson(backup.stdout).counts as { relationships: number }).relationships;
+    assert.equal(result.relationships, counts, "every backed-up relationship was restored: none dangled");
+    const [expected, actual] = await Promise.all([graphDigest(sourceDriver, "n.before = true"), graphDigest(targetDriver, "n.before = true")]);
+    assert.equal(actual.sha256, expected.sha256, "every write committed before the backup began is there");
+  });
+
+  it("prunes to the newest N complete backups", async () => {
+    const prune = await backupCommand(env, "prune", "--keep", "1", "--json");
+    assert.equal(prune.status, 0, prune.stderr);
+    const list = await restoreCommand(env, ["list", "--json"]);
+    assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1);
+    assert.equal((await backupCommand(env, "prune", "--keep", "0")).status, 2);
+  });
+});

@@ -1,0 +1,28 @@
+// One measured backup or restore for bench:backup, in a process of its own so its peak RSS is
+// its own: prints {seconds, maxRssMb, nodes, relationships, megabytes} as JSON.
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { backupDriver, appVersion } from "../../app/src/backup/cli.js";
+import { loadBackupConfig } from "../../app/src/backup/config.js";
+import { runBackup } from "../../app/src/backup/export.js";
+import { restoreBackup } from "../../app/src/backup/import.js";
+import { BackupStore, createS3Client } from "../../app/src/backup/storage.js";
+import { runMain } from "../lib/cli.js";
+
+runMain(async () => {
+  const [mode, targetUri] = process.argv.slice(2);
+  const config = loadBackupConfig({ ...process.env, ...(mode === "restore" && targetUri ? { NEO4J_URI: targetUri } : {}) });
+  const client = createS3Client(config.s3);
+  await client.send(new CreateBucketCommand({ Bucket: config.s3.bucket })).catch(() => undefined);
+  const store = new BackupStore(client, config.s3, config.neo4j.database);
+  const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+  const started = process.hrtime.bigint();
+  try {
+    const manifest = mode === "backup" ? await runBackup(driver, store, { appVersion: appVersion() }) : await store.resolve("latest");
+    if (mode === "restore") await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
+    return 0;
+  } finally {
+    await driver.close();
+  }
+});
