@@ -88,8 +88,11 @@ export async function graphDigest(driver: Driver, where = "true"): Promise<Graph
     const relationships = await session.run(`MATCH (a)-[r]->(b) WHERE ${where.replaceAll("n.", "a.")} AND ${where.replaceAll("n.", "b.")} RETURN a.uid AS a, type(r) AS type, b.uid AS b, properties(r) AS props`);
     for (const record of relationships.records) lines.push(`R|${canonical(record.get("a"))}|${String(record.get("type"))}|${canonical(record.get("b"))}|${properties(record.get("props") as Record<string, unknown>)}`);
     lines.sort();
-    const schema = await session.run("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN name + ' ' + type + ' ' + toString(labelsOrTypes) + toString(properties) AS line ORDER BY line");
-    const indexes = await session.run("SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint WHERE type <> 'LOOKUP' RETURN name + ' ' + type + ' ' + toString(labelsOrTypes) + toString(properties) AS line ORDER BY line");
+    const joined = (field: string) => `reduce(text = '', item IN coalesce(${field}, []) | text + item + ',')`;
+    const schema = await session.run(`SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN name + ' ' + type + ' ' + ${joined("labelsOrTypes")} + ' ' + ${joined("properties")} AS line ORDER BY line`);
+    const indexes = await session.run(
+      `SHOW INDEXES YIELD name, type, labelsOrTypes, properties WHERE type <> 'LOOKUP' RETURN name + ' ' + type + ' ' + ${joined("labelsOrTypes")} + ' ' + ${joined("properties")} AS line ORDER BY line`,
+    );
     return {
       nodes: nodes.records.length,
       relationships: relationships.records.length,
