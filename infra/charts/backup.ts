@@ -6,7 +6,7 @@ import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
-import { SECRET_MOUNTS, neo4jBoltUri } from "./mcp-server.js";
+import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./mcp-server.js";
 
 const OBJECT_STORE_MOUNT = "/var/run/secrets/mcp-bastion/object-store";
 
@@ -79,20 +79,7 @@ export class BackupChart extends Chart {
     const [container] = cronJob.containers;
     if (!container) throw new Error("the backup CronJob has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
-    container.mount(
-      SECRET_MOUNTS.neo4j,
-      kplus.Volume.fromSecret(this, "neo4j-credentials", kplus.Secret.fromSecretName(this, "neo4j-secret", NAMES.neo4jCredentials), {
-        name: "neo4j-credentials",
-        defaultMode: 0o440,
-        items: { password: { path: "password" } },
-      }),
-      { readOnly: true },
-    );
-    container.mount(
-      SECRET_MOUNTS.caBundle,
-      kplus.Volume.fromConfigMap(this, "ca-bundle", kplus.ConfigMap.fromConfigMapName(this, "ca-bundle-map", NAMES.caBundle), { name: "ca-bundle", defaultMode: 0o444 }),
-      { readOnly: true },
-    );
+    mountNeo4jClientFiles(this, container);
     if (deploy.s3Endpoint) {
       container.mount(
         OBJECT_STORE_MOUNT,

@@ -13,6 +13,24 @@ export const SECRET_MOUNTS = {
   caBundle: "/etc/mcp-bastion/ca",
 } as const;
 
+/** What a Neo4j client of the kit mounts: the password file and the CA bundle Bolt TLS chains to. */
+export function mountNeo4jClientFiles(scope: Construct, container: kplus.Container): void {
+  container.mount(
+    SECRET_MOUNTS.neo4j,
+    kplus.Volume.fromSecret(scope, "neo4j-credentials", kplus.Secret.fromSecretName(scope, "neo4j-secret", NAMES.neo4jCredentials), {
+      name: "neo4j-credentials",
+      defaultMode: 0o440,
+      items: { password: { path: "password" } },
+    }),
+    { readOnly: true },
+  );
+  container.mount(
+    SECRET_MOUNTS.caBundle,
+    kplus.Volume.fromConfigMap(scope, "ca-bundle", kplus.ConfigMap.fromConfigMapName(scope, "ca-bundle-map", NAMES.caBundle), { name: "ca-bundle", defaultMode: 0o444 }),
+    { readOnly: true },
+  );
+}
+
 export function neo4jBoltUri(settings: Settings): string {
   return `bolt+s://${NAMES.neo4j}.${settings.namespace}.svc.cluster.local:${PORTS.bolt}`;
 }
@@ -83,23 +101,7 @@ export class McpServerChart extends Chart {
     const container = deployment.containers[0];
     if (!container) throw new Error("the MCP server deployment has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
-    container.mount(
-      SECRET_MOUNTS.neo4j,
-      kplus.Volume.fromSecret(this, "neo4j-credentials", kplus.Secret.fromSecretName(this, "neo4j-secret", NAMES.neo4jCredentials), {
-        name: "neo4j-credentials",
-        defaultMode: 0o440,
-        items: { password: { path: "password" } },
-      }),
-      { readOnly: true },
-    );
-    container.mount(
-      SECRET_MOUNTS.caBundle,
-      kplus.Volume.fromConfigMap(this, "ca-bundle", kplus.ConfigMap.fromConfigMapName(this, "ca-bundle-map", NAMES.caBundle), {
-        name: "ca-bundle",
-        defaultMode: 0o444,
-      }),
-      { readOnly: true },
-    );
+    mountNeo4jClientFiles(this, container);
 
     const service = new kplus.Service(this, "service", {
       metadata: { name: NAMES.mcp },

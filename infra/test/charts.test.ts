@@ -4,15 +4,9 @@ import { describe, it } from "node:test";
 import { kitObjects, objectKey, type DeployValues, type KubeObject } from "../charts/index.js";
 import { parseSettings } from "../config.js";
 import { find } from "./support/objects.js";
+import { MINIMAL_LOCAL_SETTINGS } from "./support/settings.js";
 
-const base = {
-  platform: "local",
-  mcpHost: "mcp.example.test",
-  authIssuer: "https://idp.example.test",
-  authJwksUrl: "https://idp.example.test/jwks.json",
-  neo4jStorageClass: "standard",
-  imageRepository: "localhost:5001/mcp-bastion",
-};
+const base = { ...MINIMAL_LOCAL_SETTINGS };
 const deploy: DeployValues = { mcpImage: `registry.example/mcp@sha256:${"b".repeat(64)}`, bucket: "backups", s3Region: "us-east-1", s3Endpoint: "http://minio:9000" };
 
 function objects(overrides: Record<string, unknown> = {}): KubeObject[] {

@@ -6,15 +6,9 @@ import { parse } from "yaml";
 import { SettingsError, parseSettings, settingsSchema } from "../config.js";
 import { SETTING_DESCRIPTIONS, pulumiConfigSchema } from "../config-docs.js";
 import { PROJECT_ROOT } from "../offline/mock-run.js";
+import { MINIMAL_LOCAL_SETTINGS } from "./support/settings.js";
 
-const minimal = {
-  platform: "local",
-  mcpHost: "mcp.example.test",
-  authIssuer: "https://idp.example.test",
-  authJwksUrl: "https://idp.example.test/jwks.json",
-  neo4jStorageClass: "standard",
-  imageRepository: "localhost:5001/mcp-bastion",
-};
+const minimal = { ...MINIMAL_LOCAL_SETTINGS };
 
 function problemsOf(raw: Record<string, unknown>): string {
   try {

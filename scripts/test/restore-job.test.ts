@@ -7,15 +7,9 @@ import { parseSettings } from "../../infra/config.js";
 import { podSecurityRestricted } from "../../policies/rules/kubernetes/pod-security-restricted.js";
 import { DEFAULT_CONFIG } from "../../policies/lib/types.js";
 import { restoreJobFrom } from "../lib/restore-job.js";
+import { MINIMAL_LOCAL_SETTINGS } from "../../infra/test/support/settings.js";
 
-const settings = parseSettings({
-  platform: "local",
-  mcpHost: "mcp.example.test",
-  authIssuer: "https://idp.example.test",
-  authJwksUrl: "https://idp.example.test/jwks.json",
-  neo4jStorageClass: "standard",
-  imageRepository: "localhost:5001/mcp-bastion",
-});
+const settings = parseSettings({ ...MINIMAL_LOCAL_SETTINGS });
 const { workloads } = kitObjects(settings, { mcpImage: `r/mcp@sha256:${"d".repeat(64)}`, bucket: "b", s3Region: "us-east-1", s3Endpoint: "http://minio:9000" });
 const cronJob = workloads.find((object) => object.kind === "CronJob") as unknown as V1CronJob;
 
