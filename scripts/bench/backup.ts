@@ -52,7 +52,8 @@ runMain(async () => {
   const password = readFileSync(targetPassword, "utf8").trim();
   const source = neo4j.driver(services.env.NEO4J_URI ?? "", neo4j.auth.basic("neo4j", password));
   const env = { ...process.env, ...services.env, S3_BUCKET: "bench-backups", S3_PREFIX: "backups/" };
-  const rows: string[] = [];
+  const header = "    nodes  backup/s   MB/s  RSS MB  restore/s   MB/s  RSS MB  seconds b/r";
+  console.log(header);
   try {
     for (const size of sizes) {
       await source.executeQuery("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
@@ -61,7 +62,7 @@ runMain(async () => {
       console.error(`generated ${size} nodes, ${size * 2} relationships in ${((Date.now() - generated) / 1000).toFixed(0)} s`);
       const backup = await measure(["backup"], env);
       const restore = await measure(["restore", target.uri], env);
-      rows.push(
+      console.log(
         [
           String(size).padStart(9),
           `${Math.round(backup.nodes / backup.seconds)}`.padStart(9),
@@ -80,8 +81,6 @@ runMain(async () => {
     await services.stop();
     await rm(work, { recursive: true, force: true });
   }
-  console.log("    nodes  backup/s   MB/s  RSS MB  restore/s   MB/s  RSS MB  seconds b/r");
-  for (const row of rows) console.log(row);
   console.log("(nodes/s counts nodes; each graph also has 2x as many relationships. MB: compressed backup size.)");
   return 0;
 });

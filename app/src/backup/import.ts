@@ -124,6 +124,7 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
         decodeProperties(record.end.props);
         result.relationships += 1;
       } else if (record.k === "schema") {
+        assertSchemaStatement(record.cypher);
         result.schema += 1;
       }
     } catch (error) {
@@ -176,7 +177,19 @@ async function wipe(driver: Driver, database: string): Promise<void> {
   for (const record of indexes.records) await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
 }
 
+/**
+ * A backup's schema records are Cypher the restore runs: only a single CREATE CONSTRAINT or
+ * CREATE ... INDEX statement is accepted, so a tampered backup cannot smuggle in other commands.
+ */
+export function assertSchemaStatement(cypher: string): void {
+  const schemaCommand = /^CREATE\s+(CONSTRAINT|(RANGE\s+|TEXT\s+|POINT\s+|FULLTEXT\s+|VECTOR\s+|LOOKUP\s+)?INDEX)\b/i;
+  if (!schemaCommand.test(cypher.trim()) || cypher.includes(";")) {
+    throw new VerificationError(`a schema record is not a single CREATE CONSTRAINT or CREATE INDEX statement: ${JSON.stringify(cypher.slice(0, 120))}`);
+  }
+}
+
 async function applySchema(driver: Driver, database: string, cypher: string): Promise<void> {
+  assertSchemaStatement(cypher);
   try {
     await run(driver, database, cypher);
   } catch (error) {

@@ -1,0 +1,21 @@
+// A backup's schema records run as Cypher on restore: only schema commands get through.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { VerificationError, assertSchemaStatement } from "../src/backup/import.js";
+
+it("accepts the statements SHOW CONSTRAINTS and SHOW INDEXES produce", () => {
+  for (const cypher of [
+    "CREATE CONSTRAINT `item_uid` FOR (n:`Item`) REQUIRE (n.`uid`) IS UNIQUE",
+    "CREATE RANGE INDEX `item_name` FOR (n:`Item`) ON (n.`name`)",
+    "CREATE TEXT INDEX `t` FOR (n:`Item`) ON (n.`text`)",
+    "CREATE FULLTEXT INDEX `f` FOR (n:`A`) ON EACH [n.`b`]",
+  ]) {
+    assert.doesNotThrow(() => assertSchemaStatement(cypher), cypher);
+  }
+});
+
+it("refuses anything else a tampered backup might carry", () => {
+  for (const cypher of ["MATCH (n) DETACH DELETE n", "CREATE (n:Admin {name: 'x'})", "CREATE INDEX i FOR (n:A) ON (n.b); MATCH (n) DELETE n", "CALL dbms.security.createUser('x', 'y', false)", "  DROP CONSTRAINT c"]) {
+    assert.throws(() => assertSchemaStatement(cypher), VerificationError, cypher);
+  }
+});
