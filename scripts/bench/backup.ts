@@ -56,7 +56,9 @@ runMain(async () => {
   console.log(header);
   try {
     for (const size of sizes) {
-      await source.executeQuery("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
+      const reset = source.session();
+      await reset.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
+      await reset.close();
       const generated = Date.now();
       await generateGraph(source, size, size * 2);
       console.error(`generated ${size} nodes, ${size * 2} relationships in ${((Date.now() - generated) / 1000).toFixed(0)} s`);
