@@ -1,6 +1,6 @@
 // Reading Kubernetes objects, whatever form they arrive in: pod specs of every workload kind,
 // all their containers, their labels, and type tokens.
-import type { Props } from "./types.js";
+import type { CheckedResource, Props, Violation } from "./types.js";
 
 export type Json = Record<string, unknown>;
 
@@ -120,4 +120,12 @@ export function isNeo4jPod(pod: { metadata: Json; spec: Json }): boolean {
   const labels = labelsOf(pod.metadata.labels);
   if (labels["app.kubernetes.io/name"] === "neo4j" || labels.app === "neo4j") return true;
   return containersOf(pod.spec).some(({ container }) => /(^|\/)neo4j([:@]|$)/.test(String(container.image ?? "")));
+}
+
+/** A rule's check over a workload's pod template; objects without one pass. */
+export function withPod(check: (pod: { metadata: Json; spec: Json }, resource: CheckedResource) => Violation[]): (resource: CheckedResource) => Violation[] {
+  return (resource) => {
+    const pod = podOf(resource.props, resource.type);
+    return pod ? check(pod, resource) : [];
+  };
 }

@@ -1,14 +1,12 @@
 // No host namespaces, hostPath volumes or host ports: a pod that can see the node can leave it.
-import { asArray, containersOf, isWorkload, podOf } from "../../lib/kubernetes.js";
+import { asArray, containersOf, isWorkload , withPod } from "../../lib/kubernetes.js";
 import { violation, type ResourceRule, type Violation } from "../../lib/types.js";
 
 export const hostAccess: ResourceRule = {
   name: "no-host-access",
   description: "Pods use no host namespaces (network, PID, IPC), no hostPath volumes and no host ports.",
   appliesTo: isWorkload,
-  check(resource) {
-    const pod = podOf(resource.props, resource.type);
-    if (!pod) return [];
+  check: withPod((pod) => {
     const out: Violation[] = [];
     for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
       if (pod.spec[field] === true) out.push(violation(`spec.${field} is true`, `remove ${field}`));
@@ -22,5 +20,5 @@ export const hostAccess: ResourceRule = {
       });
     }
     return out;
-  },
+  }),
 };

@@ -1,6 +1,6 @@
 // Pod Security Standards "restricted" (with the baseline it includes), except the host
 // namespaces, hostPath and hostPorts, which host-access.ts checks: together the whole profile.
-import { asArray, asObject, containersOf, isWorkload, podOf, type Json } from "../../lib/kubernetes.js";
+import { asArray, asObject, containersOf, isWorkload, type Json , withPod } from "../../lib/kubernetes.js";
 import { violation, type ResourceRule, type Violation } from "../../lib/types.js";
 
 const ALLOWED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
@@ -24,9 +24,7 @@ export const podSecurityRestricted: ResourceRule = {
   name: "pod-security-restricted",
   description: "Pods meet the Pod Security Standards restricted profile (non-root, no privilege escalation, capabilities dropped, seccomp, safe volumes and sysctls).",
   appliesTo: isWorkload,
-  check(resource) {
-    const pod = podOf(resource.props, resource.type);
-    if (!pod) return [];
+  check: withPod((pod) => {
     const out: Violation[] = [];
     const podContext = asObject(pod.spec.securityContext);
     seLinuxAndAppArmor(podContext, "securityContext", out);
@@ -66,5 +64,5 @@ export const podSecurityRestricted: ResourceRule = {
       if (context.procMount !== undefined && context.procMount !== "Default") out.push(violation(`${where}.procMount is ${String(context.procMount)}`, "leave procMount unset"));
     }
     return out;
-  },
+  }),
 };
