@@ -4,7 +4,7 @@ import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
 import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./mcp-server.js";
 
@@ -81,15 +81,7 @@ export class BackupChart extends Chart {
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     mountNeo4jClientFiles(this, container);
     if (deploy.s3Endpoint) {
-      container.mount(
-        OBJECT_STORE_MOUNT,
-        kplus.Volume.fromSecret(this, "object-store-credentials", kplus.Secret.fromSecretName(this, "object-store-secret", NAMES.objectStoreCredentials), {
-          name: "object-store-credentials",
-          defaultMode: 0o440,
-          items: { "access-key-id": { path: "access-key-id" }, "secret-access-key": { path: "secret-access-key" } },
-        }),
-        { readOnly: true },
-      );
+      mountSecretFiles(this, container, OBJECT_STORE_MOUNT, "object-store-credentials", NAMES.objectStoreCredentials, { "access-key-id": "access-key-id", "secret-access-key": "secret-access-key" });
     }
   }
 }

@@ -1,6 +1,7 @@
 // What every chart shares: names, ports, labels and the Pod Security "restricted" settings that
 // cdk8s-plus-28 leaves out (seccomp, dropped capabilities, explicit ids).
 import { ApiObject, JsonPatch, Size } from "cdk8s";
+import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 
 export const PART_OF = "mcp-bastion";
@@ -104,4 +105,17 @@ function sizeOf(quantity: string): Size {
     default:
       return Size.tebibytes(amount);
   }
+}
+
+/** Mounts a Secret read-only (files 0440, group-readable by the pod's fsGroup); `items` maps keys to file names. */
+export function mountSecretFiles(scope: Construct, container: kplus.Container, path: string, volume: string, secretName: string, items?: Record<string, string>): void {
+  container.mount(
+    path,
+    kplus.Volume.fromSecret(scope, volume, kplus.Secret.fromSecretName(scope, `${volume}-secret`, secretName), {
+      name: volume,
+      defaultMode: 0o440,
+      ...(items ? { items: Object.fromEntries(Object.entries(items).map(([key, file]) => [key, { path: file }])) } : {}),
+    }),
+    { readOnly: true },
+  );
 }

@@ -5,7 +5,7 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { mcpResourceUrl, type Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
 
 export const SECRET_MOUNTS = {
@@ -15,15 +15,7 @@ export const SECRET_MOUNTS = {
 
 /** What a Neo4j client of the kit mounts: the password file and the CA bundle Bolt TLS chains to. */
 export function mountNeo4jClientFiles(scope: Construct, container: kplus.Container): void {
-  container.mount(
-    SECRET_MOUNTS.neo4j,
-    kplus.Volume.fromSecret(scope, "neo4j-credentials", kplus.Secret.fromSecretName(scope, "neo4j-secret", NAMES.neo4jCredentials), {
-      name: "neo4j-credentials",
-      defaultMode: 0o440,
-      items: { password: { path: "password" } },
-    }),
-    { readOnly: true },
-  );
+  mountSecretFiles(scope, container, SECRET_MOUNTS.neo4j, "neo4j-credentials", NAMES.neo4jCredentials, { password: "password" });
   container.mount(
     SECRET_MOUNTS.caBundle,
     kplus.Volume.fromConfigMap(scope, "ca-bundle", kplus.ConfigMap.fromConfigMapName(scope, "ca-bundle-map", NAMES.caBundle), { name: "ca-bundle", defaultMode: 0o444 }),

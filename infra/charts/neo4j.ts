@@ -5,7 +5,7 @@ import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 
 const NEO4J_HOME = "/var/lib/neo4j";
 const BOLT_TLS_DIR = "/ssl/bolt";
@@ -87,24 +87,8 @@ export class Neo4jChart extends Chart {
     neo4j.mount("/logs", kplus.Volume.fromEmptyDir(this, "logs", "logs", { sizeLimit: Size.gibibytes(1) }));
     neo4j.mount(`${NEO4J_HOME}/run`, kplus.Volume.fromEmptyDir(this, "run", "run", { sizeLimit: Size.mebibytes(16) }));
     neo4j.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
-    neo4j.mount(
-      "/run/secrets/neo4j",
-      kplus.Volume.fromSecret(this, "credentials", kplus.Secret.fromSecretName(this, "credentials-secret", NAMES.neo4jCredentials), {
-        name: "credentials",
-        defaultMode: 0o440,
-        items: { auth: { path: "auth" } },
-      }),
-      { readOnly: true },
-    );
-    neo4j.mount(
-      BOLT_TLS_DIR,
-      kplus.Volume.fromSecret(this, "bolt-tls", kplus.Secret.fromSecretName(this, "bolt-tls-secret", NAMES.neo4jTls), {
-        name: "bolt-tls",
-        defaultMode: 0o440,
-        items: { "tls.crt": { path: "public.crt" }, "tls.key": { path: "private.key" } },
-      }),
-      { readOnly: true },
-    );
+    mountSecretFiles(this, neo4j, "/run/secrets/neo4j", "credentials", NAMES.neo4jCredentials, { auth: "auth" });
+    mountSecretFiles(this, neo4j, BOLT_TLS_DIR, "bolt-tls", NAMES.neo4jTls, { "tls.crt": "public.crt", "tls.key": "private.key" });
   }
 }
 

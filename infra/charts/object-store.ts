@@ -4,7 +4,7 @@ import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 
 const CREDENTIALS_MOUNT = "/var/run/secrets/minio";
 
@@ -63,14 +63,7 @@ export class ObjectStoreChart extends Chart {
     container.mount("/data", kplus.Volume.fromPersistentVolumeClaim(this, "data-volume", claim, { name: "data" }));
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     container.mount("/.minio", kplus.Volume.fromEmptyDir(this, "home", "home", { sizeLimit: Size.mebibytes(16) }));
-    container.mount(
-      CREDENTIALS_MOUNT,
-      kplus.Volume.fromSecret(this, "credentials", kplus.Secret.fromSecretName(this, "credentials-secret", NAMES.objectStoreCredentials), {
-        name: "credentials",
-        defaultMode: 0o440,
-      }),
-      { readOnly: true },
-    );
+    mountSecretFiles(this, container, CREDENTIALS_MOUNT, "credentials", NAMES.objectStoreCredentials);
 
     const service = new kplus.Service(this, "service", {
       metadata: { name: NAMES.objectStore },
