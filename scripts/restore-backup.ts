@@ -8,6 +8,7 @@
 // 4 the backup failed verification; 5 the target is not empty (pass --wipe).
 import { readFileSync } from "node:fs";
 import { EXIT, RESTORE_USAGE, runRestoreCommand } from "../app/src/backup/restore-cli.js";
+import { BACKUP_ID } from "../app/src/backup/storage.js";
 import { NAMES } from "../infra/charts/common.js";
 import { operatorEnv } from "./lib/local-env.js";
 import { restoreJobFrom } from "./lib/restore-job.js";
@@ -42,7 +43,7 @@ async function inCluster(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   const [command, target, ...rest] = args.filter((arg) => arg !== "--json" && arg !== "--wipe");
-  if (command !== "restore" || !target || rest.length > 0 || !namespace || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || !/^(latest|\d{8}T\d{9}Z)$/.test(target)) {
+  if (command !== "restore" || !target || rest.length > 0 || !namespace || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || !(target === "latest" || BACKUP_ID.test(target))) {
     console.error(`restore: --in-cluster needs restore <id|latest> and the kit's namespace\n${IN_CLUSTER_USAGE}`);
     return EXIT.usage;
   }

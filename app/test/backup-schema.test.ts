@@ -19,3 +19,11 @@ it("refuses anything else a tampered backup might carry", () => {
     assert.throws(() => assertSchemaStatement(cypher), VerificationError, cypher);
   }
 });
+
+it("never turns an operator's id into an S3 key unless it is a backup id", async () => {
+  const { BackupNotFoundError, BackupStore } = await import("../src/backup/storage.js");
+  const store = new BackupStore({} as never, { bucket: "b", prefix: "backups/", region: "us-east-1", forcePathStyle: true }, "neo4j");
+  for (const id of ["../other/20261122T184001123Z", "20261122T184001123Z/..", "x", ""]) {
+    await assert.rejects(store.readManifest(id), BackupNotFoundError, id);
+  }
+});

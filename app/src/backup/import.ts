@@ -210,7 +210,7 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
   const progress: RestoreProgress = { phase: "schema", nodes: 0, relationships: 0 };
   const report = () => options.onProgress?.({ ...progress });
 
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.endpointOnly AS endpointOnly LIMIT 1`)).records[0];
+  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase LIMIT 1`)).records[0];
   const resumed = marker !== undefined && marker.get("id") === manifest.id;
   const phase = resumed ? String(marker.get("phase")) : "load";
   if (!resumed) {

@@ -41,6 +41,8 @@ export function createS3Client(s3: BackupConfig["s3"]): S3Client {
   });
 }
 
+export const BACKUP_ID = /^\d{8}T\d{9}Z$/;
+
 /** A sortable UTC id: 20261122T184001123Z. */
 export function backupId(at: Date): string {
   return at.toISOString().replace(/[-:.]/g, "");
@@ -128,6 +130,9 @@ export class BackupStore {
   }
 
   async readManifest(id: string): Promise<Manifest> {
+    // The id comes from the operator's command line and from listed prefixes: only ids this
+    // code writes ever become part of a key.
+    if (!BACKUP_ID.test(id)) throw new BackupNotFoundError(`${JSON.stringify(id.slice(0, 60))} is not a backup id (like 20261122T184001123Z) or latest`);
     const body = await this.getObject(this.keyOf(id, MANIFEST_OBJECT)).catch((error: unknown) => {
       if ((error as { name?: string }).name === "NoSuchKey") throw new BackupNotFoundError(`no complete backup ${id} under s3://${this.s3.bucket}/${this.root}`);
       throw error;
