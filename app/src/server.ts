@@ -1,6 +1,5 @@
 // buildServer(deps): the fastify instance with its plugins and routes in a visible order.
 // Nothing here opens a port; main.ts does, so tests use app.inject or listen themselves.
-import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { createAuthenticator, type Principal } from "./auth/authenticator.js";
 import { AuthenticationError, AuthorizationError, LockedOutError, SecurityStoreUnavailableError } from "./auth/errors.js";
@@ -12,6 +11,7 @@ import type { Config } from "./config.js";
 import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
 import { createRequestGuard } from "./mcp/request-guard.js";
 import { OriginRefusedError, originRefusal } from "./guards/origin.js";
+import { registerSecurityHeaders } from "./guards/security-headers.js";
 import { mountMcp } from "./mcp/transport.js";
 import { ConcurrencyLimiter, RateLimiter, TooManyRequestsError, type RateLimitStore } from "./guards/rate-limit.js";
 import type { AuditStore } from "./store/audit-store.js";
@@ -43,8 +43,6 @@ declare module "fastify" {
   }
 }
 
-const PERMISSIONS_POLICY = "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=(), interest-cohort=()";
-
 function principalOf(request: FastifyRequest): Principal {
   // Routes that call this are registered behind the authentication hook; reaching here without
   // a principal would be a wiring bug, and it must deny.
@@ -67,18 +65,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.decorateRequest("principal", null);
   app.addHook("onClose", async () => auditor.flush());
 
-  // 1. External plugins: security headers on every response.
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] } },
-    hsts: { maxAge: 63_072_000, includeSubDomains: true, preload: true },
-    referrerPolicy: { policy: "no-referrer" },
-    crossOriginResourcePolicy: { policy: "same-origin" },
-  });
-
-  // Helmet has no Permissions-Policy; an API needs none of the browser's powerful features.
-  app.addHook("onRequest", async (_request, reply) => {
-    reply.header("permissions-policy", PERMISSIONS_POLICY);
-  });
+  // 1. Security headers on every response, refusals included.
+  registerSecurityHeaders(app);
 
   // 2. One error handler: every failure maps to a status and a body that leaks nothing.
   const metadataUrl = resourceMetadataUrl(config.resourceUrl);

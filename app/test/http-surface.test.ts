@@ -37,6 +37,7 @@ describe("HTTP surface", () => {
       assert.equal(response.headers.get("content-security-policy"), "default-src 'none';frame-ancestors 'none'", where);
       assert.equal(response.headers.get("x-content-type-options"), "nosniff", where);
       assert.equal(response.headers.get("referrer-policy"), "no-referrer", where);
+      assert.equal(response.headers.get("x-frame-options"), "DENY", where);
       assert.equal(response.headers.get("x-powered-by"), null, where);
       assert.match(response.headers.get("permissions-policy") ?? "", /camera=\(\), .*geolocation=\(\)/, where);
     }

@@ -25,7 +25,8 @@ function value(text: string, series: string): number {
 describe("metrics", () => {
   test("decisions, tool calls and latency are counted", async () => {
     const before = await scrape();
-    const guest = await server.mint({ sub: uniqueSub("metrics"), roles: ["guest"] });
+    const sub = uniqueSub("metrics");
+    const guest = await server.mint({ sub, roles: ["guest"] });
     await callTool(server, guest, "whoami");
     await callTool(server, guest, "whoami");
     await callTool(server, guest, "whoami"); // third in the burst of 2: rate limited
@@ -39,7 +40,14 @@ describe("metrics", () => {
     assert.equal(delta('mcp_rate_limited_total{reason="rate_limited"}'), 1);
     assert.equal(delta('mcp_permission_denials_total{reason="insufficient_scope"}'), 1);
     assert.equal(delta('mcp_auth_results_total{result="deny",reason="invalid_token"}'), 1);
-    assert.ok(delta('mcp_auth_results_total{result="allow",reason="ok"}') >= 4);
+    // Five requests with the guest token: every acceptance is counted, but stored as one event.
+    assert.equal(delta('mcp_auth_results_total{result="allow",reason="ok"}'), 5);
+    await server.server.app.auditor.flush();
+    const { records } = await server.server.driver.executeQuery(
+      "MATCH (e:AuditEvent {kind: 'authentication', decision: 'allow', principal: $sub}) RETURN count(e) AS n",
+      { sub },
+    );
+    assert.equal(Number(records[0]?.get("n")), 1);
     assert.ok(delta('mcp_tool_call_duration_seconds_count{tool="whoami"}') >= 2);
     assert.ok(delta('mcp_http_request_duration_seconds_count{method="POST",route="/mcp",status="200"}') >= 2);
     assert.match(after, /^mcp_lockouts_total \d+$/m);

@@ -46,6 +46,8 @@ const UNCOUNTED = new Set(["missing_token"]);
 
 export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequest) => Promise<Principal> {
   const { config, verify, state, store, auditor } = deps;
+  // Verified tokens whose acceptance is already in the audit trail; an entry goes with its token.
+  const audited = new WeakSet<VerifiedToken>();
 
   async function countFailure(key: string, principal: string, reason: string): Promise<void> {
     let remainingMs: number;
@@ -67,7 +69,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
     try {
       assertNoTokenInQuery(request.url);
       const token = bearerToken(request.authorization);
-      const claimedSub = unverifiedSubject(token);
+      // A token verified moments ago names its sub without being decoded again.
+      const known = verify.cached(token);
+      const claimedSub = known?.sub ?? unverifiedSubject(token);
       if (claimedSub !== undefined) {
         throttleKey = `sub:${claimedSub}`;
         principalName = claimedSub;
@@ -75,13 +79,21 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
       const lockedMs = Math.max(state.lockRemainingMs(throttleKey), state.lockRemainingMs(ipKey));
       if (lockedMs > 0) throw new LockedOutError(Math.ceil(lockedMs / 1000));
 
-      const verified = await verify(token);
+      const verified = known ?? (await verify(token));
       principalName = verified.sub;
       if (state.isRevoked(verified)) throw new AuthenticationError("revoked", "token has been revoked");
       const role = effectiveRole(verified.claims[config.auth.rolesClaim]);
       if (role === undefined) throw new AuthorizationError("no_valid_role", "token carries no valid role");
       const tenant = tenantOf(verified.claims[config.auth.tenantClaim], config.auth.defaultTenant);
-      auditor.record({ kind: "authentication", decision: "allow", principal: verified.sub, role });
+      // A client sends its token on every request: the acceptance of one verified token is
+      // audited once (again when the verifier checks it afresh), each later use only counted.
+      // Every tool call it makes is audited on its own.
+      const allow = { kind: "authentication", decision: "allow", principal: verified.sub, role } as const;
+      if (audited.has(verified)) auditor.count(allow);
+      else {
+        audited.add(verified);
+        auditor.record(allow);
+      }
       return { sub: verified.sub, role, tenant, token: verified };
     } catch (error) {
       if (error instanceof AuthenticationError) {

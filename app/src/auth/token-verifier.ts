@@ -28,7 +28,12 @@ export interface VerifiedToken {
   readonly claims: JWTPayload;
 }
 
-export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
+export interface TokenVerifier {
+  /** Verifies signature and claims; rejects with an AuthenticationError naming the failure. */
+  (token: string): Promise<VerifiedToken>;
+  /** The result of an earlier verification of this exact token, while it may still be reused. */
+  cached(token: string): VerifiedToken | undefined;
+}
 
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -42,15 +47,46 @@ async function keyResolver(jwks: Config["auth"]["jwks"]): Promise<JWTVerifyGetKe
   return createLocalJWKSet(JSON.parse(await readFile(jwks.file, "utf8")));
 }
 
-// A verified token is remembered (by its hash) for a short while, so a client that sends the
-// same token on every request pays for one signature check, not one per request. Expiry is
-// re-checked on every hit; revocation is checked by the caller on every request regardless.
+// A verified token is remembered for a short while, so a client that sends the same token on
+// every request pays for one signature check, not one per request. The cache is keyed by the
+// token itself (a lookup costs no hashing), bounded in entries and in characters, and holds only
+// tokens that verified. Expiry is re-checked on every hit; revocation is checked by the caller
+// on every request regardless.
 const VERIFIED_CACHE_ENTRIES = 10_000;
+const VERIFIED_CACHE_CHARS = 8 * 1024 * 1024;
 const VERIFIED_CACHE_MS = 60_000;
+
+class VerifiedTokenCache {
+  private readonly entries = new Map<string, { token: VerifiedToken; until: number }>();
+  private chars = 0;
+
+  get(token: string, now: number): VerifiedToken | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (now < entry.until) return entry.token;
+    this.delete(token);
+    return undefined;
+  }
+
+  set(token: string, verified: VerifiedToken, until: number): void {
+    this.delete(token);
+    this.entries.set(token, { token: verified, until });
+    this.chars += token.length;
+    // Oldest first: a Map iterates in insertion order.
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= VERIFIED_CACHE_ENTRIES && this.chars <= VERIFIED_CACHE_CHARS) break;
+      this.delete(oldest);
+    }
+  }
+
+  private delete(token: string): void {
+    if (this.entries.delete(token)) this.chars -= token.length;
+  }
+}
 
 export async function createTokenVerifier(auth: Config["auth"], audience: string): Promise<TokenVerifier> {
   const getKey = await keyResolver(auth.jwks);
-  const verified = new Map<string, { token: VerifiedToken; until: number }>();
+  const cache = new VerifiedTokenCache();
   const verifyUncached = async (token: string, tokenHash: string): Promise<VerifiedToken> => {
     if (!COMPACT_JWS.test(token)) throw new AuthenticationError("invalid_token", "token is not a compact JWS");
     let header;
@@ -88,20 +124,18 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
     }
     return { sub, jti, iat, exp, tokenHash, claims: payload };
   };
-  return async (token) => {
+  const verifyToken = async (token: string): Promise<VerifiedToken> => {
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
       throw new AuthenticationError("token_too_large", `token exceeds ${MAX_TOKEN_BYTES} bytes`);
     }
-    const hash = hashToken(token);
-    const cached = verified.get(hash);
     const now = Date.now();
-    if (cached && now < cached.until) return cached.token;
-    if (cached) verified.delete(hash);
-    const result = await verifyUncached(token, hash);
-    if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value as string);
-    verified.set(hash, { token: result, until: Math.min(now + VERIFIED_CACHE_MS, (result.exp + auth.clockSkewSeconds) * 1000) });
+    const hit = cache.get(token, now);
+    if (hit) return hit;
+    const result = await verifyUncached(token, hashToken(token));
+    cache.set(token, result, Math.min(now + VERIFIED_CACHE_MS, (result.exp + auth.clockSkewSeconds) * 1000));
     return result;
   };
+  return Object.assign(verifyToken, { cached: (token: string) => cache.get(token, Date.now()) });
 }
 
 function translateJoseError(error: unknown): AuthenticationError {

@@ -46,6 +46,14 @@ export class Auditor {
   }
 
   /**
+   * Counts a decision that repeats one already recorded (the same token accepted again) without
+   * storing it again: metrics still see every decision, the audit trail sees each fact once.
+   */
+  count(raw: AuditEvent): void {
+    this.onEvent(raw);
+  }
+
+  /**
    * Writes everything queued so far; resolves when it is stored (or has failed and been
    * counted). Flushes run one after another, so a caller's flush never returns while an earlier
    * one is still writing events queued before it.
