@@ -10,10 +10,18 @@ import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./mcp-server
 
 const OBJECT_STORE_MOUNT = "/var/run/secrets/mcp-bastion/object-store";
 
+/**
+ * The V8 heap the backup and restore run within, well inside the container's 512Mi limit. Both
+ * stream, so a fixed heap serves any graph size; bench:backup measures them under this same cap,
+ * which a graph-sized allocation would break.
+ */
+export const BACKUP_HEAP_MB = 192;
+
 /** The backup's settings, shared with the restore Job the operator script creates. */
 export function backupEnvironment(settings: Settings, deploy: DeployValues): Record<string, string> {
   return {
     NODE_ENV: "production",
+    NODE_OPTIONS: `--max-old-space-size=${BACKUP_HEAP_MB}`,
     NEO4J_URI: neo4jBoltUri(settings),
     NEO4J_USER: "neo4j",
     NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,

@@ -61,4 +61,14 @@ describe("kit charts", () => {
     assert.equal(data.NODE_ENV, "production");
     assert.match(data.NEO4J_URI ?? "", /^bolt\+s:\/\/neo4j\.mcp-bastion\.svc\.cluster\.local:7687$/);
   });
+
+  it("cap the backup's heap well inside its container's memory limit", () => {
+    const list = objects();
+    const data = find(list, "ConfigMap", "neo4j-backup-config").data as Record<string, string>;
+    const heapMb = Number(/^--max-old-space-size=(\d+)$/.exec(data.NODE_OPTIONS ?? "")?.[1]);
+    const cronJob = find(list, "CronJob", "neo4j-backup") as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ resources: { limits: { memory: string } } }> } } } } } };
+    const limit = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.resources.limits.memory ?? "";
+    const limitMb = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
+    assert.ok(heapMb >= 64 && heapMb <= limitMb / 2, `heap ${heapMb} MB, container limit ${limit}`);
+  });
 });

@@ -12,6 +12,7 @@ import neo4j from "neo4j-driver";
 import { generateGraph } from "../../app/test/backup-graph.js";
 import { startNeo4j } from "../../test/support/neo4j.js";
 import { startServices } from "../../test/support/services.js";
+import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 import { parseOptions, runMain } from "../lib/cli.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -27,7 +28,8 @@ interface Measurement {
 
 function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    // The same heap cap as the backup CronJob and restore Job.
+    const child = spawn(process.execPath, [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("error", reject);
