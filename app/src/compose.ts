@@ -13,6 +13,9 @@ import { AuditStore } from "./store/audit-store.js";
 import { createDriver } from "./store/driver.js";
 import { ensureSchema } from "./store/schema.js";
 import { SecurityStore } from "./store/security-store.js";
+import type { CertificatePair } from "./tls/certificate-files.js";
+import type { FileReloader } from "./tls/file-reloader.js";
+import { initialCertificate, reloadCertificates } from "./tls/serving.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { GraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
@@ -28,6 +31,8 @@ const GRAPH_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 1_000 };
 
 export interface ComposedServer {
   app: FastifyInstance;
+  /** The certificate files' reloader when the MCP port serves TLS. */
+  certificates: FileReloader<CertificatePair> | undefined;
   /** Serves /metrics on its own port, so the MCP port never exposes it. */
   metricsApp: FastifyInstance;
   driver: Driver;
@@ -43,6 +48,8 @@ export interface ComposeOptions {
 }
 
 export async function composeServer(config: Config, options: ComposeOptions = {}): Promise<ComposedServer> {
+  // Before anything is opened: a bad certificate pair stops the start with nothing to clean up.
+  const certificate = config.tls ? await initialCertificate(config.tls) : undefined;
   const driver = createDriver(config.neo4j);
   const metrics = new Metrics();
   metrics.watchDriver(driver);
@@ -72,7 +79,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       ...auditTools(auditStore),
     ],
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(certificate ? { https: { cert: certificate.cert, key: certificate.key } } : {}),
   });
+  const certificates = config.tls && certificate ? reloadCertificates(app, config.tls, certificate, app.log) : undefined;
   app.get("/readyz", async (_request, reply) => {
     const ready = schemaReady && securityState.isFresh;
     return reply.code(ready ? 200 : 503).send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });
@@ -111,6 +120,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
 
   return {
     app,
+    certificates,
     metricsApp,
     driver,
     securityState,
@@ -118,6 +128,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       closing = true;
       clearInterval(cleanup);
       securityState.stop();
+      certificates?.stop();
       await app.close();
       await metricsApp.close();
       await driver.close();

@@ -106,10 +106,18 @@ const envSchema = z
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
     TOOL_MAX_CONCURRENCY_PER_USER: intInRange(1, 1000, 4),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Serve HTTPS from these PEM files (cert-manager's tls.crt and tls.key); reloaded when they change. */
+    MCP_TLS_CERT_FILE: z.string().min(1).optional(),
+    MCP_TLS_KEY_FILE: z.string().min(1).optional(),
+    /** How often the certificate files are re-read besides the directory watch. */
+    MCP_TLS_RELOAD_SECONDS: intInRange(1, 3600, 30),
   })
   .superRefine((env, ctx) => {
     if (!env.AUTH_JWKS_URL === !env.AUTH_JWKS_FILE) {
       ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" });
+    }
+    if (!env.MCP_TLS_CERT_FILE !== !env.MCP_TLS_KEY_FILE) {
+      ctx.addIssue({ code: "custom", path: [env.MCP_TLS_CERT_FILE ? "MCP_TLS_KEY_FILE" : "MCP_TLS_CERT_FILE"], message: "set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE, or neither" });
     }
     if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.MCP_PORT) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from MCP_PORT: metrics are not served on the MCP port" });
@@ -158,6 +166,8 @@ export interface Config {
   fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
   logLevel: string;
+  /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
+  tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | undefined;
 }
 
 export function readSecretFile(setting: string, file: string): string {
@@ -196,7 +206,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       throw new ConfigError(`${name}: secrets are read from files; set ${name}_FILE instead`);
     }
   }
-  const resourceUrl = env.MCP_RESOURCE_URL ?? `http://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  const resourceUrl = env.MCP_RESOURCE_URL ?? `${env.MCP_TLS_CERT_FILE ? "https" : "http"}://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
   let allowedCidrs: FetchPolicy["allowedCidrs"];
   try {
     allowedCidrs = parseCidrs(env.FETCH_ALLOWED_CIDRS);
@@ -261,5 +271,8 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       tools: env.RATE_LIMIT_OVERRIDES?.tools ?? {},
     },
     logLevel: env.LOG_LEVEL,
+    tls: env.MCP_TLS_CERT_FILE && env.MCP_TLS_KEY_FILE
+      ? { certFile: env.MCP_TLS_CERT_FILE, keyFile: env.MCP_TLS_KEY_FILE, reloadIntervalMs: env.MCP_TLS_RELOAD_SECONDS * 1000 }
+      : undefined,
   };
 }

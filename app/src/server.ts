@@ -19,6 +19,7 @@ import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
 import { loggerOptions } from "./telemetry/logger.js";
 import type { Metrics } from "./telemetry/metrics.js";
+import { TLS_OPTIONS } from "./tls/serving.js";
 
 export interface ServerDeps {
   config: Config;
@@ -32,6 +33,8 @@ export interface ServerDeps {
   rateLimitStore?: RateLimitStore;
   /** Overrides the logger (tests capture log lines through it). */
   logger?: FastifyBaseLogger;
+  /** Serve HTTPS with this certificate and key (compose keeps them in step with their files). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 declare module "fastify" {
@@ -58,7 +61,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     return503OnClosing: true,
     trustProxy: false,
-  });
+    ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
+  }) as unknown as FastifyInstance;
   const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));
   deps.metrics.instrument(app);
   app.decorate("auditor", auditor);

@@ -51,9 +51,10 @@ export async function startTestServer(
   const jwksFile = path.join(dir, "jwks.json");
   await writeFile(jwksFile, JSON.stringify({ keys: [keys.es256.publicJwk, keys.rs256.publicJwk] }));
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const scheme = env.MCP_TLS_CERT_FILE ? "https" : "http";
+  const baseUrl = `${scheme}://127.0.0.1:${port}`;
   // Every replica of one deployment shares the resource URL, whatever port it listens on.
-  const resourceUrl = shared?.port ? `http://127.0.0.1:${shared.port}/mcp` : `${baseUrl}/mcp`;
+  const resourceUrl = shared?.port ? `${scheme}://127.0.0.1:${shared.port}/mcp` : `${baseUrl}/mcp`;
   const config = await loadConfig({
     NODE_ENV: "test",
     MCP_HOST: "127.0.0.1",

@@ -1,0 +1,45 @@
+// A small certificate authority for tests, made with the openssl command: a CA and server
+// certificates it signs (P-256 keys), written as PEM files.
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { runCommand } from "./toolchain.js";
+
+export interface TestCa {
+  certFile: string;
+  keyFile: string;
+  dir: string;
+}
+
+export interface IssuedCertificate {
+  certFile: string;
+  keyFile: string;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  await runCommand("openssl", args, { cwd });
+}
+
+export async function createTestCa(dir: string, commonName = "mcp-bastion test CA"): Promise<TestCa> {
+  await mkdir(dir, { recursive: true });
+  const ca = { dir, certFile: path.join(dir, "ca.crt"), keyFile: path.join(dir, "ca.key") };
+  await openssl(
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca.keyFile, "-out", ca.certFile, "-days", "2",
+      "-subj", `/CN=${commonName}`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    dir,
+  );
+  return ca;
+}
+
+/** A server certificate for 127.0.0.1 and localhost, signed by `ca`, written under `name`. */
+export async function issueServerCertificate(ca: TestCa, name: string): Promise<IssuedCertificate> {
+  const base = path.join(ca.dir, name);
+  const extensions = `${base}.ext`;
+  await writeFile(extensions, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
+  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${name}`], ca.dir);
+  await openssl(
+    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", extensions],
+    ca.dir,
+  );
+  return { certFile: `${base}.crt`, keyFile: `${base}.key` };
+}
