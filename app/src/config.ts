@@ -1,5 +1,6 @@
 // Environment (and *_FILE secrets) -> typed, validated configuration. A bad value stops the
 // process with a message that names the setting and what is wrong with it.
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
@@ -80,6 +81,8 @@ const envSchema = z
     NEO4J_USER: z.string().min(1).default("neo4j"),
     NEO4J_PASSWORD_FILE: z.string().min(1),
     NEO4J_DATABASE: z.string().min(1).default("neo4j"),
+    /** PEM bundle of the CAs that sign Neo4j's certificate; re-read for every new connection. */
+    NEO4J_CA_FILE: z.string().min(1).optional(),
     LOCKOUT_MAX_FAILURES: intInRange(1, 1000, 5),
     LOCKOUT_WINDOW_SECONDS: intInRange(1, 86_400, 300),
     LOCKOUT_DURATION_SECONDS: intInRange(1, 86_400, 300),
@@ -115,6 +118,9 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (!env.AUTH_JWKS_URL === !env.AUTH_JWKS_FILE) {
       ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" });
+    }
+    if (env.NEO4J_CA_FILE && /^[a-z]+\+ssc:/.test(env.NEO4J_URI)) {
+      ctx.addIssue({ code: "custom", path: ["NEO4J_URI"], message: "+ssc skips certificate checks; with NEO4J_CA_FILE use bolt:// or bolt+s://" });
     }
     if (!env.MCP_TLS_CERT_FILE !== !env.MCP_TLS_KEY_FILE) {
       ctx.addIssue({ code: "custom", path: [env.MCP_TLS_CERT_FILE ? "MCP_TLS_KEY_FILE" : "MCP_TLS_CERT_FILE"], message: "set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE, or neither" });
@@ -157,7 +163,7 @@ export interface Config {
     tenantClaim: string;
     defaultTenant: string;
   };
-  neo4j: { uri: string; user: string; password: string; database: string };
+  neo4j: { uri: string; user: string; password: string; database: string; caFile: string | undefined };
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
@@ -178,6 +184,21 @@ export function readSecretFile(setting: string, file: string): string {
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/** A trust bundle must be readable and start with a PEM certificate, or the start stops here. */
+function assertCertificateBundle(setting: string, file: string): void {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(`${setting}: the file ${file} holds no PEM certificate`);
   }
 }
 
@@ -207,6 +228,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     }
   }
   const resourceUrl = env.MCP_RESOURCE_URL ?? `${env.MCP_TLS_CERT_FILE ? "https" : "http"}://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  if (env.NEO4J_CA_FILE) assertCertificateBundle("NEO4J_CA_FILE", env.NEO4J_CA_FILE);
   let allowedCidrs: FetchPolicy["allowedCidrs"];
   try {
     allowedCidrs = parseCidrs(env.FETCH_ALLOWED_CIDRS);
@@ -244,6 +266,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       user: env.NEO4J_USER,
       password: readSecretFile("NEO4J_PASSWORD_FILE", env.NEO4J_PASSWORD_FILE),
       database: env.NEO4J_DATABASE,
+      caFile: env.NEO4J_CA_FILE,
     },
     lockout: {
       maxFailures: env.LOCKOUT_MAX_FAILURES,

@@ -47,8 +47,10 @@ export class McpServerChart extends Chart {
         NEO4J_URI: neo4jBoltUri(settings),
         NEO4J_USER: "neo4j",
         NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
-        // Bolt TLS is signed by the kit's CA; Node trusts it through this bundle.
-        NODE_EXTRA_CA_CERTS: `${SECRET_MOUNTS.caBundle}/ca.crt`,
+        // Bolt TLS is signed by the kit's CA. The driver re-reads this bundle (trust-manager's,
+        // a whole-volume ConfigMap mount the kubelet keeps current) for every new connection,
+        // so a CA rotation needs no restart.
+        NEO4J_CA_FILE: `${SECRET_MOUNTS.caBundle}/ca.crt`,
       },
     });
 

@@ -59,6 +59,7 @@ describe("kit charts", () => {
     const data = find(objects({ mcpHost: "tools.example.org" }), "ConfigMap", "mcp-server-config").data as Record<string, string>;
     assert.equal(data.MCP_RESOURCE_URL, "https://tools.example.org/mcp");
     assert.equal(data.NODE_ENV, "production");
+    assert.equal(data.NEO4J_CA_FILE, "/etc/mcp-bastion/ca/ca.crt");
     assert.match(data.NEO4J_URI ?? "", /^bolt\+s:\/\/neo4j\.mcp-bastion\.svc\.cluster\.local:7687$/);
   });
 
