@@ -11,6 +11,7 @@ import { EXIT, RESTORE_USAGE, runRestoreCommand } from "../app/src/backup/restor
 import { BACKUP_ID } from "../app/src/backup/storage.js";
 import { NAMES } from "../infra/charts/common.js";
 import { operatorEnv } from "./lib/local-env.js";
+import { loadKubeConfig } from "./lib/kube-config.js";
 import { restoreJobFrom } from "./lib/restore-job.js";
 import { runMain } from "./lib/cli.js";
 
@@ -48,11 +49,8 @@ async function inCluster(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   // Loaded only here: a local restore needs no Kubernetes client.
-  const { BatchV1Api, KubeConfig } = await import("@kubernetes/client-node");
-  const config = new KubeConfig();
-  if (kubeconfig) config.loadFromFile(kubeconfig);
-  else config.loadFromDefault();
-  if (context) config.setCurrentContext(context);
+  const { BatchV1Api } = await import("@kubernetes/client-node");
+  const config = await loadKubeConfig({ kubeconfig, context });
   const batch = config.makeApiClient(BatchV1Api);
   const cronJob = await batch.readNamespacedCronJob({ name: NAMES.backup, namespace });
   const name = `neo4j-restore-${Date.now().toString(36)}`;

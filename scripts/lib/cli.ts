@@ -14,13 +14,15 @@ export function parseOptions<const T extends Options>(
   options: T,
   usage: string,
   args: string[] = process.argv.slice(2),
-): { values: Values<T> } | { exitCode: 0 | 2 } {
+  { allowPositionals = false } = {},
+): { values: Values<T>; positionals: string[] } | { exitCode: 0 | 2 } {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(usage);
     return { exitCode: 0 };
   }
   try {
-    return { values: parseArgs({ args, options, strict: true }).values as Values<T> };
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals });
+    return { values: parsed.values as Values<T>, positionals: parsed.positionals };
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${usage}`);
     return { exitCode: 2 };
