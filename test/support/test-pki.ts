@@ -43,3 +43,25 @@ export async function issueServerCertificate(ca: TestCa, name: string): Promise<
   );
   return { certFile: `${base}.crt`, keyFile: `${base}.key` };
 }
+
+/** A client certificate (CN = user, O = group) signed by `ca`, for a kubeconfig user. */
+export async function issueClientCertificate(ca: TestCa, name: string, organization: string): Promise<IssuedCertificate> {
+  const base = path.join(ca.dir, name);
+  const extensions = `${base}.ext`;
+  await writeFile(extensions, "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
+  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/O=${organization}/CN=${name}`], ca.dir);
+  await openssl(
+    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", extensions],
+    ca.dir,
+  );
+  return { certFile: `${base}.crt`, keyFile: `${base}.key` };
+}
+
+/** An RSA key pair for signing service-account tokens: the private key and its public half. */
+export async function createSigningKeyPair(dir: string, name: string): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
+  const privateKeyFile = path.join(dir, `${name}.key`);
+  const publicKeyFile = path.join(dir, `${name}.pub`);
+  await openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", privateKeyFile], dir);
+  await openssl(["pkey", "-in", privateKeyFile, "-pubout", "-out", publicKeyFile], dir);
+  return { privateKeyFile, publicKeyFile };
+}

@@ -1,0 +1,87 @@
+// The test cluster's programs, built from the Go module proxy into the cache on first use:
+// etcd and kube-apiserver. Neither can be `go install`ed (their modules carry replace lines), so
+// each is built from a scratch module that requires the published module and repeats what its
+// replace lines mean with published versions.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { cacheRoot, installOnce, requireTool, runCommand } from "./toolchain.js";
+
+export const ETCD_VERSION = "v3.5.21";
+export const KUBERNETES_VERSION = "v1.33.13";
+
+const GO_ENV = { GOFLAGS: "-mod=mod" };
+
+interface ScratchBuild {
+  /** Cache folder name. */
+  name: string;
+  /** The program's import path, and the name of the binary built from it. */
+  main: string;
+  binary: string;
+  /** go.mod edits: required modules and replacements. */
+  require: string[];
+  replace?: string[];
+  /** What the build is called in messages. */
+  title: string;
+}
+
+async function go(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return (await runCommand("go", args, { cwd, env })).stdout;
+}
+
+async function buildScratch(build: ScratchBuild): Promise<string> {
+  const dir = path.join(cacheRoot(), build.name);
+  await installOnce(dir, async (staging) => {
+    await requireTool("go", ["version"], "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).");
+    process.stderr.write(`building ${build.title} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`);
+    const source = path.join(staging, "src");
+    await mkdir(source, { recursive: true });
+    const env = { ...process.env, ...GO_ENV };
+    await go(["mod", "init", "scratch"], source, env);
+    for (const module of build.require) await go(["mod", "edit", `-require=${module}`], source, env);
+    for (const replacement of build.replace ?? []) await go(["mod", "edit", `-replace=${replacement}`], source, env);
+    // A blank import pins the program's package graph in the scratch module for `go mod tidy`.
+    await writeFile(path.join(source, "tools.go"), `//go:build tools\n\npackage tools\n\nimport _ "${build.main}"\n`);
+    try {
+      await go(["mod", "tidy", "-e"], source, env);
+      await go(["build", "-o", path.join(staging, "bin", build.binary), build.main], source, env);
+    } catch (error) {
+      throw new Error(`building ${build.title} failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
+    }
+  });
+  return dir;
+}
+
+export async function installEtcd(): Promise<string> {
+  const dir = await buildScratch({
+    name: `etcd-${ETCD_VERSION}`,
+    title: `etcd ${ETCD_VERSION}`,
+    main: "go.etcd.io/etcd/server/v3",
+    binary: "etcd",
+    require: [`go.etcd.io/etcd/server/v3@${ETCD_VERSION}`],
+  });
+  return path.join(dir, "bin", "etcd");
+}
+
+/**
+ * k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging
+ * folders its module zip lacks; each is published as v0.N.M for Kubernetes v1.N.M
+ * (kubernetes/kubernetes#79384), so the scratch module replaces every one with that.
+ */
+export async function installKubeApiserver(): Promise<string> {
+  const minor = KUBERNETES_VERSION.replace(/^v1\./, "v0.");
+  const probe = path.join(cacheRoot(), "go-probe");
+  await mkdir(probe, { recursive: true });
+  const env = { ...process.env, ...GO_ENV };
+  const info = JSON.parse(await go(["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], probe, env)) as { GoMod: string };
+  const staging = [...(await readFile(info.GoMod, "utf8")).matchAll(/^\s*(k8s\.io\/[\w.-]+) => \.\/staging\//gm)].map((match) => match[1] as string);
+  if (staging.length === 0) throw new Error(`k8s.io/kubernetes@${KUBERNETES_VERSION}: no staging replacements found in its go.mod`);
+  const dir = await buildScratch({
+    name: `kube-apiserver-${KUBERNETES_VERSION}`,
+    title: `kube-apiserver ${KUBERNETES_VERSION}`,
+    main: "k8s.io/kubernetes/cmd/kube-apiserver",
+    binary: "kube-apiserver",
+    require: [`k8s.io/kubernetes@${KUBERNETES_VERSION}`],
+    replace: staging.map((module) => `${module}=${module}@${minor}`),
+  });
+  return path.join(dir, "bin", "kube-apiserver");
+}

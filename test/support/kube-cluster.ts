@@ -1,0 +1,126 @@
+// A Kubernetes control plane for tests, without containers: etcd and kube-apiserver on
+// 127.0.0.1 with a generated CA, serving certificate, admin client certificate and
+// service-account key. There is no kubelet and no controller manager: objects are stored and
+// admitted (Pod Security included), never run.
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { Agent, request } from "node:https";
+import path from "node:path";
+import { installEtcd, installKubeApiserver } from "./kube-builds.js";
+import { crdFiles } from "./kube-crds.js";
+import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
+import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate } from "./test-pki.js";
+
+export interface KubeCluster {
+  readonly server: string;
+  /** A kubeconfig file with one context, "test", for a cluster-admin user. */
+  readonly kubeconfig: string;
+  stop(): Promise<void>;
+}
+
+async function apiReady(server: string, ca: Buffer, cert: Buffer, key: Buffer): Promise<string | undefined> {
+  const agent = new Agent({ ca, cert, key });
+  try {
+    return await new Promise((resolve) => {
+      const req = request(`${server}/readyz`, { agent, timeout: 2_000 }, (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        res.on("end", () => resolve(res.statusCode === 200 && body.trim() === "ok" ? server : undefined));
+      });
+      req.on("error", () => resolve(undefined));
+      req.on("timeout", () => req.destroy());
+      req.end();
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Builds what the cluster needs (first run only); the test runner calls it before any test. */
+export async function installKubeCluster(): Promise<{ etcd: string; apiserver: string; crds: string[] }> {
+  return { etcd: await installEtcd(), apiserver: await installKubeApiserver(), crds: await crdFiles() };
+}
+
+export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
+  const { etcd: etcdBinary, apiserver: apiserverBinary } = await installKubeCluster();
+  const pki = path.join(workDir, "pki");
+  await mkdir(pki, { recursive: true, mode: 0o700 });
+  const ca = await createTestCa(pki, "test cluster CA");
+  const serving = await issueServerCertificate(ca, "kube-apiserver");
+  const admin = await issueClientCertificate(ca, "admin", "system:masters");
+  const serviceAccount = await createSigningKeyPair(pki, "service-account");
+
+  const [clientPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const processes: ServiceProcess[] = [];
+  const stop = async () => {
+    for (const child of processes.reverse()) await child.stop();
+  };
+  try {
+    const etcd = await startServiceProcess({
+      name: "etcd",
+      command: etcdBinary,
+      args: [
+        "--name", "test", "--data-dir", path.join(workDir, "etcd"),
+        "--listen-client-urls", `http://127.0.0.1:${clientPort}`, "--advertise-client-urls", `http://127.0.0.1:${clientPort}`,
+        "--listen-peer-urls", `http://127.0.0.1:${peerPort}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
+        "--initial-cluster", `test=http://127.0.0.1:${peerPort}`,
+        // A throwaway store: durability buys nothing here, and fsync on a shared disk costs seconds.
+        "--unsafe-no-fsync", "--log-level", "warn",
+      ],
+      logFile: path.join(workDir, "etcd.log"),
+      ready: {
+        probe: async () => {
+          const response = await fetch(`http://127.0.0.1:${clientPort}/health`).catch(() => undefined);
+          return response?.ok && ((await response.json()) as { health?: string }).health === "true" ? "ok" : undefined;
+        },
+      },
+      timeoutMs: 60_000,
+    });
+    processes.push(etcd.process);
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const [caPem, adminCert, adminKey] = [await readFile(ca.certFile), await readFile(admin.certFile), await readFile(admin.keyFile)];
+    const apiserver = await startServiceProcess({
+      name: "kube-apiserver",
+      command: apiserverBinary,
+      args: [
+        `--etcd-servers=http://127.0.0.1:${clientPort}`,
+        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+        `--tls-cert-file=${serving.certFile}`, `--tls-private-key-file=${serving.keyFile}`, `--client-ca-file=${ca.certFile}`,
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${serviceAccount.publicKeyFile}`, `--service-account-signing-key-file=${serviceAccount.privateKeyFile}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--authorization-mode=RBAC",
+        // PodSecurity is on by default in 1.33; named so that a change of defaults cannot drop it.
+        "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota",
+        `--cert-dir=${path.join(workDir, "apiserver-certs")}`,
+        "--profiling=false",
+        // As on real clusters: privileged pods are allowed by the API, so Pod Security admission
+        // is what refuses them in a restricted namespace.
+        "--allow-privileged=true",
+      ],
+      logFile: path.join(workDir, "kube-apiserver.log"),
+      ready: { probe: () => apiReady(server, caPem, adminCert, adminKey) },
+      timeoutMs: 180_000,
+    });
+    processes.push(apiserver.process);
+
+    const kubeconfig = path.join(workDir, "kubeconfig");
+    const b64 = (data: Buffer) => data.toString("base64");
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "test", cluster: { server, "certificate-authority-data": b64(caPem) } }],
+        users: [{ name: "admin", user: { "client-certificate-data": b64(adminCert), "client-key-data": b64(adminKey) } }],
+        contexts: [{ name: "test", context: { cluster: "test", user: "admin" } }],
+        "current-context": "test",
+      }),
+      { mode: 0o600 },
+    );
+    return { server, kubeconfig, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
