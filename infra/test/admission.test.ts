@@ -149,6 +149,30 @@ describe("the API server admits the kit's objects", () => {
     });
   }
 
+  it("accepts the Job the restore script creates in the cluster from the backup CronJob", async () => {
+    // The local stack's objects were synthesized by the test above; the CronJob the script
+    // reads must exist for real, in the kit's namespace (created above too).
+    const local = await readObjects(path.join(work, "local"));
+    const cronJob = local.find((object) => object.kind === "CronJob");
+    assert.ok(cronJob, "the local stack has the backup CronJob");
+    await objects.patch(cronJob, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY);
+    const { stdout } = await runCommand(
+      process.execPath,
+      ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "restore-backup.ts"), "restore", "latest", "--in-cluster", "--namespace", String(cronJob.metadata?.namespace), "--kubeconfig", cluster.kubeconfig, "--json"],
+      { cwd: PROJECT_ROOT },
+    );
+    const { job: name, namespace } = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { job: string; namespace: string };
+    const { BatchV1Api } = await import("@kubernetes/client-node");
+    const job = await config.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace });
+    const container = job.spec?.template.spec?.containers[0];
+    const backup = (cronJob as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ image: string }>; serviceAccountName: string } } } } } }).spec.jobTemplate.spec.template.spec;
+    assert.deepEqual(container?.args, ["dist/main.js", "restore", "restore", "latest", "--json"]);
+    assert.equal(container?.image, backup.containers[0]?.image);
+    assert.equal(job.spec?.template.spec?.serviceAccountName, backup.serviceAccountName);
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(job.spec?.template.metadata?.labels?.["app.kubernetes.io/name"], "backup");
+  });
+
   it("refuses a privileged pod in the kit's namespace (Pod Security enforce)", async () => {
     const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "psa-control", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } };
     await objects.patch(namespace, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY);
