@@ -3,15 +3,14 @@
 // template passes Pod Security admission at "restricted" in the kit's namespace. A privileged
 // pod is refused, so the check can fail.
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import https from "node:https";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseAllDocuments } from "yaml";
 import type { KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { startKubeCluster, type KubeCluster } from "../../test/support/kube-cluster.js";
 import { crdFiles } from "../../test/support/kube-crds.js";
+import { apiMessage, installCrds, readObjects } from "../../test/support/kube-objects.js";
 import { runCommand } from "../../test/support/toolchain.js";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
 import { settingDefault } from "../config.js";
@@ -32,63 +31,9 @@ let cluster: KubeCluster;
 let config: KubeConfig;
 let objects: KubernetesObjectApi;
 
-async function readObjects(directory: string): Promise<KubernetesObject[]> {
-  const list: KubernetesObject[] = [];
-  for (const file of (await readdir(directory)).filter((name) => name.endsWith(".yaml")).sort()) {
-    for (const document of parseAllDocuments(await readFile(path.join(directory, file), "utf8"))) {
-      const object = document.toJS() as KubernetesObject | null;
-      if (object) list.push(object);
-    }
-  }
-  return list;
-}
-
 function groupOf(object: KubernetesObject): string {
   const apiVersion = object.apiVersion ?? "";
   return apiVersion.includes("/") ? (apiVersion.split("/")[0] as string) : "";
-}
-
-function reason(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  const text = typeof body === "string" ? body : JSON.stringify(body ?? (error as Error).message);
-  try {
-    return (JSON.parse(text) as { message?: string }).message ?? text;
-  } catch {
-    return text;
-  }
-}
-
-/**
- * CRDs go to the API as the JSON they are: the client's typed serializer would drop the
- * `x-kubernetes-*` schema keys it does not map, and the API server then refuses the schema.
- */
-async function createRaw(object: KubernetesObject, collectionPath: string): Promise<void> {
-  const options: https.RequestOptions = { method: "POST", headers: { "content-type": "application/json" } };
-  await config.applyToHTTPSOptions(options);
-  const url = new URL(collectionPath, config.getCurrentCluster()?.server);
-  await new Promise<void>((resolve, reject) => {
-    const req = https.request(url, options, (res) => {
-      let body = "";
-      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${collectionPath} ${object.metadata?.name}: ${res.statusCode} ${body.slice(0, 500)}`))));
-    });
-    req.on("error", reject);
-    req.end(JSON.stringify(object));
-  });
-}
-
-async function waitForCrds(names: string[]): Promise<void> {
-  const { ApiextensionsV1Api } = await import("@kubernetes/client-node");
-  const api = config.makeApiClient(ApiextensionsV1Api);
-  const deadline = Date.now() + 60_000;
-  for (const name of names) {
-    for (;;) {
-      const crd = await api.readCustomResourceDefinition({ name });
-      if (crd.status?.conditions?.some((condition) => condition.type === "Established" && condition.status === "True")) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} was not established within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 before(async () => {
@@ -97,15 +42,7 @@ before(async () => {
   config = await loadKubeConfig({ kubeconfig: cluster.kubeconfig });
   const { KubernetesObjectApi: ObjectApi } = await import("@kubernetes/client-node");
   objects = ObjectApi.makeApiClient(config);
-  const crds: string[] = [];
-  for (const file of await crdFiles()) {
-    for (const crd of await readObjects(path.dirname(file)).then((all) => all.filter((object) => object.kind === "CustomResourceDefinition"))) {
-      if (crds.includes(crd.metadata?.name ?? "")) continue;
-      await createRaw(crd, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
-      crds.push(crd.metadata?.name ?? "");
-    }
-  }
-  await waitForCrds(crds);
+  await installCrds(config, await crdFiles());
 });
 after(async () => {
   await cluster?.stop();
@@ -127,10 +64,10 @@ describe("the API server admits the kit's objects", () => {
       // create cert-manager's and Linkerd's namespaces; here the test does.
       const releaseNamespaces = ["certManagerNamespace", "linkerdNamespace"].map((key) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: String(settingDefault(key)) } }));
       for (const object of [...releaseNamespaces, ...judged.filter((candidate) => candidate.kind === "Namespace" || candidate.kind === "ServiceAccount")]) {
-        await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.name}: ${reason(error)}`));
+        await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.name}: ${apiMessage(error)}`));
       }
       for (const object of judged) {
-        await objects.patch(object, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}: ${reason(error)}`));
+        await objects.patch(object, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}: ${apiMessage(error)}`));
       }
       // Pod Security admission enforces on pods: each workload's pod template, as the pod its
       // controller would create, dry-run into the same namespace.
@@ -140,7 +77,7 @@ describe("the API server admits the kit's objects", () => {
         if (!spec) continue;
         templates += 1;
         const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${holder.metadata?.name}-template`, namespace: holder.metadata?.namespace }, spec };
-        await objects.create(pod, undefined, "All", FIELD_MANAGER).catch((error: unknown) => refused.push(`pod of ${holder.kind} ${holder.metadata?.name}: ${reason(error)}`));
+        await objects.create(pod, undefined, "All", FIELD_MANAGER).catch((error: unknown) => refused.push(`pod of ${holder.kind} ${holder.metadata?.name}: ${apiMessage(error)}`));
       }
       assert.deepEqual(refused, []);
       assert.ok(templates >= 3, `pod templates were checked (${templates})`);
@@ -184,6 +121,6 @@ describe("the API server admits the kit's objects", () => {
       metadata: { name: "privileged", namespace: "psa-control" },
       spec: { containers: [{ name: "app", image: "registry.example/app@sha256:" + "a".repeat(64), securityContext: { privileged: true } }] },
     };
-    await assert.rejects(objects.create(pod, undefined, "All", FIELD_MANAGER), (error: unknown) => /violates PodSecurity "restricted/.test(reason(error)));
+    await assert.rejects(objects.create(pod, undefined, "All", FIELD_MANAGER), (error: unknown) => /violates PodSecurity "restricted/.test(apiMessage(error)));
   });
 });

@@ -1,13 +1,16 @@
 // The test cluster's programs, built from the Go module proxy into the cache on first use:
-// etcd and kube-apiserver. Neither can be `go install`ed (their modules carry replace lines), so
-// each is built from a scratch module that requires the published module and repeats what its
-// replace lines mean with published versions.
+// etcd, kube-apiserver and the cert-manager controller. None can be `go install`ed (their
+// modules carry replace lines), so each is built from a scratch module that requires the
+// published module and repeats what its replace lines mean with published versions.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { cacheRoot, installOnce, requireTool, runCommand } from "./toolchain.js";
 
 export const ETCD_VERSION = "v3.5.21";
 export const KUBERNETES_VERSION = "v1.33.13";
+// Since v1.12 cert-manager's cmd/controller is an untagged module of its own; v1.11 is the last
+// release whose controller sits in the tagged root module.
+export const CERT_MANAGER_CONTROLLER_VERSION = "v1.11.5";
 
 const GO_ENV = { GOFLAGS: "-mod=mod" };
 
@@ -84,4 +87,17 @@ export async function installKubeApiserver(): Promise<string> {
     replace: staging.map((module) => `${module}=${module}@${minor}`),
   });
   return path.join(dir, "bin", "kube-apiserver");
+}
+
+export async function installCertManagerController(): Promise<string> {
+  const dir = await buildScratch({
+    name: `cert-manager-controller-${CERT_MANAGER_CONTROLLER_VERSION}`,
+    title: `the cert-manager controller ${CERT_MANAGER_CONTROLLER_VERSION}`,
+    main: "github.com/cert-manager/cert-manager/cmd/controller",
+    binary: "cert-manager-controller",
+    require: [`github.com/cert-manager/cert-manager@${CERT_MANAGER_CONTROLLER_VERSION}`],
+    // The one replace line of cert-manager's own go.mod.
+    replace: ["github.com/miekg/dns@v1.1.41=github.com/miekg/dns@v1.1.34"],
+  });
+  return path.join(dir, "bin", "cert-manager-controller");
 }

@@ -5,7 +5,7 @@
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { Agent, request } from "node:https";
 import path from "node:path";
-import { installEtcd, installKubeApiserver } from "./kube-builds.js";
+import { installCertManagerController, installEtcd, installKubeApiserver } from "./kube-builds.js";
 import { crdFiles } from "./kube-crds.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate } from "./test-pki.js";
@@ -36,8 +36,8 @@ async function apiReady(server: string, ca: Buffer, cert: Buffer, key: Buffer): 
 }
 
 /** Builds what the cluster needs (first run only); the test runner calls it before any test. */
-export async function installKubeCluster(): Promise<{ etcd: string; apiserver: string; crds: string[] }> {
-  return { etcd: await installEtcd(), apiserver: await installKubeApiserver(), crds: await crdFiles() };
+export async function installKubeCluster(): Promise<{ etcd: string; apiserver: string; certManager: string; crds: string[] }> {
+  return { etcd: await installEtcd(), apiserver: await installKubeApiserver(), certManager: await installCertManagerController(), crds: await crdFiles() };
 }
 
 export async function startKubeCluster(workDir: string): Promise<KubeCluster> {

@@ -1,0 +1,187 @@
+// A real cert-manager controller against the test API server: it issues the kit's CA chain and
+// certificates from the synthesized objects, renews a short-lived certificate on its own, and
+// `npm run certs` reads their state and triggers re-issuance that really happens.
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { CoreV1Api, CustomObjectsApi, KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
+import { installCertManagerController } from "../../test/support/kube-builds.js";
+import { startKubeCluster, type KubeCluster } from "../../test/support/kube-cluster.js";
+import { crdFiles } from "../../test/support/kube-crds.js";
+import { installCrds, readObjects } from "../../test/support/kube-objects.js";
+import { freePort, startServiceProcess, type ServiceProcess } from "../../test/support/service-process.js";
+import { runCommand } from "../../test/support/toolchain.js";
+import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
+import type { Certificate } from "../../scripts/lib/certificates.js";
+import { settingDefault } from "../config.js";
+import { PROJECT_ROOT } from "../offline/mock-run.js";
+
+const FIELD_MANAGER = "mcp-bastion-tests";
+const KIT_NAMESPACE = String(settingDefault("namespace"));
+const CERT_MANAGER_NAMESPACE = String(settingDefault("certManagerNamespace"));
+
+let work: string;
+let cluster: KubeCluster;
+let controller: ServiceProcess;
+let objects: KubernetesObjectApi;
+let custom: CustomObjectsApi;
+let core: CoreV1Api;
+let kitCertificates: KubernetesObject[] = [];
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function certificate(namespace: string, name: string): Promise<Certificate> {
+  return (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as Certificate;
+}
+
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+    await pause(250);
+  }
+}
+
+const ready = (cert: Certificate) => cert.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
+
+async function secretCertificate(namespace: string, name: string): Promise<X509Certificate | undefined> {
+  const secret = await core.readNamespacedSecret({ name, namespace });
+  const pem = secret.data?.["tls.crt"];
+  return pem ? new X509Certificate(Buffer.from(pem, "base64")) : undefined;
+}
+
+function certsCommand(args: string[]) {
+  return runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "certs.ts"), ...args, "--kubeconfig", cluster.kubeconfig], { cwd: PROJECT_ROOT });
+}
+
+before(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "mcp-bastion-cert-manager-"));
+  cluster = await startKubeCluster(path.join(work, "cluster"));
+  const config = await loadKubeConfig({ kubeconfig: cluster.kubeconfig });
+  const client = await import("@kubernetes/client-node");
+  objects = client.KubernetesObjectApi.makeApiClient(config);
+  custom = config.makeApiClient(client.CustomObjectsApi);
+  core = config.makeApiClient(client.CoreV1Api);
+  await installCrds(config, await crdFiles());
+  const metricsPort = await freePort();
+  controller = (
+    await startServiceProcess({
+      name: "cert-manager-controller",
+      command: await installCertManagerController(),
+      args: [
+        `--kubeconfig=${cluster.kubeconfig}`, "--leader-elect=false", `--cluster-resource-namespace=${CERT_MANAGER_NAMESPACE}`,
+        `--metrics-listen-address=127.0.0.1:${metricsPort}`, "--enable-certificate-owner-ref",
+      ],
+      logFile: path.join(work, "cert-manager.log"),
+      ready: {
+        probe: async () => {
+          const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+          return response?.ok ? "ok" : undefined;
+        },
+      },
+      timeoutMs: 60_000,
+    })
+  ).process;
+
+  // The kit's namespaces (the platform releases create cert-manager's), then its PKI objects as
+  // the local stack declares them: cert-manager's own, and trust-manager's Bundles (stored only:
+  // no trust-manager runs here).
+  const out = path.join(work, "local");
+  await runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", "local", "--out", out], { cwd: PROJECT_ROOT });
+  const all = await readObjects(out);
+  const namespaces = [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: CERT_MANAGER_NAMESPACE } },
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: String(settingDefault("linkerdNamespace")) } },
+    ...all.filter((object) => object.kind === "Namespace"),
+  ];
+  for (const object of [...namespaces, ...all.filter((candidate) => (candidate.apiVersion ?? "").startsWith("cert-manager.io/"))]) {
+    await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, "application/apply-patch+yaml");
+  }
+  kitCertificates = all.filter((object) => object.kind === "Certificate");
+});
+after(async () => {
+  await controller?.stop();
+  await cluster?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("cert-manager in the test cluster", () => {
+  it("issues the kit's CA chain and every certificate of the local stack", async () => {
+    assert.ok(kitCertificates.length >= 4, `the stack declares its certificates (${kitCertificates.length})`);
+    for (const object of kitCertificates) {
+      const { namespace = "", name = "" } = object.metadata ?? {};
+      await until(`Certificate ${namespace}/${name} ready`, 60, async () => (ready(await certificate(namespace, name)) ? true : undefined));
+    }
+    // The root is self-signed, and the server certificates chain to it.
+    const rootObject = kitCertificates.find((object) => object.metadata?.name === "mcp-bastion-root-ca");
+    const boltObject = kitCertificates.find((object) => object.metadata?.name === "neo4j-bolt-tls");
+    assert.ok(rootObject && boltObject, "the local stack has the root CA and the Bolt certificate");
+    const rootSecret = (await certificate(CERT_MANAGER_NAMESPACE, "mcp-bastion-root-ca")).spec.secretName ?? "";
+    const root = await secretCertificate(CERT_MANAGER_NAMESPACE, rootSecret);
+    const bolt = await secretCertificate(KIT_NAMESPACE, (await certificate(KIT_NAMESPACE, "neo4j-bolt-tls")).spec.secretName ?? "");
+    assert.ok(root?.ca, "the root is a CA");
+    assert.ok(root.checkIssued(root), "the root is self-signed");
+    assert.ok(bolt, "the Bolt certificate's Secret holds a certificate");
+    assert.ok(bolt.checkIssued(root) && bolt.verify(root.publicKey), "the Bolt certificate is issued and signed by the kit's root");
+    assert.ok(bolt.subjectAltName?.includes(`neo4j.${KIT_NAMESPACE}.svc.cluster.local`), bolt.subjectAltName);
+  });
+
+  it("renews a short-lived certificate on its own: the Secret's certificate changes with no manual step", async () => {
+    const short = {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Certificate",
+      metadata: { name: "short-lived", namespace: KIT_NAMESPACE },
+      spec: {
+        secretName: "short-lived-tls",
+        duration: "1h",
+        // Renewal falls due 10 s after each issuance.
+        renewBefore: "59m50s",
+        dnsNames: ["short-lived.example"],
+        privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+        issuerRef: { kind: "ClusterIssuer", name: "mcp-bastion-ca" },
+      },
+    };
+    await objects.patch(short, undefined, undefined, FIELD_MANAGER, true, "application/apply-patch+yaml");
+    const first = await until("first issuance", 60, () => secretCertificate(KIT_NAMESPACE, "short-lived-tls"));
+    const renewed = await until("renewal", 60, async () => {
+      const current = await secretCertificate(KIT_NAMESPACE, "short-lived-tls");
+      return current && current.fingerprint256 !== first.fingerprint256 ? current : undefined;
+    });
+    assert.ok(new Date(renewed.validFrom) >= new Date(first.validFrom), "the new certificate is the newer one");
+    assert.notEqual(renewed.publicKey.export({ format: "der", type: "spki" }).toString("hex"), first.publicKey.export({ format: "der", type: "spki" }).toString("hex"), "rotationPolicy Always: a new key");
+    await objects.delete(short);
+  });
+
+  it("npm run certs -- status lists the kit's certificates from the cluster", async () => {
+    const { stdout } = await certsCommand(["status", "--json"]);
+    const rows = (JSON.parse(stdout) as { certificates: Array<{ namespace: string; name: string; ready: boolean; notAfter: string | null; renewalTime: string | null }> }).certificates;
+    const inKitNamespace = kitCertificates.filter((object) => object.metadata?.namespace === KIT_NAMESPACE).map((object) => object.metadata?.name).sort();
+    assert.deepEqual(rows.map((row) => row.name).filter((name) => inKitNamespace.includes(name)).sort(), inKitNamespace);
+    for (const row of rows) {
+      assert.equal(row.namespace, KIT_NAMESPACE);
+      assert.ok(row.ready, `${row.name} is ready`);
+      assert.ok(row.notAfter && row.renewalTime && new Date(row.renewalTime) < new Date(row.notAfter), `${row.name}: renewal before expiry`);
+    }
+    const all = await certsCommand(["status", "--all-namespaces"]);
+    assert.match(all.stdout, new RegExp(`^${CERT_MANAGER_NAMESPACE}\\s+mcp-bastion-root-ca\\s+True`, "m"));
+  });
+
+  it("npm run certs -- renew re-issues the certificate, the way cmctl renew does", async () => {
+    const before = await certificate(KIT_NAMESPACE, "neo4j-bolt-tls");
+    const secretBefore = await secretCertificate(KIT_NAMESPACE, before.spec.secretName ?? "");
+    const { stdout } = await certsCommand(["renew", "neo4j-bolt-tls"]);
+    assert.match(stdout, /re-issuance triggered for mcp-bastion\/neo4j-bolt-tls/);
+    const after = await until("re-issuance", 60, async () => {
+      const current = await certificate(KIT_NAMESPACE, "neo4j-bolt-tls");
+      return (current.status?.revision ?? 0) > (before.status?.revision ?? 0) && ready(current) ? current : undefined;
+    });
+    const secretAfter = await secretCertificate(KIT_NAMESPACE, after.spec.secretName ?? "");
+    assert.notEqual(secretAfter?.fingerprint256, secretBefore?.fingerprint256, "the Secret holds a new certificate");
+    await assert.rejects(certsCommand(["renew", "no-such-certificate"]), /exit 3/);
+  });
+});
