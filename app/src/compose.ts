@@ -81,7 +81,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     ...(options.logger ? { logger: options.logger } : {}),
     ...(certificate ? { https: { cert: certificate.cert, key: certificate.key } } : {}),
   });
-  const certificates = config.tls && certificate ? reloadCertificates(app, config.tls, certificate, app.log) : undefined;
+  const certificates = certificate && config.tls ? reloadCertificates(app, config.tls, certificate, app.log) : undefined;
   app.get("/readyz", async (_request, reply) => {
     const ready = schemaReady && securityState.isFresh;
     return reply.code(ready ? 200 : 503).send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });

@@ -12,6 +12,7 @@ import { startKubeCluster, type KubeCluster } from "../../test/support/kube-clus
 import { crdFiles } from "../../test/support/kube-crds.js";
 import { apiMessage, installCrds, readObjects } from "../../test/support/kube-objects.js";
 import { runCommand } from "../../test/support/toolchain.js";
+import { synthStack } from "./support/synth.js";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
 import { settingDefault } from "../config.js";
 import { EXAMPLE_STACKS, PROJECT_ROOT } from "../offline/mock-run.js";
@@ -53,8 +54,7 @@ describe("the API server admits the kit's objects", () => {
   for (const stack of EXAMPLE_STACKS) {
     it(`accepts every object of the ${stack} stack, and its pod templates pass Pod Security "restricted"`, async () => {
       const out = path.join(work, stack);
-      // One process per stack: Pulumi's runtime state is global to a process.
-      await runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out], { cwd: PROJECT_ROOT });
+      await synthStack(stack, out);
       const all = await readObjects(out);
       assert.ok(all.length > 40, `the stack's objects were read (${all.length})`);
       const refused: string[] = [];

@@ -14,6 +14,7 @@ import { crdFiles } from "../../test/support/kube-crds.js";
 import { installCrds, readObjects } from "../../test/support/kube-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "../../test/support/service-process.js";
 import { runCommand } from "../../test/support/toolchain.js";
+import { synthStack } from "./support/synth.js";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
 import type { Certificate } from "../../scripts/lib/certificates.js";
 import { settingDefault } from "../config.js";
@@ -92,7 +93,7 @@ before(async () => {
   // the local stack declares them: cert-manager's own, and trust-manager's Bundles (stored only:
   // no trust-manager runs here).
   const out = path.join(work, "local");
-  await runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", "local", "--out", out], { cwd: PROJECT_ROOT });
+  await synthStack("local", out);
   const all = await readObjects(out);
   const namespaces = [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: CERT_MANAGER_NAMESPACE } },

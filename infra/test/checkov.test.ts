@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { runCommand } from "../../test/support/toolchain.js";
+import { synthStack } from "./support/synth.js";
 import { scanManifests } from "../../test/support/checkov.js";
 import { EXAMPLE_STACKS, PROJECT_ROOT } from "../offline/mock-run.js";
 
@@ -30,8 +31,7 @@ describe("checkov over the synthesized manifests", () => {
   for (const stack of EXAMPLE_STACKS) {
     it(`reports no failed check for the ${stack} stack`, async () => {
       const out = join(work, stack);
-      // One process per stack: Pulumi's runtime state is global to a process.
-      await runCommand(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out], { cwd: PROJECT_ROOT });
+      await synthStack(stack, out);
       assert.ok(readdirSync(out).length > 40, "the stack's objects were written");
       const report = await scanManifests(out, skips);
       const failures = report.failed.map((failure) => `${failure.checkId} ${failure.checkName}: ${failure.resource} (${failure.file})`);

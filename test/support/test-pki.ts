@@ -31,30 +31,26 @@ export async function createTestCa(dir: string, commonName = "mcp-bastion test C
   return ca;
 }
 
-/** A server certificate for 127.0.0.1 and localhost, signed by `ca`, written under `name`. */
-export async function issueServerCertificate(ca: TestCa, name: string): Promise<IssuedCertificate> {
+/** A P-256 key and a one-day certificate for `subject` with `extensions`, signed by `ca`. */
+async function issue(ca: TestCa, name: string, subject: string, extensions: string): Promise<IssuedCertificate> {
   const base = path.join(ca.dir, name);
-  const extensions = `${base}.ext`;
-  await writeFile(extensions, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
-  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${name}`], ca.dir);
+  await writeFile(`${base}.ext`, extensions);
+  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", subject], ca.dir);
   await openssl(
-    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", extensions],
+    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", `${base}.ext`],
     ca.dir,
   );
   return { certFile: `${base}.crt`, keyFile: `${base}.key` };
 }
 
+/** A server certificate for 127.0.0.1 and localhost, signed by `ca`, written under `name`. */
+export function issueServerCertificate(ca: TestCa, name: string): Promise<IssuedCertificate> {
+  return issue(ca, name, `/CN=${name}`, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
+}
+
 /** A client certificate (CN = user, O = group) signed by `ca`, for a kubeconfig user. */
-export async function issueClientCertificate(ca: TestCa, name: string, organization: string): Promise<IssuedCertificate> {
-  const base = path.join(ca.dir, name);
-  const extensions = `${base}.ext`;
-  await writeFile(extensions, "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
-  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/O=${organization}/CN=${name}`], ca.dir);
-  await openssl(
-    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", extensions],
-    ca.dir,
-  );
-  return { certFile: `${base}.crt`, keyFile: `${base}.key` };
+export function issueClientCertificate(ca: TestCa, name: string, organization: string): Promise<IssuedCertificate> {
+  return issue(ca, name, `/O=${organization}/CN=${name}`, "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
 }
 
 /** An RSA key pair for signing service-account tokens: the private key and its public half. */
