@@ -19,6 +19,10 @@ export const NAMES = {
   objectStoreCredentials: "minio-credentials",
   caBundle: "mcp-bastion-ca-bundle",
   publicTls: "mcp-server-public-tls",
+  /** The MCP pod's own serving certificate: the ingress controller re-encrypts to it. */
+  mcpTls: "mcp-server-tls",
+  /** The ingress controller's client identity towards the MCP pod; its Secret carries the CA it verifies with. */
+  ingressClientTls: "mcp-server-ingress-client-tls",
 } as const;
 
 export const PORTS = {

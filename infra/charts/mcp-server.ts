@@ -1,5 +1,7 @@
 // The MCP server: a hardened Deployment behind a ClusterIP Service and a TLS Ingress, its
-// settings in a ConfigMap, its secrets mounted as files, a PDB, an HPA and zone spreading.
+// settings in a ConfigMap, its secrets mounted as files, a PDB, an HPA and zone spreading. The
+// pod serves HTTPS with a cert-manager certificate it reloads on rotation; the ingress
+// controller re-encrypts to it and verifies it against the kit's CA.
 import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
@@ -11,7 +13,18 @@ import type { DeployValues } from "./deploy-values.js";
 export const SECRET_MOUNTS = {
   neo4j: "/var/run/secrets/mcp-bastion/neo4j",
   caBundle: "/etc/mcp-bastion/ca",
+  serving: "/var/run/secrets/mcp-bastion/tls",
 } as const;
+
+/** The name the ingress controller checks the MCP pod's certificate against. */
+function mcpServiceHost(settings: Settings): string {
+  return `${NAMES.mcp}.${settings.namespace}.svc`;
+}
+
+/** The names the MCP pod's serving certificate covers: its Service, however it is addressed. */
+export function mcpDnsNames(settings: Settings): string[] {
+  return [mcpServiceHost(settings), `${mcpServiceHost(settings)}.cluster.local`];
+}
 
 /** What a Neo4j client of the kit mounts: the password file and the CA bundle Bolt TLS chains to. */
 export function mountNeo4jClientFiles(scope: Construct, container: kplus.Container): void {
@@ -25,6 +38,20 @@ export function mountNeo4jClientFiles(scope: Construct, container: kplus.Contain
 
 export function neo4jBoltUri(settings: Settings): string {
   return `bolt+s://${NAMES.neo4j}.${settings.namespace}.svc.cluster.local:${PORTS.bolt}`;
+}
+
+/** ingress-nginx: HTTPS only at the edge, and HTTPS verified against the kit's CA to the pod. */
+function ingressAnnotations(settings: Settings): Record<string, string> {
+  return {
+    "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+    "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+    "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+    "nginx.ingress.kubernetes.io/proxy-ssl-secret": `${settings.namespace}/${NAMES.ingressClientTls}`,
+    "nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
+    "nginx.ingress.kubernetes.io/proxy-ssl-name": mcpServiceHost(settings),
+    "nginx.ingress.kubernetes.io/proxy-ssl-server-name": "on",
+    "nginx.ingress.kubernetes.io/proxy-ssl-protocols": "TLSv1.2 TLSv1.3",
+  };
 }
 
 export class McpServerChart extends Chart {
@@ -51,6 +78,10 @@ export class McpServerChart extends Chart {
         // a whole-volume ConfigMap mount the kubelet keeps current) for every new connection,
         // so a CA rotation needs no restart.
         NEO4J_CA_FILE: `${SECRET_MOUNTS.caBundle}/ca.crt`,
+        // A whole-volume Secret mount: the kubelet swaps the files on renewal and the server
+        // reloads them (directory watch plus a periodic re-read), keeping its connections.
+        MCP_TLS_CERT_FILE: `${SECRET_MOUNTS.serving}/tls.crt`,
+        MCP_TLS_KEY_FILE: `${SECRET_MOUNTS.serving}/tls.key`,
       },
     });
 
@@ -71,15 +102,15 @@ export class McpServerChart extends Chart {
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           args: settings.imageServerArgs,
           ports: [
-            { name: "http", number: PORTS.mcp },
+            { name: "https", number: PORTS.mcp },
             { name: "metrics", number: PORTS.metrics },
           ],
           envFrom: [kplus.Env.fromConfigMap(config)],
           securityContext: restrictedContainer(IDS.mcp),
           resources: resources(settings.mcpCpuRequest, settings.mcpCpuLimit, settings.mcpMemoryRequest, settings.mcpMemoryLimit),
-          startup: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
-          liveness: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-          readiness: kplus.Probe.fromHttpGet("/readyz", { port: PORTS.mcp, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          startup: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
+          liveness: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+          readiness: kplus.Probe.fromHttpGet("/readyz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
         },
       ],
     });
@@ -96,12 +127,13 @@ export class McpServerChart extends Chart {
     if (!container) throw new Error("the MCP server deployment has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
     mountNeo4jClientFiles(this, container);
+    mountSecretFiles(this, container, SECRET_MOUNTS.serving, "serving-tls", NAMES.mcpTls, { "tls.crt": "tls.crt", "tls.key": "tls.key" });
 
     const service = new kplus.Service(this, "service", {
       metadata: { name: NAMES.mcp },
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [
-        { name: "http", port: PORTS.mcp, targetPort: PORTS.mcp },
+        { name: "https", port: PORTS.mcp, targetPort: PORTS.mcp },
         { name: "metrics", port: PORTS.metrics, targetPort: PORTS.metrics },
       ],
     });
@@ -110,7 +142,7 @@ export class McpServerChart extends Chart {
     new kplus.Ingress(this, "ingress", {
       metadata: {
         name: NAMES.mcp,
-        annotations: { "nginx.ingress.kubernetes.io/ssl-redirect": "true", "nginx.ingress.kubernetes.io/force-ssl-redirect": "true" },
+        annotations: ingressAnnotations(settings),
       },
       className: settings.ingressClassName,
       tls: [{ hosts: [settings.mcpHost], secret: kplus.Secret.fromSecretName(this, "public-tls", NAMES.publicTls) }],

@@ -94,8 +94,9 @@ export class MeshPolicyChart extends Chart {
       metadata: { name: "outside-the-mesh", namespace },
       spec: { networks: [{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }] },
     });
-    server("mcp-http", "mcp-server", PORTS.mcp, "HTTP/1");
-    authorize("mcp-http", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
+    // The MCP port speaks TLS itself (the ingress controller re-encrypts to it): opaque to the proxy.
+    server("mcp-https", "mcp-server", PORTS.mcp, "TLS");
+    authorize("mcp-https", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
     server("mcp-metrics", "mcp-server", PORTS.metrics, "HTTP/1");
     authorize("mcp-metrics", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
 

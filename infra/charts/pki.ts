@@ -7,6 +7,7 @@ import type { Construct } from "constructs";
 import type { Settings } from "../config.js";
 import { NAMES, objectLabels } from "./common.js";
 import { TRUST_BUNDLE_LABEL } from "./namespace.js";
+import { mcpDnsNames } from "./mcp-server.js";
 import { neo4jDnsNames } from "./neo4j.js";
 
 export interface CertificateLifetime {
@@ -108,6 +109,28 @@ export class PkiChart extends Chart {
       secretName: NAMES.neo4jTls,
       issuer: issuers.ca,
       dnsNames: neo4jDnsNames(settings),
+      ...INTERNAL_LIFETIME,
+    });
+
+    // The ingress controller sits outside the mesh, so Linkerd's mTLS does not cover its hop to
+    // the MCP pod: the pod serves TLS itself and the controller verifies it against the kit's CA.
+    certificate(this, {
+      name: NAMES.mcpTls,
+      namespace: settings.namespace,
+      secretName: NAMES.mcpTls,
+      issuer: issuers.ca,
+      dnsNames: mcpDnsNames(settings),
+      ...INTERNAL_LIFETIME,
+    });
+    // ingress-nginx reads the CA to verify with from the same Secret as its client certificate
+    // (proxy-ssl-secret); a Secret of its own keeps the server's key out of the controller.
+    certificate(this, {
+      name: NAMES.ingressClientTls,
+      namespace: settings.namespace,
+      secretName: NAMES.ingressClientTls,
+      issuer: issuers.ca,
+      commonName: `${settings.ingressNamespace} ingress controller`,
+      usages: ["client auth", "digital signature"],
       ...INTERNAL_LIFETIME,
     });
 

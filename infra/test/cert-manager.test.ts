@@ -3,7 +3,9 @@
 // `npm run certs` reads their state and triggers re-issuance that really happens.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,6 +21,8 @@ import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
 import type { Certificate } from "../../scripts/lib/certificates.js";
 import { settingDefault } from "../config.js";
 import { PROJECT_ROOT } from "../offline/mock-run.js";
+import { readCertificatePair } from "../../app/src/tls/certificate-files.js";
+import { TLS_OPTIONS } from "../../app/src/tls/serving.js";
 
 const FIELD_MANAGER = "mcp-bastion-tests";
 const KIT_NAMESPACE = String(settingDefault("namespace"));
@@ -31,6 +35,7 @@ let objects: KubernetesObjectApi;
 let custom: CustomObjectsApi;
 let core: CoreV1Api;
 let kitCertificates: KubernetesObject[] = [];
+let stackObjects: KubernetesObject[] = [];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,10 +55,29 @@ async function until<T>(what: string, seconds: number, probe: () => Promise<T | 
 
 const ready = (cert: Certificate) => cert.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
 
-async function secretCertificate(namespace: string, name: string): Promise<X509Certificate | undefined> {
+async function secretFiles(namespace: string, name: string): Promise<Record<string, Buffer>> {
   const secret = await core.readNamespacedSecret({ name, namespace });
-  const pem = secret.data?.["tls.crt"];
-  return pem ? new X509Certificate(Buffer.from(pem, "base64")) : undefined;
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, "base64")]));
+}
+
+async function secretCertificate(namespace: string, name: string): Promise<X509Certificate | undefined> {
+  const pem = (await secretFiles(namespace, name))["tls.crt"];
+  return pem ? new X509Certificate(pem) : undefined;
+}
+
+/** One HTTPS request the way ingress-nginx makes it to the MCP pod, with the annotations' settings. */
+function requestAsIngress(port: number, client: Record<string, Buffer>, servername: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      { host: "127.0.0.1", port, path: "/healthz", servername, ca: client["ca.crt"], cert: client["tls.crt"], key: client["tls.key"], rejectUnauthorized: true, agent: false },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 function certsCommand(args: string[]) {
@@ -104,6 +128,7 @@ before(async () => {
     await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, "application/apply-patch+yaml");
   }
   kitCertificates = all.filter((object) => object.kind === "Certificate");
+  stackObjects = all;
 });
 after(async () => {
   await controller?.stop();
@@ -130,6 +155,38 @@ describe("cert-manager in the test cluster", () => {
     assert.ok(bolt, "the Bolt certificate's Secret holds a certificate");
     assert.ok(bolt.checkIssued(root) && bolt.verify(root.publicKey), "the Bolt certificate is issued and signed by the kit's root");
     assert.ok(bolt.subjectAltName?.includes(`neo4j.${KIT_NAMESPACE}.svc.cluster.local`), bolt.subjectAltName);
+  });
+
+  it("gives the MCP pod a serving certificate the app loads and the ingress controller's settings verify", async () => {
+    const ingress = stackObjects.find((object) => object.kind === "Ingress");
+    const annotations = ingress?.metadata?.annotations ?? {};
+    const [clientNamespace = "", clientSecret = ""] = (annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"] ?? "").split("/");
+    const servername = annotations["nginx.ingress.kubernetes.io/proxy-ssl-name"] ?? "";
+    assert.equal(annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"], "on");
+    await until("the MCP serving and ingress client certificates", 60, async () =>
+      ready(await certificate(KIT_NAMESPACE, "mcp-server-tls")) && ready(await certificate(clientNamespace, clientSecret)) ? true : undefined,
+    );
+
+    // The Secret's files as the kubelet mounts them, read by the app's own loader.
+    const serving = await secretFiles(KIT_NAMESPACE, (await certificate(KIT_NAMESPACE, "mcp-server-tls")).spec.secretName ?? "");
+    const certFile = path.join(work, "tls.crt");
+    const keyFile = path.join(work, "tls.key");
+    await writeFile(certFile, serving["tls.crt"] ?? "");
+    await writeFile(keyFile, serving["tls.key"] ?? "", { mode: 0o600 });
+    const pair = await readCertificatePair(certFile, keyFile);
+    const server = https.createServer({ ...TLS_OPTIONS, cert: pair.cert, key: pair.key }, (_request, response) => response.end("ok"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = await secretFiles(clientNamespace, clientSecret);
+      assert.ok(client["ca.crt"] && client["tls.crt"] && client["tls.key"], "the controller's Secret has the CA and its own client pair");
+      assert.notDeepEqual(client["tls.key"], serving["tls.key"]);
+      assert.equal(await requestAsIngress(port, client, servername), 200);
+      // The check can fail: a name the certificate does not cover is refused.
+      await assert.rejects(requestAsIngress(port, client, "mcp-server.elsewhere.svc"), /altnames|Hostname/);
+    } finally {
+      server.close();
+    }
   });
 
   it("renews a short-lived certificate on its own: the Secret's certificate changes with no manual step", async () => {

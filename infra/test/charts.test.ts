@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { kitObjects, objectKey, type DeployValues, type KubeObject } from "../charts/index.js";
 import { parseSettings } from "../config.js";
-import { find } from "./support/objects.js";
+import { find, podTemplate } from "./support/objects.js";
 import { MINIMAL_LOCAL_SETTINGS } from "./support/settings.js";
 
 const base = { ...MINIMAL_LOCAL_SETTINGS };
@@ -71,5 +71,43 @@ describe("kit charts", () => {
     const limit = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.resources.limits.memory ?? "";
     const limitMb = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
     assert.ok(heapMb >= 64 && heapMb <= limitMb / 2, `heap ${heapMb} MB, container limit ${limit}`);
+  });
+
+  it("serve HTTPS from the MCP pod with a certificate of the kit's CA that the ingress controller verifies", () => {
+    const list = objects();
+    const serving = find(list, "Certificate", "mcp-server-tls").spec as { secretName: string; dnsNames: string[]; issuerRef: { name: string }; usages: string[] };
+    assert.deepEqual(serving.dnsNames, ["mcp-server.mcp-bastion.svc", "mcp-server.mcp-bastion.svc.cluster.local"]);
+    assert.equal(serving.issuerRef.name, "mcp-bastion-ca");
+    assert.ok(serving.usages.includes("server auth"));
+
+    const data = find(list, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    const pod = podTemplate(find(list, "Deployment", "mcp-server")).spec as {
+      volumes: Array<{ name: string; secret?: { secretName: string } }>;
+      containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; subPath?: string }>; startupProbe: { httpGet: { scheme: string } }; livenessProbe: { httpGet: { scheme: string } }; readinessProbe: { httpGet: { scheme: string } } }>;
+    };
+    const volume = pod.volumes.find((candidate) => candidate.secret?.secretName === serving.secretName);
+    assert.ok(volume, "the serving certificate's Secret is a volume of the pod");
+    const mount = pod.containers[0]?.volumeMounts.find((candidate) => candidate.name === volume.name);
+    // A subPath mount would never see the kubelet's swap of a renewed certificate.
+    assert.ok(mount && mount.subPath === undefined, "mounted whole, so renewals reach the files");
+    assert.equal(data.MCP_TLS_CERT_FILE, `${mount.mountPath}/tls.crt`);
+    assert.equal(data.MCP_TLS_KEY_FILE, `${mount.mountPath}/tls.key`);
+    const container = pod.containers[0];
+    assert.ok(container);
+    for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) assert.equal(probe.httpGet.scheme, "HTTPS");
+
+    const annotations = find(list, "Ingress", "mcp-server").metadata.annotations ?? {};
+    assert.equal(annotations["nginx.ingress.kubernetes.io/backend-protocol"], "HTTPS");
+    assert.equal(annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"], "on");
+    assert.ok(serving.dnsNames.includes(annotations["nginx.ingress.kubernetes.io/proxy-ssl-name"] ?? ""), "the name verified is one the certificate covers");
+    // The controller's Secret is a client certificate of its own, never the server's key.
+    assert.equal(annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"], "mcp-bastion/mcp-server-ingress-client-tls");
+    const client = find(list, "Certificate", "mcp-server-ingress-client-tls").spec as { secretName: string; usages: string[]; issuerRef: { name: string } };
+    assert.notEqual(client.secretName, serving.secretName);
+    assert.deepEqual(client.usages, ["client auth", "digital signature"]);
+    assert.equal(client.issuerRef.name, "mcp-bastion-ca");
+
+    const mcpServer = find(list, "Server", "mcp-https").spec as { port: number; proxyProtocol: string };
+    assert.deepEqual([mcpServer.port, mcpServer.proxyProtocol], [8080, "TLS"]);
   });
 });
