@@ -14,6 +14,7 @@ import neo4j, { type Driver } from "neo4j-driver";
 import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
 import { s3Access } from "../../test/support/service-env.js";
 import { generateGraph, graphDigest } from "./backup-graph.js";
+import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NODES = 100_000;
@@ -212,5 +213,33 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     const list = await restoreCommand(env, ["list", "--json"]);
     assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1);
     assert.equal((await backupCommand(env, "prune", "--keep", "0")).status, 2);
+  });
+
+  it("backs up and restores a graph of large values exactly, within the Jobs' own heap cap", async () => {
+    // Nodes of a 300k-character string (two-byte characters and an astral one: 600 KB in memory,
+    // 900 KB as UTF-8) and 256 KB of bytes each, chained by relationships that carry both
+    // endpoints, through the backup and the restore under the heap cap of their Jobs.
+    const blobs = 12;
+    const session = targetDriver.session();
+    try {
+      await session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
+      for (let index = 0; index < blobs; index += 1) {
+        const text = `${String.fromCodePoint(0x1f600 + index)}Ω${"ΩЖ字".repeat(100_000)}`;
+        const bytes = new Uint8Array(256 * 1024).map((_, position) => (position * 31 + index) % 256);
+        await session.run("CREATE (:Blob {uid: $uid, text: $text, bytes: $bytes})", { uid: neo4j.int(index), text, bytes });
+      }
+      await session.run("MATCH (a:Blob), (b:Blob) WHERE b.uid = a.uid + 1 CREATE (a)-[:NEXT {note: 'next'}]->(b)");
+    } finally {
+      await session.close();
+    }
+    const capped = { ...env, NODE_OPTIONS: `--max-old-space-size=${BACKUP_HEAP_MB}` };
+    const backup = await backupCommand({ ...capped, NEO4J_URI: target.uri }, "--json");
+    assert.equal(backup.status, 0, backup.stderr.slice(-2000));
+    assert.equal((lastJson(backup.stdout).counts as { nodes: number }).nodes, blobs);
+    const restored = await restoreCommand(capped, ["restore", "latest", "--to", source.uri, "--wipe", "--json"]);
+    assert.equal(restored.status, 0, restored.stderr.slice(-2000));
+    const [expected, actual] = await Promise.all([graphDigest(targetDriver), graphDigest(sourceDriver)]);
+    assert.deepEqual([actual.nodes, actual.relationships], [blobs, blobs - 1]);
+    assert.equal(actual.sha256, expected.sha256, "the restored graph is identical");
   });
 });

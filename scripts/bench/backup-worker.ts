@@ -1,5 +1,7 @@
 // One measured backup or restore for bench:backup, in a process of its own so its peak RSS is
-// its own: prints {seconds, maxRssMb, nodes, relationships, megabytes} as JSON.
+// its own: prints {seconds, maxRssMb, liveHeapMb, nodes, relationships, megabytes} as JSON.
+// liveHeapMb is the largest heap left after a full collection, sampled every few seconds: what
+// the process really holds, as opposed to garbage V8 has not yet had a reason to collect.
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { backupDriver, appVersion } from "../../app/src/backup/cli.js";
 import { loadBackupConfig } from "../../app/src/backup/config.js";
@@ -15,14 +17,23 @@ runMain(async () => {
   await client.send(new CreateBucketCommand({ Bucket: config.s3.bucket })).catch(() => undefined);
   const store = new BackupStore(client, config.s3, config.neo4j.database);
   const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error("run with --expose-gc");
+  let liveHeap = 0;
+  const sampler = setInterval(() => {
+    collect();
+    liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
+  }, 3000);
   const started = process.hrtime.bigint();
   try {
     const manifest = mode === "backup" ? await runBackup(driver, store, { appVersion: appVersion() }) : await store.resolve("latest");
     if (mode === "restore") await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
+    clearInterval(sampler);
+    console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, liveHeapMb: liveHeap / 1e6, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
     return 0;
   } finally {
+    clearInterval(sampler);
     await driver.close();
   }
 });

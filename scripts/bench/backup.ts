@@ -21,6 +21,7 @@ const WORKER = fileURLToPath(new URL("./backup-worker.ts", import.meta.url));
 interface Measurement {
   seconds: number;
   maxRssMb: number;
+  liveHeapMb: number;
   nodes: number;
   relationships: number;
   megabytes: number;
@@ -29,7 +30,7 @@ interface Measurement {
 function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     // The same heap cap as the backup CronJob and restore Job.
-    const child = spawn(process.execPath, [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--expose-gc", "--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("error", reject);
@@ -54,7 +55,7 @@ runMain(async () => {
   const password = readFileSync(targetPassword, "utf8").trim();
   const source = neo4j.driver(services.env.NEO4J_URI ?? "", neo4j.auth.basic("neo4j", password));
   const env = { ...process.env, ...services.env, S3_BUCKET: "bench-backups", S3_PREFIX: "backups/" };
-  const header = "    nodes  backup/s   MB/s  RSS MB  restore/s   MB/s  RSS MB  seconds b/r";
+  const header = "    nodes  backup/s   MB/s  RSS MB  heap MB  restore/s   MB/s  RSS MB  heap MB  seconds b/r";
   console.log(header);
   try {
     for (const size of sizes) {
@@ -72,9 +73,11 @@ runMain(async () => {
           `${Math.round(backup.nodes / backup.seconds)}`.padStart(9),
           (backup.megabytes / backup.seconds).toFixed(1).padStart(7),
           backup.maxRssMb.toFixed(0).padStart(7),
+          backup.liveHeapMb.toFixed(0).padStart(7),
           `${Math.round(restore.nodes / restore.seconds)}`.padStart(9),
           (restore.megabytes / restore.seconds).toFixed(1).padStart(7),
           restore.maxRssMb.toFixed(0).padStart(7),
+          restore.liveHeapMb.toFixed(0).padStart(7),
           `${backup.seconds.toFixed(1)}/${restore.seconds.toFixed(1)}`.padStart(12),
         ].join("  "),
       );
@@ -85,6 +88,6 @@ runMain(async () => {
     await services.stop();
     await rm(work, { recursive: true, force: true });
   }
-  console.log("(nodes/s counts nodes; each graph also has 2x as many relationships. MB: compressed backup size.)");
+  console.log("(nodes/s counts nodes; each graph also has 2x as many relationships. MB/s: compressed backup size. RSS: peak resident memory. heap: the largest live heap after a full collection.)");
   return 0;
 });

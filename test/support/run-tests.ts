@@ -28,7 +28,7 @@ function runNodeTests(files: string[], env: Record<string, string>): Promise<num
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000", ...files],
+      ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=1200000", ...files],
       { cwd: root, stdio: "inherit", env: { ...process.env, ...env } },
     );
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -6,7 +6,7 @@ import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { Driver, Node as Neo4jNode } from "neo4j-driver";
+import type { Driver, Node as Neo4jNode, Record as Neo4jRecord, Relationship as Neo4jRelationship } from "neo4j-driver";
 import { encodeProperties, type EncodedValue } from "./values.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
 
@@ -40,7 +40,7 @@ export interface BackupProgress {
 
 export interface BackupOptions {
   appVersion: string;
-  /** Rows per fetch from Neo4j. */
+  /** Rows per fetch from Neo4j; by default sized from a sample so a fetch holds about FETCH_BYTES. */
   fetchSize?: number;
   onProgress?: (progress: BackupProgress) => void;
   now?: () => Date;
@@ -60,6 +60,31 @@ export async function schemaStatements(driver: Driver, database: string): Promis
   }
 }
 
+/** About this much encoded data per fetch: the driver holds a whole fetch in memory. */
+export const FETCH_BYTES = 16 * 1024 * 1024;
+const MAX_FETCH_SIZE = 2000;
+const SAMPLE_ROWS = 100;
+
+/**
+ * Rows per fetch for a query: the driver buffers whole fetches, so a graph of large values must
+ * be read a few rows at a time, and a graph of small ones in large fetches. Sized from the
+ * largest row of a sample, the query's first rows.
+ */
+async function fetchSizeFor(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown): Promise<number> {
+  // The sample itself is read a row at a time: its rows may be the large ones.
+  const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: 1 });
+  let largest = 1;
+  try {
+    for await (const record of session.run(`${query} LIMIT ${SAMPLE_ROWS}`)) largest = Math.max(largest, JSON.stringify(encode(record)).length);
+  } finally {
+    await session.close();
+  }
+  return Math.max(1, Math.min(MAX_FETCH_SIZE, Math.floor(FETCH_BYTES / largest)));
+}
+
+const NODES_QUERY = "MATCH (n) RETURN n";
+const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN a, r, b";
+
 const nodeRecord = (node: Neo4jNode): Omit<NodeRecord, "k"> => ({ id: node.elementId, labels: [...node.labels].sort(), props: encodeProperties(node.properties) });
 
 async function* records(driver: Driver, database: string, manifest: Manifest, options: BackupOptions, progress: BackupProgress): AsyncGenerator<BackupRecord> {
@@ -68,35 +93,52 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
     manifest.counts.schema += 1;
     yield { k: "schema", cypher };
   }
-  const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: options.fetchSize ?? 2000 });
+  const relationshipRecord = (record: Neo4jRecord): RelationshipRecord => {
+    const relationship = record.get("r") as Neo4jRelationship;
+    return {
+      k: "rel",
+      id: relationship.elementId,
+      type: relationship.type,
+      props: encodeProperties(relationship.properties),
+      start: nodeRecord(record.get("a") as Neo4jNode),
+      end: nodeRecord(record.get("b") as Neo4jNode),
+    };
+  };
+  const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
+
+  progress.phase = "nodes";
+  const nodeFetch = options.fetchSize ?? (await fetchSizeFor(driver, database, NODES_QUERY, nodeOf));
+  const nodes = driver.session({ database, defaultAccessMode: "READ", fetchSize: nodeFetch });
   try {
-    progress.phase = "nodes";
-    for await (const record of session.run("MATCH (n) RETURN n")) {
-      const node = nodeRecord(record.get("n") as Neo4jNode);
+    for await (const record of nodes.run(NODES_QUERY)) {
+      const node = nodeOf(record);
       manifest.counts.nodes += 1;
       for (const label of node.labels) manifest.counts.nodesByLabel[label] = (manifest.counts.nodesByLabel[label] ?? 0) + 1;
       progress.nodes += 1;
-      yield { k: "node", ...node };
+      yield node;
     }
-    progress.phase = "relationships";
-    for await (const record of session.run("MATCH (a)-[r]->(b) RETURN a, r, b")) {
-      const relationship = record.get("r") as { elementId: string; type: string; properties: Record<string, unknown> };
+  } finally {
+    await nodes.close();
+  }
+  progress.phase = "relationships";
+  const relationshipFetch = options.fetchSize ?? (await fetchSizeFor(driver, database, RELATIONSHIPS_QUERY, relationshipRecord));
+  const relationships = driver.session({ database, defaultAccessMode: "READ", fetchSize: relationshipFetch });
+  try {
+    for await (const record of relationships.run(RELATIONSHIPS_QUERY)) {
+      const relationship = relationshipRecord(record);
       manifest.counts.relationships += 1;
       manifest.counts.relationshipsByType[relationship.type] = (manifest.counts.relationshipsByType[relationship.type] ?? 0) + 1;
       progress.relationships += 1;
-      yield {
-        k: "rel",
-        id: relationship.elementId,
-        type: relationship.type,
-        props: encodeProperties(relationship.properties),
-        start: nodeRecord(record.get("a") as Neo4jNode),
-        end: nodeRecord(record.get("b") as Neo4jNode),
-      };
+      yield relationship;
     }
   } finally {
-    await session.close();
+    await relationships.close();
   }
   yield { k: "end", nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, schema: manifest.counts.schema };
+}
+
+async function* asLines(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
+  for await (const record of source) yield `${JSON.stringify(record)}\n`;
 }
 
 /** Takes one backup; resolves with its manifest once the manifest (written last) is stored. */
@@ -122,17 +164,13 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   const upload = new Upload({
     client: store.client,
     params: { Bucket: store.s3.bucket, Key: manifest.dataKey, Body: body, ContentType: "application/gzip", ...store.encryption() },
+    // S3's smallest part: memory holds at most queueSize + 1 parts, whatever the graph's size.
+    // 10,000 parts of 5 MiB bound one backup at about 48 GiB compressed.
     queueSize: 2,
-    partSize: 8 * 1024 * 1024,
+    partSize: 5 * 1024 * 1024,
     leavePartsOnError: false,
   });
   const uploaded = upload.done();
-  const toLines = new Transform({
-    writableObjectMode: true,
-    transform(record: BackupRecord, _encoding, done) {
-      done(null, `${JSON.stringify(record)}\n`);
-    },
-  });
   const measure = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
@@ -142,7 +180,10 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
     },
   });
   try {
-    await pipeline(Readable.from(records(driver, store.database, manifest, options, progress)), toLines, createGzip({ level: 6 }), measure, body);
+    // Lines, not records, enter the stream: its buffer is then counted in bytes, so a graph of
+    // large values holds one line at a time, where an object-mode stage would hold 16 records.
+    const lines = Readable.from(asLines(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
+    await pipeline(lines, createGzip({ level: 6 }), measure, body);
     progress.phase = "upload";
     await uploaded;
   } catch (error) {

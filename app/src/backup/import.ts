@@ -2,12 +2,12 @@
 // relationships, in batches; every write is a MERGE on the node's backup id, so running it
 // again after a crash converges. A marker node records the restore in progress and its phase.
 import { createHash } from "node:crypto";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Driver } from "neo4j-driver";
-import type { BackupRecord, NodeRecord, RelationshipRecord } from "./export.js";
+import type { BackupRecord, NodeRecord } from "./export.js";
 import type { BackupStore, Manifest } from "./storage.js";
 import { BackupFormatError, decodeProperties } from "./values.js";
 
@@ -35,7 +35,10 @@ export interface RestoreProgress {
 
 export interface RestoreOptions {
   wipe?: boolean;
+  /** Most rows in one write transaction. */
   batchSize?: number;
+  /** Most encoded bytes in one write transaction: a graph of large values must not hold thousands of them at once. */
+  batchBytes?: number;
   onProgress?: (progress: RestoreProgress) => void;
 }
 
@@ -57,8 +60,41 @@ export interface VerifyResult {
   sha256: string;
 }
 
+/** A record and the length of the line it was read from: what batching by size counts. */
+interface SizedRecord {
+  record: BackupRecord;
+  bytes: number;
+}
+
+/**
+ * The lines of a byte stream, read one chunk at a time as they are consumed. readline's
+ * iterator would queue up to a thousand lines ahead of a slow consumer, which for a backup of
+ * large values is most of the backup; a long line is collected in parts, never re-scanned.
+ */
+async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder("utf8");
+  let parts: string[] = [];
+  for await (const chunk of input) {
+    const text = decoder.write(chunk);
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      parts.push(text.slice(start, newline));
+      yield parts.join("");
+      parts = [];
+      start = newline + 1;
+    }
+    if (start < text.length) parts.push(text.slice(start));
+  }
+  const rest = parts.join("") + decoder.end();
+  if (rest !== "") yield rest;
+}
+
 /** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
 export async function* readBackup(store: BackupStore, manifest: Manifest): AsyncGenerator<BackupRecord> {
+  for await (const { record } of readSizedRecords(store, manifest)) yield record;
+}
+
+async function* readSizedRecords(store: BackupStore, manifest: Manifest): AsyncGenerator<SizedRecord> {
   const body = store.rangedObject(manifest.dataKey, manifest.dataBytes);
   const hash = createHash("sha256");
   const tap = new Transform({
@@ -75,7 +111,7 @@ export async function* readBackup(store: BackupStore, manifest: Manifest): Async
   let sawEnd = false;
   let lineNumber = 0;
   try {
-    for await (const line of createInterface({ input: text, crlfDelay: Infinity })) {
+    for await (const line of splitLines(text)) {
       lineNumber += 1;
       if (line === "") continue;
       if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
@@ -90,7 +126,7 @@ export async function* readBackup(store: BackupStore, manifest: Manifest): Async
       else if (record.k === "schema") counts.schema += 1;
       else if (record.k === "end") sawEnd = true;
       else if (record.k !== "header") throw new VerificationError(`line ${lineNumber}: unknown record kind ${JSON.stringify((record as { k?: unknown }).k)}`);
-      yield record;
+      yield { record, bytes: line.length };
     }
   } catch (error) {
     if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
@@ -132,6 +168,31 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
     }
   }
   return result;
+}
+
+/** Rows for one UNWIND write, written when either the row or the byte limit is reached. */
+class WriteBatch<Row> {
+  private rows: Row[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly limits: { rows: number; bytes: number },
+    private readonly writeRows: (rows: Row[]) => Promise<void>,
+  ) {}
+
+  async add(row: Row, bytes: number): Promise<void> {
+    this.rows.push(row);
+    this.bytes += bytes;
+    if (this.rows.length >= this.limits.rows || this.bytes >= this.limits.bytes) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.length === 0) return;
+    const rows = this.rows;
+    this.rows = [];
+    this.bytes = 0;
+    await this.writeRows(rows);
+  }
 }
 
 const nodeRow = (node: Omit<NodeRecord, "k">) => ({ id: node.id, labels: node.labels, props: decodeProperties(node.props) });
@@ -229,39 +290,32 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
 
   if (phase === "load") {
     await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
-    let nodes: ReturnType<typeof nodeRow>[] = [];
-    let relationships: { id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof nodeRow>; end: ReturnType<typeof nodeRow> }[] = [];
-    const flushNodes = async () => {
-      if (nodes.length === 0) return;
-      await write(driver, database, NODE_BATCH, { rows: nodes });
-      progress.nodes += nodes.length;
-      nodes = [];
+    const limits = { rows: batchSize, bytes: options.batchBytes ?? 4 * 1024 * 1024 };
+    const nodes = new WriteBatch<ReturnType<typeof nodeRow>>(limits, async (rows) => {
+      await write(driver, database, NODE_BATCH, { rows });
+      progress.nodes += rows.length;
       report();
-    };
-    const flushRelationships = async () => {
-      if (relationships.length === 0) return;
-      await write(driver, database, RELATIONSHIP_BATCH, { rows: relationships });
-      progress.relationships += relationships.length;
-      relationships = [];
+    });
+    const relationships = new WriteBatch<{ id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof nodeRow>; end: ReturnType<typeof nodeRow> }>(limits, async (rows) => {
+      await write(driver, database, RELATIONSHIP_BATCH, { rows });
+      progress.relationships += rows.length;
       report();
-    };
-    for await (const record of readBackup(store, manifest)) {
+    });
+    for await (const { record, bytes } of readSizedRecords(store, manifest)) {
       if (record.k === "schema") {
         await applySchema(driver, database, record.cypher);
       } else if (record.k === "node") {
         progress.phase = "nodes";
-        nodes.push(nodeRow(record));
-        if (nodes.length >= batchSize) await flushNodes();
+        await nodes.add(nodeRow(record), bytes);
       } else if (record.k === "rel") {
-        await flushNodes();
+        // Every node is written before the first relationship that may point at it.
+        await nodes.flush();
         progress.phase = "relationships";
-        const relationship = record as RelationshipRecord;
-        relationships.push({ id: relationship.id, type: relationship.type, props: decodeProperties(relationship.props), start: nodeRow(relationship.start), end: nodeRow(relationship.end) });
-        if (relationships.length >= batchSize) await flushRelationships();
+        await relationships.add({ id: record.id, type: record.type, props: decodeProperties(record.props), start: nodeRow(record.start), end: nodeRow(record.end) }, bytes);
       }
     }
-    await flushNodes();
-    await flushRelationships();
+    await nodes.flush();
+    await relationships.flush();
     // The data checked out (readBackup verified hash and counts); record what cleanup removes.
     const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
     await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });

@@ -157,14 +157,16 @@ export class BackupStore {
    * An object read in ranges of `chunkBytes`, each fetched whole when the reader wants more: a
    * slow reader (a restore writing to Neo4j) never holds an idle connection the server may cut.
    */
-  rangedObject(key: string, size: number, chunkBytes = 8 * 1024 * 1024): Readable {
+  rangedObject(key: string, size: number, chunkBytes = 2 * 1024 * 1024): Readable {
     const client = this.client;
     const bucket = this.s3.bucket;
     async function* chunks(): AsyncGenerator<Buffer> {
       for (let start = 0; start < size; start += chunkBytes) {
         const end = Math.min(size, start + chunkBytes) - 1;
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }));
-        const bytes = Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+        const array = await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+        // A view, not a copy: one chunk in memory at a time.
+        const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
         if (bytes.length !== end - start + 1) throw new Error(`s3://${bucket}/${key}: expected ${end - start + 1} bytes at ${start}, got ${bytes.length} (the object changed or is shorter than its manifest says)`);
         yield bytes;
       }
