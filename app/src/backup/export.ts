@@ -87,52 +87,49 @@ const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN a, r, b";
 
 const nodeRecord = (node: Neo4jNode): Omit<NodeRecord, "k"> => ({ id: node.elementId, labels: [...node.labels].sort(), props: encodeProperties(node.properties) });
 
+const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
+
+function relationshipOf(record: Neo4jRecord): RelationshipRecord {
+  const relationship = record.get("r") as Neo4jRelationship;
+  return {
+    k: "rel",
+    id: relationship.elementId,
+    type: relationship.type,
+    props: encodeProperties(relationship.properties),
+    start: nodeRecord(record.get("a") as Neo4jNode),
+    end: nodeRecord(record.get("b") as Neo4jNode),
+  };
+}
+
+/** Every row of a read query as backup records, in fetches sized for its rows (or `fetchSize`). */
+async function* readAll<T>(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => T, fetchSize?: number): AsyncGenerator<T> {
+  const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: fetchSize ?? (await fetchSizeFor(driver, database, query, encode)) });
+  try {
+    for await (const record of session.run(query)) yield encode(record);
+  } finally {
+    await session.close();
+  }
+}
+
 async function* records(driver: Driver, database: string, manifest: Manifest, options: BackupOptions, progress: BackupProgress): AsyncGenerator<BackupRecord> {
   yield { k: "header", formatVersion: FORMAT_VERSION, database, id: manifest.id, startedAt: manifest.startedAt };
   for (const cypher of await schemaStatements(driver, database)) {
     manifest.counts.schema += 1;
     yield { k: "schema", cypher };
   }
-  const relationshipRecord = (record: Neo4jRecord): RelationshipRecord => {
-    const relationship = record.get("r") as Neo4jRelationship;
-    return {
-      k: "rel",
-      id: relationship.elementId,
-      type: relationship.type,
-      props: encodeProperties(relationship.properties),
-      start: nodeRecord(record.get("a") as Neo4jNode),
-      end: nodeRecord(record.get("b") as Neo4jNode),
-    };
-  };
-  const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
-
   progress.phase = "nodes";
-  const nodeFetch = options.fetchSize ?? (await fetchSizeFor(driver, database, NODES_QUERY, nodeOf));
-  const nodes = driver.session({ database, defaultAccessMode: "READ", fetchSize: nodeFetch });
-  try {
-    for await (const record of nodes.run(NODES_QUERY)) {
-      const node = nodeOf(record);
-      manifest.counts.nodes += 1;
-      for (const label of node.labels) manifest.counts.nodesByLabel[label] = (manifest.counts.nodesByLabel[label] ?? 0) + 1;
-      progress.nodes += 1;
-      yield node;
-    }
-  } finally {
-    await nodes.close();
+  for await (const node of readAll(driver, database, NODES_QUERY, nodeOf, options.fetchSize)) {
+    manifest.counts.nodes += 1;
+    for (const label of node.labels) manifest.counts.nodesByLabel[label] = (manifest.counts.nodesByLabel[label] ?? 0) + 1;
+    progress.nodes += 1;
+    yield node;
   }
   progress.phase = "relationships";
-  const relationshipFetch = options.fetchSize ?? (await fetchSizeFor(driver, database, RELATIONSHIPS_QUERY, relationshipRecord));
-  const relationships = driver.session({ database, defaultAccessMode: "READ", fetchSize: relationshipFetch });
-  try {
-    for await (const record of relationships.run(RELATIONSHIPS_QUERY)) {
-      const relationship = relationshipRecord(record);
-      manifest.counts.relationships += 1;
-      manifest.counts.relationshipsByType[relationship.type] = (manifest.counts.relationshipsByType[relationship.type] ?? 0) + 1;
-      progress.relationships += 1;
-      yield relationship;
-    }
-  } finally {
-    await relationships.close();
+  for await (const relationship of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
+    manifest.counts.relationships += 1;
+    manifest.counts.relationshipsByType[relationship.type] = (manifest.counts.relationshipsByType[relationship.type] ?? 0) + 1;
+    progress.relationships += 1;
+    yield relationship;
   }
   yield { k: "end", nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, schema: manifest.counts.schema };
 }
