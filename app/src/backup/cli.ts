@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import neo4j from "neo4j-driver";
 import { ConfigError } from "../config.js";
+import { installChunkCursor } from "../store/chunked-reads.js";
 import { loadBackupConfig } from "./config.js";
 import { runBackup } from "./export.js";
 import { BackupStore, createS3Client } from "./storage.js";
@@ -26,6 +27,7 @@ export function appVersion(): string {
 
 /** The driver backups and restores use: integers stay lossless (beyond 2^53). */
 export function backupDriver(uri: string, user: string, password: string) {
+  installChunkCursor();
   return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
 }
 

@@ -2,6 +2,7 @@
 // timestamps and counters, all far below 2^53.
 import neo4j, { type Config as DriverConfig, type Driver } from "neo4j-driver";
 import type { Config } from "../config.js";
+import { installChunkCursor } from "./chunked-reads.js";
 
 /**
  * With a CA file the connection is encrypted and verified against that bundle, which the driver
@@ -22,6 +23,7 @@ function trustOptions(config: Config["neo4j"]): { uri: string; options: DriverCo
 }
 
 export function createDriver(config: Config["neo4j"]): Driver {
+  installChunkCursor();
   const { uri, options } = trustOptions(config);
   return neo4j.driver(uri, neo4j.auth.basic(config.user, config.password), {
     disableLosslessIntegers: true,
