@@ -3,13 +3,15 @@
 // restored graph is judged by a checksum computed with the driver alone.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import neo4j, { type Driver } from "neo4j-driver";
 import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
 import { s3Access } from "../../test/support/service-env.js";
@@ -168,6 +170,64 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.equal(lastJson(resumed.stdout).resumed, true);
     assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
+  });
+
+  it("refuses a damaged or tampered backup before anything in the target is wiped or written", async () => {
+    // Consistent copies of the small backup (hash and size match their manifests), each with one
+    // bad record near the end: a restore that wrote as it read would wipe first and fail late.
+    const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
+    assert.ok(data, "the data object can be read");
+    const lines = gunzipSync(Buffer.from(await data.transformToByteArray())).toString("utf8").split("\n");
+    const lastNode = lines.findLastIndex((line) => line.startsWith('{"k":"node"'));
+    const tamper = (change: (record: { props: Record<string, unknown> }) => void) => {
+      const copy = [...lines];
+      const record = JSON.parse(copy[lastNode] ?? "") as { props: Record<string, unknown> };
+      change(record);
+      copy[lastNode] = JSON.stringify(record);
+      return gzipSync(copy.join("\n"));
+    };
+    const cases = [
+      { body: tamper((record) => (record.props.uid = { zz: 1 })), message: /verification failed: record \d+: unknown value tag "zz"/ },
+      { body: tamper((record) => (record.props.__restoreId = "x")), message: /verification failed: line \d+: props\.__restoreId: is a property key the restore reserves/ },
+    ];
+    const before = await graphDigest(targetDriver);
+    assert.ok(before.nodes > 0, "the target holds a graph to lose");
+    for (const [index, { body, message }] of cases.entries()) {
+      const id = `29990101T00000000${index}Z`;
+      const prefix = `backups/neo4j/${id}/`;
+      const copy = { ...manifest, id, dataKey: `${prefix}data.jsonl.gz`, dataSha256: createHash("sha256").update(body).digest("hex"), dataBytes: body.length };
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
+      try {
+        const restored = await restoreCommand(env, ["restore", id, "--to", target.uri, "--wipe"]);
+        assert.equal(restored.status, 4, restored.stderr);
+        assert.match(restored.stderr, message);
+        assert.equal((await graphDigest(targetDriver)).sha256, before.sha256, "nothing in the target was wiped or written");
+      } finally {
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] } }));
+      }
+    }
+  });
+
+  it("refuses to back up a graph that uses a name the restore reserves, or a database a restore has not finished", async () => {
+    const listed = async () => (JSON.parse((await restoreCommand(env, ["list", "--json"])).stdout) as { id: string }[]).map((entry) => entry.id);
+    const complete = await listed();
+    const session = targetDriver.session();
+    try {
+      for (const [create, message] of [
+        ["CREATE (:Item {uid: -1, __restoreId: 'mine'})", /node \S+ uses the name __restoreId, which the restore reserves for itself/],
+        ["CREATE (:__McpBastionRestore {backupId: '20260101T000000000Z'})", /a restore of backup 20260101T000000000Z into database neo4j has not finished/],
+      ] as const) {
+        await session.run(create);
+        const backup = await backupCommand({ ...env, NEO4J_URI: target.uri });
+        await session.run("MATCH (n) WHERE n.uid = -1 OR n:__McpBastionRestore DELETE n");
+        assert.equal(backup.status, 1, backup.stderr);
+        assert.match(backup.stderr, message);
+      }
+    } finally {
+      await session.close();
+    }
+    assert.deepEqual(await listed(), complete, "no backup was added");
   });
 
   it("restores a backup taken under concurrent writers with every earlier write and no dangling relationship", async () => {

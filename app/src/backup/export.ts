@@ -7,29 +7,9 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Node as Neo4jNode, Record as Neo4jRecord, Relationship as Neo4jRelationship } from "neo4j-driver";
-import { encodeProperties, type EncodedValue } from "./values.js";
+import { BackupFormatError, encodeProperties } from "./values.js";
+import { RESTORE_MARKER_LABEL, reservedName, type BackupRecord, type NodeRecord, type RelationshipRecord } from "./records.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
-
-export interface NodeRecord {
-  k: "node";
-  id: string;
-  labels: string[];
-  props: Record<string, EncodedValue>;
-}
-export interface RelationshipRecord {
-  k: "rel";
-  id: string;
-  type: string;
-  props: Record<string, EncodedValue>;
-  start: Omit<NodeRecord, "k">;
-  end: Omit<NodeRecord, "k">;
-}
-export type BackupRecord =
-  | { k: "header"; formatVersion: number; database: string; id: string; startedAt: string }
-  | { k: "schema"; cypher: string }
-  | NodeRecord
-  | RelationshipRecord
-  | { k: "end"; nodes: number; relationships: number; schema: number };
 
 export interface BackupProgress {
   phase: "schema" | "nodes" | "relationships" | "upload";
@@ -85,12 +65,22 @@ async function fetchSizeFor(driver: Driver, database: string, query: string, enc
 const NODES_QUERY = "MATCH (n) RETURN n";
 const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN a, r, b";
 
-const nodeRecord = (node: Neo4jNode): Omit<NodeRecord, "k"> => ({ id: node.elementId, labels: [...node.labels].sort(), props: encodeProperties(node.properties) });
+/** A backup that uses the restore's own names could never be restored: refused while it is taken. */
+function assertRestorable(kind: string, id: string, labels: readonly string[], properties: object): void {
+  const name = reservedName(labels, Object.keys(properties));
+  if (name !== undefined) throw new BackupFormatError(`${kind} ${id} uses the name ${name}, which the restore reserves for itself; rename it before backing up`);
+}
+
+function nodeRecord(node: Neo4jNode): Omit<NodeRecord, "k"> {
+  assertRestorable("node", node.elementId, node.labels, node.properties);
+  return { id: node.elementId, labels: [...node.labels].sort(), props: encodeProperties(node.properties) };
+}
 
 const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
 
 function relationshipOf(record: Neo4jRecord): RelationshipRecord {
   const relationship = record.get("r") as Neo4jRelationship;
+  assertRestorable("relationship", relationship.elementId, [], relationship.properties);
   return {
     k: "rel",
     id: relationship.elementId,
@@ -106,6 +96,25 @@ async function* readAll<T>(driver: Driver, database: string, query: string, enco
   const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: fetchSize ?? (await fetchSizeFor(driver, database, query, encode)) });
   try {
     for await (const record of session.run(query)) yield encode(record);
+  } finally {
+    await session.close();
+  }
+}
+
+export class RestoreInProgressError extends Error {
+  override readonly name = "RestoreInProgressError";
+  readonly code = "ERR_RESTORE_IN_PROGRESS";
+}
+
+/** A database a restore is still writing (or crashed in) holds half a graph and the restore's own bookkeeping. */
+async function assertNoRestoreInProgress(driver: Driver, database: string): Promise<void> {
+  const session = driver.session({ database, defaultAccessMode: "READ" });
+  try {
+    const result = await session.run(`MATCH (m:${RESTORE_MARKER_LABEL}) RETURN m.backupId AS id LIMIT 1`);
+    const marker = result.records[0];
+    if (marker) {
+      throw new RestoreInProgressError(`a restore of backup ${String(marker.get("id"))} into database ${database} has not finished; re-run it to completion before taking a backup`);
+    }
   } finally {
     await session.close();
   }
@@ -155,6 +164,7 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
     startedAt: started.toISOString(),
     finishedAt: "",
   };
+  await assertNoRestoreInProgress(driver, store.database);
   const progress: BackupProgress = { phase: "schema", nodes: 0, relationships: 0, bytes: 0 };
   const hash = createHash("sha256");
   const body = new PassThrough({ highWaterMark: 1 << 20 });

@@ -7,7 +7,15 @@ import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Driver } from "neo4j-driver";
-import type { BackupRecord, NodeRecord } from "./export.js";
+import {
+  parseRecord,
+  RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
+  RESTORE_ID_KEY as STAGED_ID,
+  RESTORE_MARKER_LABEL as MARKER,
+  RESTORE_STAGED_LABEL as STAGED,
+  type BackupRecord,
+  type NodeRecord,
+} from "./records.js";
 import type { BackupStore, Manifest } from "./storage.js";
 import { BackupFormatError, decodeProperties } from "./values.js";
 
@@ -21,14 +29,10 @@ export class VerificationError extends Error {
   readonly code = "ERR_BACKUP_VERIFICATION";
 }
 
-const MARKER = "__McpBastionRestore";
-const STAGED = "__McpBastionRestoreNode";
-const STAGED_ID = "__restoreId";
-const ENDPOINT_ONLY = "__restoreEndpointOnly";
 const STAGED_CONSTRAINT = "mcp_bastion_restore_id";
 
 export interface RestoreProgress {
-  phase: "wipe" | "schema" | "nodes" | "relationships" | "cleanup" | "check";
+  phase: "verify" | "wipe" | "schema" | "nodes" | "relationships" | "cleanup" | "check";
   nodes: number;
   relationships: number;
 }
@@ -58,6 +62,8 @@ export interface VerifyResult {
   relationships: number;
   schema: number;
   sha256: string;
+  /** The data object's ETag: a restore writes only from this version, the one verified. */
+  etag?: string;
 }
 
 /** A record and the length of the line it was read from: what batching by size counts. */
@@ -90,12 +96,12 @@ async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string>
 }
 
 /** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
-export async function* readBackup(store: BackupStore, manifest: Manifest): AsyncGenerator<BackupRecord> {
-  for await (const { record } of readSizedRecords(store, manifest)) yield record;
+export async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
+  for await (const { record } of readSizedRecords(store, manifest, version)) yield record;
 }
 
-async function* readSizedRecords(store: BackupStore, manifest: Manifest): AsyncGenerator<SizedRecord> {
-  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes);
+async function* readSizedRecords(store: BackupStore, manifest: Manifest, version: { etag?: string }): AsyncGenerator<SizedRecord> {
+  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
   const hash = createHash("sha256");
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -117,15 +123,14 @@ async function* readSizedRecords(store: BackupStore, manifest: Manifest): AsyncG
       if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
       let record: BackupRecord;
       try {
-        record = JSON.parse(line) as BackupRecord;
-      } catch {
-        throw new VerificationError(`line ${lineNumber}: not valid JSON`);
+        record = parseRecord(line);
+      } catch (error) {
+        throw new VerificationError(`line ${lineNumber}: ${(error as Error).message}`, { cause: error });
       }
       if (record.k === "node") counts.nodes += 1;
       else if (record.k === "rel") counts.relationships += 1;
       else if (record.k === "schema") counts.schema += 1;
       else if (record.k === "end") sawEnd = true;
-      else if (record.k !== "header") throw new VerificationError(`line ${lineNumber}: unknown record kind ${JSON.stringify((record as { k?: unknown }).k)}`);
       yield { record, bytes: line.length };
     }
   } catch (error) {
@@ -148,7 +153,8 @@ async function* readSizedRecords(store: BackupStore, manifest: Manifest): AsyncG
 /** Downloads and parses the whole backup, decoding every value: what restore would read. */
 export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
   const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
-  for await (const record of readBackup(store, manifest)) {
+  const version: { etag?: string } = {};
+  for await (const record of readBackup(store, manifest, version)) {
     result.records += 1;
     try {
       if (record.k === "node") {
@@ -167,7 +173,7 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
       throw new VerificationError(`record ${result.records}: ${(error as Error).message}`, { cause: error });
     }
   }
-  return result;
+  return { ...result, ...(version.etag ? { etag: version.etag } : {}) };
 }
 
 /** Rows for one UNWIND write, written when either the row or the byte limit is reached. */
@@ -265,10 +271,15 @@ async function countsByKey(driver: Driver, database: string, query: string): Pro
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
 }
 
-/** Restores a backup into `database`; refuses a non-empty target unless `wipe`. */
+/**
+ * Restores a backup into `database`; refuses a non-empty target unless `wipe`. The whole backup
+ * is verified first (hash, counts, every record and value), so a damaged or tampered one is
+ * refused before anything in the target is wiped or written; the writes then read only the
+ * object version that was verified.
+ */
 export async function restoreBackup(driver: Driver, database: string, store: BackupStore, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreResult> {
   const batchSize = options.batchSize ?? 2000;
-  const progress: RestoreProgress = { phase: "schema", nodes: 0, relationships: 0 };
+  const progress: RestoreProgress = { phase: "verify", nodes: 0, relationships: 0 };
   const report = () => options.onProgress?.({ ...progress });
 
   const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase LIMIT 1`)).records[0];
@@ -280,6 +291,14 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
     if ((nodes > 0 || Number(schema) > 0) && !options.wipe) {
       throw new TargetNotEmptyError(`the target database ${database} is not empty (${nodes} nodes${Number(schema) > 0 ? `, ${String(schema)} constraints` : ""}); pass --wipe to replace its contents`);
     }
+  }
+  // Verified before anything is wiped or written, and again as the writes read it (its hash).
+  let verified: VerifyResult | undefined;
+  if (phase === "load") {
+    report();
+    verified = await verifyBackup(store, manifest);
+  }
+  if (!resumed) {
     if (options.wipe) {
       progress.phase = "wipe";
       report();
@@ -287,6 +306,7 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
     }
     await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', startedAt: datetime()})`, { id: manifest.id });
   }
+  progress.phase = "schema";
 
   if (phase === "load") {
     await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
@@ -301,7 +321,7 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
       progress.relationships += rows.length;
       report();
     });
-    for await (const { record, bytes } of readSizedRecords(store, manifest)) {
+    for await (const { record, bytes } of readSizedRecords(store, manifest, { etag: verified?.etag })) {
       if (record.k === "schema") {
         await applySchema(driver, database, record.cypher);
       } else if (record.k === "node") {

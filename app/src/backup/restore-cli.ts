@@ -28,15 +28,21 @@ Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no
 
 /** Progress for people: one updating line on a terminal, a plain line every few seconds otherwise. */
 export function progressPrinter(manifest: Manifest, stream: NodeJS.WriteStream = process.stderr): (progress: RestoreProgress) => void {
-  const started = Date.now();
+  let writesStarted: number | undefined;
   let lastLine = 0;
   const total = manifest.counts.nodes + manifest.counts.relationships;
   return (progress) => {
     const now = Date.now();
+    if (progress.phase === "verify") {
+      stream.write(`verify: reading and checking all of backup ${manifest.id} before anything is written\n`);
+      return;
+    }
+    // Rate and ETA count the writes only, not the verification before them.
+    writesStarted ??= now;
     if (!stream.isTTY && now - lastLine < 5000 && progress.phase !== "cleanup" && progress.phase !== "check") return;
     lastLine = now;
     const done = progress.nodes + progress.relationships;
-    const seconds = Math.max((now - started) / 1000, 0.001);
+    const seconds = Math.max((now - writesStarted) / 1000, 0.001);
     const rate = done / seconds;
     const eta = rate > 0 && total > done ? `, ETA ${Math.ceil((total - done) / rate)} s` : "";
     const line = `${progress.phase}: ${progress.nodes}/${manifest.counts.nodes} nodes, ${progress.relationships}/${manifest.counts.relationships} relationships, ${Math.round(rate)} items/s${eta}`;

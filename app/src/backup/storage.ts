@@ -156,14 +156,24 @@ export class BackupStore {
   /**
    * An object read in ranges of `chunkBytes`, each fetched whole when the reader wants more: a
    * slow reader (a restore writing to Neo4j) never holds an idle connection the server may cut.
+   * Every range after the first is read only if the object still has the first one's ETag (or
+   * `version.etag`, when given), so the ranges are of one object even if it is replaced
+   * meanwhile; `version.etag` is set to the ETag read.
    */
-  rangedObject(key: string, size: number, chunkBytes = 2 * 1024 * 1024): Readable {
+  rangedObject(key: string, size: number, version: { etag?: string } = {}, chunkBytes = 2 * 1024 * 1024): Readable {
     const client = this.client;
     const bucket = this.s3.bucket;
     async function* chunks(): AsyncGenerator<Buffer> {
       for (let start = 0; start < size; start += chunkBytes) {
         const end = Math.min(size, start + chunkBytes) - 1;
-        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }));
+        let response;
+        try {
+          response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...(version.etag ? { IfMatch: version.etag } : {}) }));
+        } catch (error) {
+          if ((error as { name?: string }).name === "PreconditionFailed") throw new Error(`s3://${bucket}/${key} changed while it was being read (its ETag is no longer ${version.etag})`, { cause: error });
+          throw error;
+        }
+        version.etag ??= response.ETag;
         const array = await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
         // A view, not a copy: one chunk in memory at a time.
         const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);

@@ -1,0 +1,66 @@
+// The backup's data format: one JSON record per line, checked line by line on the way back in,
+// and the names the restore reserves for its own bookkeeping in the target database.
+import { z } from "zod";
+import { BackupFormatError } from "./values.js";
+
+/** Labels and property keys the restore uses while it runs; a backup that holds them is refused. */
+export const RESTORE_MARKER_LABEL = "__McpBastionRestore";
+export const RESTORE_STAGED_LABEL = "__McpBastionRestoreNode";
+export const RESTORE_ID_KEY = "__restoreId";
+export const RESTORE_ENDPOINT_ONLY_KEY = "__restoreEndpointOnly";
+
+const reservedLabels = new Set([RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL]);
+const reservedKeys = new Set([RESTORE_ID_KEY, RESTORE_ENDPOINT_ONLY_KEY]);
+
+/** The first of these labels and property keys that the restore reserves, if any. */
+export function reservedName(labels: readonly string[], keys: readonly string[]): string | undefined {
+  return labels.find((name) => reservedLabels.has(name)) ?? keys.find((key) => reservedKeys.has(key));
+}
+
+// Neo4j refuses empty token names, so a backup never holds one.
+const token = z.string().min(1);
+const label = token.refine((name) => !reservedLabels.has(name), { message: "is a label the restore reserves for itself" });
+// Values are checked where they are decoded (values.ts), with messages of their own.
+const properties = z.record(token.refine((key) => !reservedKeys.has(key), { message: "is a property key the restore reserves for itself" }), z.unknown());
+const node = { id: token, labels: z.array(label), props: properties };
+
+const nodeRecord = z.object({ k: z.literal("node"), ...node });
+const relationshipRecord = z.object({ k: z.literal("rel"), id: token, type: token, props: properties, start: z.object(node), end: z.object(node) });
+const backupRecord = z.discriminatedUnion("k", [
+  z.object({ k: z.literal("header"), formatVersion: z.number().int(), database: z.string(), id: z.string(), startedAt: z.string() }),
+  z.object({ k: z.literal("schema"), cypher: z.string() }),
+  nodeRecord,
+  relationshipRecord,
+  z.object({ k: z.literal("end"), nodes: z.number().int().nonnegative(), relationships: z.number().int().nonnegative(), schema: z.number().int().nonnegative() }),
+]);
+
+export type NodeRecord = z.infer<typeof nodeRecord>;
+export type RelationshipRecord = z.infer<typeof relationshipRecord>;
+export type BackupRecord = z.infer<typeof backupRecord>;
+
+/** Where in a record a problem is, as `end.labels[0]` or `props["a key"]`. */
+function describePath(path: readonly PropertyKey[]): string {
+  const segments = path.map((segment, index) => {
+    if (typeof segment === "number") return `[${segment}]`;
+    const name = String(segment);
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${index > 0 ? "." : ""}${name}` : `[${JSON.stringify(name.slice(0, 80))}]`;
+  });
+  return segments.join("") || "the record";
+}
+
+/** One line of a backup as a record, or a format error that says what is wrong with it. */
+export function parseRecord(line: string): BackupRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new BackupFormatError("not valid JSON");
+  }
+  const parsed = backupRecord.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  if (!issue) throw new BackupFormatError("malformed record");
+  // A refused property key is reported with the key's own issue, not zod's "Invalid key in record".
+  const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  throw new BackupFormatError(`${describePath(issue.path)}: ${message}`);
+}

@@ -1,0 +1,52 @@
+// A backup's lines are checked one by one on the way back in: the shape of every record, and
+// none of the names the restore keeps for itself, each refusal saying where the problem is.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseRecord, RESTORE_ENDPOINT_ONLY_KEY, RESTORE_ID_KEY, RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL } from "../src/backup/records.js";
+import { BackupFormatError } from "../src/backup/values.js";
+
+const endpoint = (overrides: object = {}) => ({ id: "4:db:1", labels: ["Item"], props: { uid: { i: "1" } }, ...overrides });
+const node = (overrides: object = {}) => JSON.stringify({ k: "node", ...endpoint(), ...overrides });
+const relationship = (overrides: object = {}) => JSON.stringify({ k: "rel", id: "5:db:1", type: "LINK", props: {}, start: endpoint(), end: endpoint({ id: "4:db:2" }), ...overrides });
+
+function refused(line: string, message: RegExp): void {
+  assert.throws(() => parseRecord(line), (error: unknown) => error instanceof BackupFormatError && message.test(error.message), line);
+}
+
+describe("backup records", () => {
+  it("accepts every kind of record the backup writes", () => {
+    const lines = [
+      JSON.stringify({ k: "header", formatVersion: 1, database: "neo4j", id: "20261122T184001123Z", startedAt: "2026-11-22T18:40:01.123Z" }),
+      JSON.stringify({ k: "schema", cypher: "CREATE CONSTRAINT c FOR (n:Item) REQUIRE n.uid IS UNIQUE" }),
+      node({ labels: [], props: {} }),
+      node({ labels: ["with space", "ü🙂", "`tick`"], props: { "a key": "x", "ß": true } }),
+      relationship(),
+      JSON.stringify({ k: "end", nodes: 2, relationships: 1, schema: 1 }),
+    ];
+    for (const line of lines) assert.equal(parseRecord(line).k, (JSON.parse(line) as { k: string }).k);
+    assert.deepEqual(parseRecord(node()), JSON.parse(node()));
+  });
+
+  it("refuses the labels and property keys the restore reserves, wherever they are", () => {
+    refused(node({ labels: ["Item", RESTORE_STAGED_LABEL] }), /^labels\[1\]: is a label the restore reserves/);
+    refused(node({ labels: [RESTORE_MARKER_LABEL] }), /^labels\[0\]: is a label the restore reserves/);
+    refused(node({ props: { [RESTORE_ID_KEY]: "x" } }), new RegExp(`^props\\.${RESTORE_ID_KEY}: is a property key the restore reserves`));
+    refused(relationship({ props: { [RESTORE_ID_KEY]: "x" } }), /^props\.__restoreId: is a property key/);
+    refused(relationship({ end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: true } }) }), /^end\.props\.__restoreEndpointOnly: is a property key/);
+    refused(relationship({ start: endpoint({ labels: [RESTORE_STAGED_LABEL] }) }), /^start\.labels\[0\]: is a label/);
+  });
+
+  it("refuses malformed records, saying where", () => {
+    refused("{not json", /^not valid JSON$/);
+    refused("[1]", /^the record: /);
+    refused(JSON.stringify({ k: "graph" }), /^k: /);
+    refused(node({ labels: "Item" }), /^labels: /);
+    refused(node({ labels: [""] }), /^labels\[0\]: /);
+    refused(node({ props: { "": 1 } }), /^props\[""\]: /);
+    refused(node({ id: 7 }), /^id: /);
+    refused(node({ props: [] }), /^props: /);
+    refused(relationship({ type: "" }), /^type: /);
+    refused(relationship({ end: undefined }), /^end: /);
+    refused(JSON.stringify({ k: "end", nodes: -1, relationships: 0, schema: 0 }), /^nodes: /);
+  });
+});
