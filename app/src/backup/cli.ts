@@ -6,8 +6,9 @@ import neo4j from "neo4j-driver";
 import { ConfigError } from "../config.js";
 import { installChunkCursor } from "../store/chunked-reads.js";
 import { loadBackupConfig } from "./config.js";
-import { runBackup } from "./export.js";
+import { RestoreInProgressError, runBackup } from "./export.js";
 import { BackupStore, createS3Client } from "./storage.js";
+import { BackupFormatError } from "./values.js";
 
 const USAGE = `usage: backup [--json]          take a backup now
        backup prune --keep N [--json]   keep the newest N complete backups`;
@@ -92,6 +93,11 @@ export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = 
       );
     }
     return 0;
+  } catch (error) {
+    // What an operator can act on is said in one line; anything else keeps its stack.
+    const known = error instanceof BackupFormatError || error instanceof RestoreInProgressError;
+    console.error(`backup: failed: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
+    return 1;
   } finally {
     await driver.close();
   }

@@ -178,6 +178,9 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
     leavePartsOnError: false,
   });
   const uploaded = upload.done();
+  // Awaited once the data is read; when reading fails, the abort below rejects it, and the
+  // reading error, not an unhandled "Upload aborted.", is what the backup reports.
+  uploaded.catch(() => undefined);
   const measure = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
