@@ -216,7 +216,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     try {
       for (const [create, message] of [
         ["CREATE (:Item {uid: -1, __restoreId: 'mine'})", /node \S+ uses the name __restoreId, which the restore reserves for itself/],
-        ["CREATE (:__McpBastionRestore {backupId: '20260101T000000000Z'})", /a restore of backup 20260101T000000000Z into database neo4j has not finished/],
+        ["CREATE (:__McpBastionRestore {backupId: '20260101T000000000Z'})", /a restore of backup "20260101T000000000Z" into database neo4j has not finished/],
       ] as const) {
         await session.run(create);
         const backup = await backupCommand({ ...env, NEO4J_URI: target.uri });

@@ -8,7 +8,8 @@ import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Node as Neo4jNode, Record as Neo4jRecord, Relationship as Neo4jRelationship } from "neo4j-driver";
 import { BackupFormatError, encodeProperties } from "./values.js";
-import { RESTORE_MARKER_LABEL, reservedName, type BackupRecord, type NodeRecord, type RelationshipRecord } from "./records.js";
+import { unfinishedRestore } from "./import.js";
+import { reservedName, type BackupRecord, type NodeRecord, type RelationshipRecord } from "./records.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
 
 export interface BackupProgress {
@@ -108,15 +109,11 @@ export class RestoreInProgressError extends Error {
 
 /** A database a restore is still writing (or crashed in) holds half a graph and the restore's own bookkeeping. */
 async function assertNoRestoreInProgress(driver: Driver, database: string): Promise<void> {
-  const session = driver.session({ database, defaultAccessMode: "READ" });
-  try {
-    const result = await session.run(`MATCH (m:${RESTORE_MARKER_LABEL}) RETURN m.backupId AS id LIMIT 1`);
-    const marker = result.records[0];
-    if (marker) {
-      throw new RestoreInProgressError(`a restore of backup ${String(marker.get("id"))} into database ${database} has not finished; re-run it to completion before taking a backup`);
-    }
-  } finally {
-    await session.close();
+  const marker = await unfinishedRestore(driver, database);
+  if (marker) {
+    // The marker's id is whatever the database holds: quoted and cut short, never a raw log line.
+    const id = JSON.stringify(String(marker.backupId).slice(0, 40));
+    throw new RestoreInProgressError(`a restore of backup ${id} into database ${database} has not finished; re-run it to completion before taking a backup`);
   }
 }
 

@@ -271,6 +271,12 @@ async function countsByKey(driver: Driver, database: string, query: string): Pro
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
 }
 
+/** The marker of a restore into `database` that has not finished (or crashed), if there is one. */
+export async function unfinishedRestore(driver: Driver, database: string): Promise<{ backupId: unknown; phase: string } | undefined> {
+  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase LIMIT 1`)).records[0];
+  return marker ? { backupId: marker.get("id"), phase: String(marker.get("phase")) } : undefined;
+}
+
 /**
  * Restores a backup into `database`; refuses a non-empty target unless `wipe`. The whole backup
  * is verified first (hash, counts, every record and value), so a damaged or tampered one is
@@ -282,9 +288,9 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
   const progress: RestoreProgress = { phase: "verify", nodes: 0, relationships: 0 };
   const report = () => options.onProgress?.({ ...progress });
 
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase LIMIT 1`)).records[0];
-  const resumed = marker !== undefined && marker.get("id") === manifest.id;
-  const phase = resumed ? String(marker.get("phase")) : "load";
+  const marker = await unfinishedRestore(driver, database);
+  const resumed = marker?.backupId === manifest.id;
+  const phase = resumed ? marker.phase : "load";
   if (!resumed) {
     const nodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
     const schema = (await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS count")).records[0]?.get("count");
