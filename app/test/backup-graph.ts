@@ -29,7 +29,7 @@ export async function generateGraph(driver: Driver, nodes: number, relationships
            n.geo = point({longitude: 13.4, latitude: 52.5}), n.geo3 = point({longitude: 13.4, latitude: 52.5, height: 34.0}),
            n.ints = [1, 9007199254740993], n.floats = [-0.0, 1.5], n.strings = ['a', '', '\\u2028'], n.bools = [true, false],
            n.dates = [date('2020-01-01'), date('1970-01-01')], n.uni = $unicode`,
-      { bytes: new Uint8Array([0, 1, 127, 128, 255]), unicode: "\u0000 ß ∑ 🙂 \u{10FFFF} \uFFFD" },
+      { bytes: new Int8Array([0, 1, 127, -128, -1]), unicode: "\u0000 ß ∑ 🙂 \u{10FFFF} \uFFFD" },
     );
     await session.run(
       `UNWIND range(0, $relationships - 1) AS i
@@ -51,7 +51,7 @@ function canonical(value: unknown): string {
   if (typeof value === "string") return `s:${JSON.stringify(value)}`;
   if (typeof value === "number") return `f:${Object.is(value, -0) ? "-0" : String(value)}`;
   if (Integer.isInteger(value)) return `i:${(value as Integer).toString()}`;
-  if (value instanceof Uint8Array) return `x:${Buffer.from(value).toString("hex")}`;
+  if (ArrayBuffer.isView(value)) return `x:${value.constructor.name}:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (isPoint(value as object)) {
     const point = value as { srid: unknown; x: number; y: number; z?: number };

@@ -87,6 +87,15 @@ describe("graph_query", () => {
     assert.deepEqual(row, { m: { a: 1 }, d: "2024-02-29", p: { srid: 7203, x: 1, y: 2 }, l: [1, 2.5, "x"] });
   });
 
+  test("a stored byte array comes back as base64, not as an object of one key per byte", async () => {
+    const uid = uniqueSub("bytes");
+    await server.server.driver.executeQuery("CREATE (:ByteHolder {uid: $uid, bytes: $bytes})", { uid, bytes: new Int8Array([0, 1, 127, -128, -1]) });
+    const result = await graphQuery("MATCH (n:ByteHolder {uid: $uid}) RETURN n.bytes AS b", { uid });
+    assert.equal(result.isError, false, result.text);
+    const row = (JSON.parse(result.text) as { rows: Array<Record<string, unknown>> }).rows[0];
+    assert.deepEqual(row, { b: Buffer.from([0, 1, 127, 128, 255]).toString("base64") });
+  });
+
   test("the row limit cuts long results and says so", async () => {
     const result = await graphQuery("UNWIND range(1, 5000) AS i RETURN i");
     const body = JSON.parse(result.text) as { rows: unknown[]; truncated: boolean };

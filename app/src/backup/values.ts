@@ -59,7 +59,9 @@ export function encodeValue(value: unknown): EncodedValue {
   if (typeof value === "number") return { f: encodeFloat(value) };
   if (Integer.isInteger(value)) return { i: (value as Integer).toString() };
   if (typeof value === "bigint") return { i: value.toString() };
-  if (value instanceof Uint8Array) return { b: Buffer.from(value).toString("base64") };
+  // The driver reads a byte array as an Int8Array, and writes only an Int8Array as one (any other
+  // typed array becomes a list of floats).
+  if (value instanceof Int8Array || value instanceof Uint8Array) return { b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
   if (Array.isArray(value)) return { l: value.map(encodeValue) };
   if (neo4j.isDate(value as object)) {
     const date = value as Neo4jDate;
@@ -112,6 +114,9 @@ function numbers(value: unknown, length: number[], tag: string): number[] {
   return value as number[];
 }
 
+/** The driver's byte array type, Int8Array, over a copy of the bytes (not Buffer's shared pool). */
+const byteArray = (bytes: Buffer): Int8Array => new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+
 export function decodeValue(value: unknown): unknown {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value !== "object" || Array.isArray(value)) throw new BackupFormatError(`malformed value: ${JSON.stringify(value)}`);
@@ -124,7 +129,7 @@ export function decodeValue(value: unknown): unknown {
       return decodeFloat(tagged.f);
     case "b":
       if (typeof tagged.b !== "string") throw new BackupFormatError("malformed bytes");
-      return new Uint8Array(Buffer.from(tagged.b, "base64"));
+      return byteArray(Buffer.from(tagged.b, "base64"));
     case "l":
       if (!Array.isArray(tagged.l)) throw new BackupFormatError("malformed list");
       return tagged.l.map(decodeValue);

@@ -17,7 +17,8 @@ export function toJson(value: unknown): unknown {
   if (neo4j.isNode(value)) return { labels: value.labels, properties: toJson(value.properties) };
   if (neo4j.isRelationship(value)) return { type: value.type, properties: toJson(value.properties) };
   if (neo4j.isPath(value)) return value.segments.map((segment) => ({ start: toJson(segment.start), relationship: toJson(segment.relationship), end: toJson(segment.end) }));
-  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  // A byte array comes back as an Int8Array: base64, never an object of one key per byte.
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (Array.isArray(value)) return value.map(toJson);
   if (neo4j.isPoint(value)) {
     return { srid: Number(value.srid), x: value.x, y: value.y, ...(value.z !== undefined ? { z: value.z } : {}) };
