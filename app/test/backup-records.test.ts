@@ -16,11 +16,13 @@ function refused(line: string, message: RegExp): void {
 describe("backup records", () => {
   it("accepts every kind of record the backup writes", () => {
     const lines = [
-      JSON.stringify({ k: "header", formatVersion: 1, database: "neo4j", id: "20261122T184001123Z", startedAt: "2026-11-22T18:40:01.123Z" }),
+      JSON.stringify({ k: "header", formatVersion: 2, database: "neo4j", id: "20261122T184001123Z", startedAt: "2026-11-22T18:40:01.123Z" }),
       JSON.stringify({ k: "schema", cypher: "CREATE CONSTRAINT c FOR (n:Item) REQUIRE n.uid IS UNIQUE" }),
       node({ labels: [], props: {} }),
       node({ labels: ["with space", "ü🙂", "`tick`"], props: { "a key": "x", "ß": true } }),
       relationship(),
+      relationship({ start: "4:db:1", end: "4:db:2" }),
+      relationship({ start: endpoint({ id: "4:db:3" }), end: "4:db:3" }),
       JSON.stringify({ k: "end", nodes: 2, relationships: 1, schema: 1 }),
     ];
     for (const line of lines) assert.equal(parseRecord(line).k, (JSON.parse(line) as { k: string }).k);
@@ -46,7 +48,10 @@ describe("backup records", () => {
     refused(node({ id: 7 }), /^id: /);
     refused(node({ props: [] }), /^props: /);
     refused(relationship({ type: "" }), /^type: /);
-    refused(relationship({ end: undefined }), /^end: /);
+    refused(relationship({ end: undefined }), /^end: expected a node id or a whole node$/);
+    refused(relationship({ start: 12 }), /^start: expected a node id or a whole node$/);
+    refused(relationship({ start: "" }), /^start: /);
+    refused(relationship({ end: endpoint({ labels: [7] }) }), /^end\.labels\[0\]: /);
     refused(JSON.stringify({ k: "end", nodes: -1, relationships: 0, schema: 0 }), /^nodes: /);
   });
 });

@@ -1,6 +1,7 @@
-// The streaming logical backup: schema, nodes, then relationships (each carrying its endpoints,
-// so a node deleted while the backup runs never leaves one dangling), as gzip'd JSON lines
-// uploaded in parts while they are read. Memory stays flat however large the graph is.
+// The streaming logical backup: schema, nodes, then relationships, as gzip'd JSON lines uploaded
+// in parts while they are read. A relationship names an endpoint the backup has written by its id,
+// and carries the whole of one it has not (created while the backup ran), so the restore never
+// leaves one dangling. Memory stays flat however large the graph is.
 import { createHash } from "node:crypto";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -9,7 +10,8 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Node as Neo4jNode, Record as Neo4jRecord, Relationship as Neo4jRelationship } from "neo4j-driver";
 import { BackupFormatError, encodeProperties } from "./values.js";
 import { unfinishedRestore } from "./import.js";
-import { reservedName, type BackupRecord, type NodeRecord, type RelationshipRecord } from "./records.js";
+import { NodeIdSet } from "./node-ids.js";
+import { reservedName, type BackupRecord, type Endpoint, type NodeRecord, type RelationshipRecord } from "./records.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
 
 export interface BackupProgress {
@@ -64,7 +66,8 @@ async function fetchSizeFor(driver: Driver, database: string, query: string, enc
 }
 
 const NODES_QUERY = "MATCH (n) RETURN n";
-const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN a, r, b";
+const RELATIONSHIPS_QUERY = "MATCH ()-[r]->() RETURN r";
+const NODE_BY_ID_QUERY = "MATCH (n) WHERE elementId(n) = $id RETURN n";
 
 /** A backup that uses the restore's own names could never be restored: refused while it is taken. */
 function assertRestorable(kind: string, id: string, labels: readonly string[], properties: object): void {
@@ -79,7 +82,8 @@ function nodeRecord(node: Neo4jNode): Omit<NodeRecord, "k"> {
 
 const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
 
-function relationshipOf(record: Neo4jRecord): RelationshipRecord {
+/** A relationship with both endpoints by id; `resolveEndpoint` decides what the backup writes for each. */
+function relationshipOf(record: Neo4jRecord): RelationshipRecord & { start: string; end: string } {
   const relationship = record.get("r") as Neo4jRelationship;
   assertRestorable("relationship", relationship.elementId, [], relationship.properties);
   return {
@@ -87,9 +91,25 @@ function relationshipOf(record: Neo4jRecord): RelationshipRecord {
     id: relationship.elementId,
     type: relationship.type,
     props: encodeProperties(relationship.properties),
-    start: nodeRecord(record.get("a") as Neo4jNode),
-    end: nodeRecord(record.get("b") as Neo4jNode),
+    start: relationship.startNodeElementId,
+    end: relationship.endNodeElementId,
   };
+}
+
+/**
+ * What a relationship line carries for one endpoint: its id when the backup has written that
+ * node, otherwise the whole node, read now. Undefined when the node is gone: its relationships
+ * went with it, and all of them came after the backup began.
+ */
+async function resolveEndpoint(driver: Driver, database: string, written: NodeIdSet, id: string): Promise<Endpoint | undefined> {
+  if (written.has(id)) return id;
+  const session = driver.session({ database, defaultAccessMode: "READ" });
+  try {
+    const [found] = (await session.run(NODE_BY_ID_QUERY, { id })).records;
+    return found ? nodeRecord(found.get("n") as Neo4jNode) : undefined;
+  } finally {
+    await session.close();
+  }
 }
 
 /** Every row of a read query as backup records, in fetches sized for its rows (or `fetchSize`). */
@@ -124,14 +144,23 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
     yield { k: "schema", cypher };
   }
   progress.phase = "nodes";
+  const written = new NodeIdSet();
   for await (const node of readAll(driver, database, NODES_QUERY, nodeOf, options.fetchSize)) {
+    written.add(node.id);
     manifest.counts.nodes += 1;
     for (const label of node.labels) manifest.counts.nodesByLabel[label] = (manifest.counts.nodesByLabel[label] ?? 0) + 1;
     progress.nodes += 1;
     yield node;
   }
   progress.phase = "relationships";
-  for await (const relationship of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
+  for await (const read of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
+    const start = await resolveEndpoint(driver, database, written, read.start);
+    const end = start === undefined ? undefined : await resolveEndpoint(driver, database, written, read.end);
+    // Deleted with an endpoint after it was read: it never existed before the backup began.
+    if (start === undefined || end === undefined) continue;
+    const relationship: RelationshipRecord = { ...read, start, end };
+    // Only once the line that carries it is written may later lines name the node by its id.
+    for (const endpoint of [start, end]) if (typeof endpoint !== "string") written.add(endpoint.id);
     manifest.counts.relationships += 1;
     manifest.counts.relationshipsByType[relationship.type] = (manifest.counts.relationshipsByType[relationship.type] ?? 0) + 1;
     progress.relationships += 1;

@@ -1,12 +1,13 @@
 // Restore: reads a backup back into a Neo4j database. Schema first, then nodes, then
-// relationships, in batches; every write is a MERGE on the node's backup id, so running it
-// again after a crash converges. A marker node records the restore in progress and its phase.
+// relationships, in batches; every write is a MERGE on the backup's ids, so running it again
+// after a crash converges. A marker node records the restore in progress and its phase.
 import { createHash } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import type { Driver } from "neo4j-driver";
+import type { Driver, QueryResult } from "neo4j-driver";
+import { NodeIdSet } from "./node-ids.js";
 import {
   parseRecord,
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
@@ -14,6 +15,7 @@ import {
   RESTORE_MARKER_LABEL as MARKER,
   RESTORE_STAGED_LABEL as STAGED,
   type BackupRecord,
+  type Endpoint,
   type NodeRecord,
 } from "./records.js";
 import type { BackupStore, Manifest } from "./storage.js";
@@ -154,16 +156,25 @@ async function* readSizedRecords(store: BackupStore, manifest: Manifest, version
 export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
   const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
   const version: { etag?: string } = {};
+  // The same set the backup kept, built from the same lines in the same order.
+  const written = new NodeIdSet();
   for await (const record of readBackup(store, manifest, version)) {
     result.records += 1;
     try {
       if (record.k === "node") {
         decodeProperties(record.props);
+        written.add(record.id);
         result.nodes += 1;
       } else if (record.k === "rel") {
         decodeProperties(record.props);
-        decodeProperties(record.start.props);
-        decodeProperties(record.end.props);
+        for (const [side, endpoint] of [["start", record.start], ["end", record.end]] as const) {
+          if (typeof endpoint !== "string") {
+            decodeProperties(endpoint.props);
+            written.add(endpoint.id);
+          } else if (!written.has(endpoint)) {
+            throw new VerificationError(`relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`);
+          }
+        }
         result.relationships += 1;
       } else if (record.k === "schema") {
         assertSchemaStatement(record.cypher);
@@ -203,6 +214,9 @@ class WriteBatch<Row> {
 
 const nodeRow = (node: Omit<NodeRecord, "k">) => ({ id: node.id, labels: node.labels, props: decodeProperties(node.props) });
 
+/** A relationship's endpoint as the write takes it: the node itself only when the line carries it whole. */
+const endpointRow = (endpoint: Endpoint) => (typeof endpoint === "string" ? { id: endpoint, node: null } : { id: endpoint.id, node: nodeRow(endpoint) });
+
 async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
   const session = driver.session({ database });
   try {
@@ -212,10 +226,14 @@ async function run(driver: Driver, database: string, query: string, parameters: 
   }
 }
 
-async function write(driver: Driver, database: string, query: string, parameters: Record<string, unknown>) {
+/** Runs one write transaction; `check` sees its result and rolls it back by throwing. */
+async function write(driver: Driver, database: string, query: string, parameters: Record<string, unknown>, check?: (result: QueryResult) => void) {
   const session = driver.session({ database });
   try {
-    await session.executeWrite((tx) => tx.run(query, parameters));
+    await session.executeWrite(async (tx) => {
+      const result = await tx.run(query, parameters);
+      check?.(result);
+    });
   } finally {
     await session.close();
   }
@@ -227,14 +245,23 @@ MERGE (n:${STAGED} {${STAGED_ID}: row.id})
 SET n += row.props
 SET n:$(row.labels)`;
 
+// An endpoint the line carries whole is created unless it is there; one named by id must be
+// there already. A row whose endpoint is missing matches nothing, which the count reveals.
+const mergeEndpoint = (side: "start" | "end") => `
+CALL (row) {
+  WITH row WHERE row.${side}.node IS NOT NULL
+  MERGE (n:${STAGED} {${STAGED_ID}: row.${side}.id})
+    ON CREATE SET n += row.${side}.node.props, n:$(row.${side}.node.labels), n.${ENDPOINT_ONLY} = true
+}`;
+
 const RELATIONSHIP_BATCH = `
 UNWIND $rows AS row
-MERGE (a:${STAGED} {${STAGED_ID}: row.start.id})
-  ON CREATE SET a += row.start.props, a:$(row.start.labels), a.${ENDPOINT_ONLY} = true
-MERGE (b:${STAGED} {${STAGED_ID}: row.end.id})
-  ON CREATE SET b += row.end.props, b:$(row.end.labels), b.${ENDPOINT_ONLY} = true
+${mergeEndpoint("start")}
+${mergeEndpoint("end")}
+MATCH (a:${STAGED} {${STAGED_ID}: row.start.id}), (b:${STAGED} {${STAGED_ID}: row.end.id})
 MERGE (a)-[r:$(row.type) {${STAGED_ID}: row.id}]->(b)
-SET r += row.props`;
+SET r += row.props
+RETURN count(r) AS written`;
 
 async function wipe(driver: Driver, database: string): Promise<void> {
   await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
@@ -322,8 +349,14 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
       progress.nodes += rows.length;
       report();
     });
-    const relationships = new WriteBatch<{ id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof nodeRow>; end: ReturnType<typeof nodeRow> }>(limits, async (rows) => {
-      await write(driver, database, RELATIONSHIP_BATCH, { rows });
+    // Nodes the pending batch carries whole: a line that names one by id waits for it to be written.
+    const carriedInBatch = new Set<string>();
+    const relationships = new WriteBatch<{ id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof endpointRow>; end: ReturnType<typeof endpointRow> }>(limits, async (rows) => {
+      carriedInBatch.clear();
+      await write(driver, database, RELATIONSHIP_BATCH, { rows }, (result) => {
+        const written = Number(result.records[0]?.get("written") ?? 0);
+        if (written !== rows.length) throw new VerificationError(`${rows.length - written} of ${rows.length} relationships in a batch name an endpoint that is not in the restored graph`);
+      });
       progress.relationships += rows.length;
       report();
     });
@@ -337,7 +370,10 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
         // Every node is written before the first relationship that may point at it.
         await nodes.flush();
         progress.phase = "relationships";
-        await relationships.add({ id: record.id, type: record.type, props: decodeProperties(record.props), start: nodeRow(record.start), end: nodeRow(record.end) }, bytes);
+        const endpoints = [record.start, record.end];
+        if (endpoints.some((endpoint) => typeof endpoint === "string" && carriedInBatch.has(endpoint))) await relationships.flush();
+        for (const endpoint of endpoints) if (typeof endpoint !== "string") carriedInBatch.add(endpoint.id);
+        await relationships.add({ id: record.id, type: record.type, props: decodeProperties(record.props), start: endpointRow(record.start), end: endpointRow(record.end) }, bytes);
       }
     }
     await nodes.flush();

@@ -23,9 +23,12 @@ const label = token.refine((name) => !reservedLabels.has(name), { message: "is a
 // Values are checked where they are decoded (values.ts), with messages of their own.
 const properties = z.record(token.refine((key) => !reservedKeys.has(key), { message: "is a property key the restore reserves for itself" }), z.unknown());
 const node = { id: token, labels: z.array(label), props: properties };
+// A relationship names an endpoint the backup has already written by its id alone, and carries
+// the whole of one it has not (a node created while the backup ran), which the restore creates.
+const endpoint = z.union([token, z.object(node)], { error: "expected a node id or a whole node" });
 
 const nodeRecord = z.object({ k: z.literal("node"), ...node });
-const relationshipRecord = z.object({ k: z.literal("rel"), id: token, type: token, props: properties, start: z.object(node), end: z.object(node) });
+const relationshipRecord = z.object({ k: z.literal("rel"), id: token, type: token, props: properties, start: endpoint, end: endpoint });
 const backupRecord = z.discriminatedUnion("k", [
   z.object({ k: z.literal("header"), formatVersion: z.number().int(), database: z.string(), id: z.string(), startedAt: z.string() }),
   z.object({ k: z.literal("schema"), cypher: z.string() }),
@@ -35,6 +38,7 @@ const backupRecord = z.discriminatedUnion("k", [
 ]);
 
 export type NodeRecord = z.infer<typeof nodeRecord>;
+export type Endpoint = z.infer<typeof endpoint>;
 export type RelationshipRecord = z.infer<typeof relationshipRecord>;
 export type BackupRecord = z.infer<typeof backupRecord>;
 
@@ -48,6 +52,20 @@ function describePath(path: readonly PropertyKey[]): string {
   return segments.join("") || "the record";
 }
 
+/**
+ * An endpoint is an id or a whole node: when both fail, the problem is reported from the branch
+ * that got furthest (`end.labels[0]: ...`), and as the union's own message when neither got in.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union") return issue;
+  const furthest = issue.errors
+    .map((branch) => branch[0])
+    .filter((branchIssue) => branchIssue !== undefined)
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  if (!furthest || furthest.path.length === 0) return issue;
+  return { ...furthest, path: [...issue.path, ...furthest.path] } as z.core.$ZodIssue;
+}
+
 /** One line of a backup as a record, or a format error that says what is wrong with it. */
 export function parseRecord(line: string): BackupRecord {
   let value: unknown;
@@ -58,8 +76,9 @@ export function parseRecord(line: string): BackupRecord {
   }
   const parsed = backupRecord.safeParse(value);
   if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues;
-  if (!issue) throw new BackupFormatError("malformed record");
+  const [first] = parsed.error.issues;
+  if (!first) throw new BackupFormatError("malformed record");
+  const issue = innermost(first);
   // A refused property key is reported with the key's own issue, not zod's "Invalid key in record".
   const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
   throw new BackupFormatError(`${describePath(issue.path)}: ${message}`);

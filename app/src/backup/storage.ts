@@ -4,7 +4,9 @@ import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucket
 import { Readable } from "node:stream";
 import type { BackupConfig } from "./config.js";
 
-export const FORMAT_VERSION = 1;
+/** 2: a relationship names an endpoint already written by its id. 1 carried both endpoints whole. */
+export const FORMAT_VERSION = 2;
+const READABLE_FORMATS = new Set([1, FORMAT_VERSION]);
 export const DATA_OBJECT = "data.jsonl.gz";
 export const MANIFEST_OBJECT = "manifest.json";
 
@@ -140,7 +142,7 @@ export class BackupStore {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
     const manifest = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Manifest;
-    if (manifest.formatVersion !== FORMAT_VERSION) throw new Error(`backup ${id} has format version ${manifest.formatVersion}; this version reads ${FORMAT_VERSION}`);
+    if (!READABLE_FORMATS.has(manifest.formatVersion)) throw new Error(`backup ${id} has format version ${String(manifest.formatVersion)}; this version reads ${[...READABLE_FORMATS].join(" and ")}`);
     return manifest;
   }
 

@@ -1,0 +1,47 @@
+// The nodes a backup has already written, one bit each: a relationship whose endpoints are
+// among them names them by id alone, so a node's properties are written once, not once per
+// relationship. The backup and the restore's verification build the same set from the same
+// records in the same order, so both agree on which ids it holds.
+
+/** Neo4j's node element ids end in the store's numeric id: `4:<database uuid>:<id>`. */
+const ELEMENT_ID = /^(.*:)(\d{1,15})$/;
+const PAGE_BITS = 8192;
+
+export class NodeIdSet {
+  private readonly pages = new Map<number, Uint32Array>();
+  private prefix: string | undefined;
+
+  /** At most `maxPages` pages of 1 KiB: ids spread wider than that are simply not held. */
+  constructor(private readonly maxPages = 16 * 1024) {}
+
+  /** Adds an id; false when it cannot be held (not a numeric element id, another database's, or too sparse). */
+  add(elementId: string): boolean {
+    const slot = this.slot(elementId);
+    if (!slot) return false;
+    let page = this.pages.get(slot.page);
+    if (!page) {
+      if (this.pages.size >= this.maxPages) return false;
+      page = new Uint32Array(PAGE_BITS / 32);
+      this.pages.set(slot.page, page);
+    }
+    page[slot.word] = (page[slot.word] ?? 0) | slot.mask;
+    this.prefix ??= slot.prefix;
+    return true;
+  }
+
+  has(elementId: string): boolean {
+    const slot = this.slot(elementId);
+    if (!slot) return false;
+    return ((this.pages.get(slot.page)?.[slot.word] ?? 0) & slot.mask) !== 0;
+  }
+
+  private slot(elementId: string): { prefix: string; page: number; word: number; mask: number } | undefined {
+    const match = ELEMENT_ID.exec(elementId);
+    if (!match) return undefined;
+    const [, prefix = "", digits = ""] = match;
+    if (this.prefix !== undefined && prefix !== this.prefix) return undefined;
+    const id = Number(digits);
+    const bit = id % PAGE_BITS;
+    return { prefix, page: Math.floor(id / PAGE_BITS), word: bit >>> 5, mask: (1 << (bit & 31)) >>> 0 };
+  }
+}
