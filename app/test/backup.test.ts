@@ -97,6 +97,27 @@ describe("backup and restore", { timeout: 900_000 }, () => {
 
   let manifest: Record<string, unknown>;
 
+  /** The lines of the latest backup's data object, as the backup wrote them. */
+  async function backupLines(): Promise<string[]> {
+    const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
+    assert.ok(data, "the data object can be read");
+    return gunzipSync(Buffer.from(await data.transformToByteArray())).toString("utf8").trimEnd().split("\n");
+  }
+
+  /** Stores `lines` as a complete backup `id` whose manifest matches them (hash, size, `changes`), runs `use`, then removes it. */
+  async function withBackupCopy(id: string, lines: string[], changes: Record<string, unknown>, use: () => Promise<void>): Promise<void> {
+    const body = gzipSync(`${lines.join("\n")}\n`);
+    const prefix = `backups/neo4j/${id}/`;
+    const copy = { ...manifest, ...changes, id, dataKey: `${prefix}data.jsonl.gz`, dataSha256: createHash("sha256").update(body).digest("hex"), dataBytes: body.length };
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
+    try {
+      await use();
+    } finally {
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] } }));
+    }
+  }
+
   it("backs up 100k nodes and 200k relationships of every property type and restores an identical graph", async () => {
     // The graph holds a real byte array (the driver writes only an Int8Array as one, and reads one back as it).
     const stored = await sourceDriver.executeQuery("MATCH (n:Item {uid: 0}) RETURN n.bytes AS bytes");
@@ -176,12 +197,32 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
   });
 
+  it("restores a backup of format 1, whose relationship lines carry both endpoints whole", async () => {
+    // The small backup as format 1 wrote it: every relationship with both of its nodes in full.
+    const lines = await backupLines();
+    const nodes = new Map<string, unknown>();
+    for (const line of lines) {
+      const record = JSON.parse(line) as { k: string; id: string };
+      if (record.k === "node") nodes.set(record.id, { ...record, k: undefined });
+    }
+    const whole = (id: string) => nodes.get(id) ?? assert.fail(`node ${id} is in the backup`);
+    const formatOne = lines.map((line) => {
+      const record = JSON.parse(line) as { k: string; start: string; end: string };
+      if (record.k === "header") return JSON.stringify({ ...record, formatVersion: 1 });
+      return record.k === "rel" ? JSON.stringify({ ...record, start: whole(record.start), end: whole(record.end) }) : line;
+    });
+    await withBackupCopy("29990103T000000000Z", formatOne, { formatVersion: 1 }, async () => {
+      const restored = await restoreCommand(env, ["restore", "29990103T000000000Z", "--to", target.uri, "--wipe", "--json"]);
+      assert.equal(restored.status, 0, restored.stderr);
+      assert.equal(lastJson(restored.stdout).endpointOnlyNodes, 0);
+      assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
+    });
+  });
+
   it("refuses a damaged or tampered backup before anything in the target is wiped or written", async () => {
     // Consistent copies of the small backup (hash and size match their manifests), each with one
     // bad record near the end: a restore that wrote as it read would wipe first and fail late.
-    const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
-    assert.ok(data, "the data object can be read");
-    const lines = gunzipSync(Buffer.from(await data.transformToByteArray())).toString("utf8").split("\n");
+    const lines = await backupLines();
     const lastNode = lines.findLastIndex((line) => line.startsWith('{"k":"node"'));
     const lastRelationship = lines.findLastIndex((line) => line.startsWith('{"k":"rel"'));
     const tamper = <Record>(index: number, change: (record: Record) => void) => {
@@ -189,42 +230,34 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       const record = JSON.parse(copy[index] ?? "") as Record;
       change(record);
       copy[index] = JSON.stringify(record);
-      return gzipSync(copy.join("\n"));
+      return copy;
     };
     const cases = [
-      { body: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.uid = { zz: 1 })), message: /verification failed: record \d+: unknown value tag "zz"/ },
-      { body: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.__restoreId = "x")), message: /verification failed: line \d+: props\.__restoreId: is a property key the restore reserves/ },
+      { changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.uid = { zz: 1 })), message: /verification failed: record \d+: unknown value tag "zz"/ },
+      { changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.__restoreId = "x")), message: /verification failed: line \d+: props\.__restoreId: is a property key the restore reserves/ },
       // A node no line holds, named by an id of the same database.
       {
-        body: tamper<{ end: string }>(lastRelationship, (record) => (record.end = record.end.replace(/\d+$/, "987654321"))),
+        changed: tamper<{ end: string }>(lastRelationship, (record) => (record.end = record.end.replace(/\d+$/, "987654321"))),
         message: /verification failed: record \d+: relationship "[^"]+" names its end node "[^"]+:987654321" by id, but no earlier line holds that node/,
       },
     ];
     const before = await graphDigest(targetDriver);
     assert.ok(before.nodes > 0, "the target holds a graph to lose");
-    for (const [index, { body, message }] of cases.entries()) {
+    for (const [index, { changed, message }] of cases.entries()) {
       const id = `29990101T00000000${index}Z`;
-      const prefix = `backups/neo4j/${id}/`;
-      const copy = { ...manifest, id, dataKey: `${prefix}data.jsonl.gz`, dataSha256: createHash("sha256").update(body).digest("hex"), dataBytes: body.length };
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
-      try {
+      await withBackupCopy(id, changed, {}, async () => {
         const restored = await restoreCommand(env, ["restore", id, "--to", target.uri, "--wipe"]);
         assert.equal(restored.status, 4, restored.stderr);
         assert.match(restored.stderr, message);
         assert.equal((await graphDigest(targetDriver)).sha256, before.sha256, "nothing in the target was wiped or written");
-      } finally {
-        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] } }));
-      }
+      });
     }
   });
 
   it("restores a node that a relationship line carries whole, once, and the later lines that name it by id", async () => {
     // What a backup writes for a node created while it ran: the first relationship to reach it
     // carries it whole, the next ones (here in the same write batch) name it by id.
-    const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
-    assert.ok(data, "the data object can be read");
-    const lines = gunzipSync(Buffer.from(await data.transformToByteArray())).toString("utf8").trimEnd().split("\n");
+    const lines = await backupLines();
     const end = JSON.parse(lines.pop() ?? "") as { nodes: number; relationships: number; schema: number };
     const existing = (JSON.parse(lines.find((line) => line.startsWith('{"k":"node"')) ?? "") as { id: string }).id;
     const created = existing.replace(/\d+$/, "900000001");
@@ -233,21 +266,11 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       { k: "rel", id: "5:late:2", type: "LATE", props: { n: { i: "2" } }, start: created, end: created },
       { k: "rel", id: "5:late:3", type: "LATE", props: { n: { i: "3" } }, start: existing, end: created },
     ];
-    const body = gzipSync([...lines, ...added.map((record) => JSON.stringify(record)), JSON.stringify({ ...end, relationships: end.relationships + added.length })].join("\n") + "\n");
+    const withLate = [...lines, ...added.map((record) => JSON.stringify(record)), JSON.stringify({ ...end, relationships: end.relationships + added.length })];
     const counts = manifest.counts as { relationships: number; relationshipsByType: Record<string, number> };
     const id = "29990102T000000000Z";
-    const prefix = `backups/neo4j/${id}/`;
-    const copy = {
-      ...manifest,
-      id,
-      dataKey: `${prefix}data.jsonl.gz`,
-      dataSha256: createHash("sha256").update(body).digest("hex"),
-      dataBytes: body.length,
-      counts: { ...counts, relationships: counts.relationships + added.length, relationshipsByType: { ...counts.relationshipsByType, LATE: added.length } },
-    };
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
-    try {
+    const lateCounts = { ...counts, relationships: counts.relationships + added.length, relationshipsByType: { ...counts.relationshipsByType, LATE: added.length } };
+    await withBackupCopy(id, withLate, { counts: lateCounts }, async () => {
       const restored = await restoreCommand(env, ["restore", id, "--to", target.uri, "--wipe", "--json"]);
       assert.equal(restored.status, 0, restored.stderr);
       assert.equal(lastJson(restored.stdout).endpointOnlyNodes, 1);
@@ -271,9 +294,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       } finally {
         await session.close();
       }
-    } finally {
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] } }));
-    }
+    });
   });
 
   it("refuses to back up a graph that uses a name the restore reserves, or a database a restore has not finished", async () => {
