@@ -1,7 +1,7 @@
 // A backup's schema records run as Cypher on restore: only schema commands get through.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { VerificationError, assertSchemaStatement } from "../src/backup/import.js";
+import { VerificationError, assertSchemaStatement } from "../src/backup/verify.js";
 
 it("accepts the statements SHOW CONSTRAINTS and SHOW INDEXES produce", () => {
   for (const cypher of [

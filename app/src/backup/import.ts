@@ -1,34 +1,22 @@
 // Restore: reads a backup back into a Neo4j database. Schema first, then nodes, then
 // relationships, in batches; every write is a MERGE on the backup's ids, so running it again
 // after a crash converges. A marker node records the restore in progress and its phase.
-import { createHash } from "node:crypto";
-import { StringDecoder } from "node:string_decoder";
-import { PassThrough, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import type { Driver, QueryResult } from "neo4j-driver";
-import { NodeIdSet } from "./node-ids.js";
 import {
-  parseRecord,
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
   RESTORE_MARKER_LABEL as MARKER,
   RESTORE_STAGED_LABEL as STAGED,
-  type BackupRecord,
   type Endpoint,
   type NodeRecord,
 } from "./records.js";
 import type { BackupStore, Manifest } from "./storage.js";
-import { BackupFormatError, decodeProperties } from "./values.js";
+import { decodeProperties } from "./values.js";
+import { assertSchemaStatement, readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
 
 export class TargetNotEmptyError extends Error {
   override readonly name = "TargetNotEmptyError";
   readonly code = "ERR_TARGET_NOT_EMPTY";
-}
-
-export class VerificationError extends Error {
-  override readonly name = "VerificationError";
-  readonly code = "ERR_BACKUP_VERIFICATION";
 }
 
 const STAGED_CONSTRAINT = "mcp_bastion_restore_id";
@@ -55,136 +43,6 @@ export interface RestoreResult {
   relationships: number;
   /** Nodes known only as a relationship's endpoint (deleted while the backup ran). */
   endpointOnlyNodes: number;
-}
-
-export interface VerifyResult {
-  backupId: string;
-  records: number;
-  nodes: number;
-  relationships: number;
-  schema: number;
-  sha256: string;
-  /** The data object's ETag: a restore writes only from this version, the one verified. */
-  etag?: string;
-}
-
-/** A record and the length of the line it was read from: what batching by size counts. */
-interface SizedRecord {
-  record: BackupRecord;
-  bytes: number;
-}
-
-/**
- * The lines of a byte stream, read one chunk at a time as they are consumed. readline's
- * iterator would queue up to a thousand lines ahead of a slow consumer, which for a backup of
- * large values is most of the backup; a long line is collected in parts, never re-scanned.
- */
-async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  const decoder = new StringDecoder("utf8");
-  let parts: string[] = [];
-  for await (const chunk of input) {
-    const text = decoder.write(chunk);
-    let start = 0;
-    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
-      parts.push(text.slice(start, newline));
-      yield parts.join("");
-      parts = [];
-      start = newline + 1;
-    }
-    if (start < text.length) parts.push(text.slice(start));
-  }
-  const rest = parts.join("") + decoder.end();
-  if (rest !== "") yield rest;
-}
-
-/** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
-export async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
-  for await (const { record } of readSizedRecords(store, manifest, version)) yield record;
-}
-
-async function* readSizedRecords(store: BackupStore, manifest: Manifest, version: { etag?: string }): AsyncGenerator<SizedRecord> {
-  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
-  const hash = createHash("sha256");
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  const text = new PassThrough();
-  // pipeline destroys every stage on an error, so the reader below sees it instead of waiting.
-  const piped = pipeline(body, tap, createGunzip(), text);
-  piped.catch(() => undefined);
-  const counts = { nodes: 0, relationships: 0, schema: 0 };
-  let sawEnd = false;
-  let lineNumber = 0;
-  try {
-    for await (const line of splitLines(text)) {
-      lineNumber += 1;
-      if (line === "") continue;
-      if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
-      let record: BackupRecord;
-      try {
-        record = parseRecord(line);
-      } catch (error) {
-        throw new VerificationError(`line ${lineNumber}: ${(error as Error).message}`, { cause: error });
-      }
-      if (record.k === "node") counts.nodes += 1;
-      else if (record.k === "rel") counts.relationships += 1;
-      else if (record.k === "schema") counts.schema += 1;
-      else if (record.k === "end") sawEnd = true;
-      yield { record, bytes: line.length };
-    }
-  } catch (error) {
-    if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
-    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    await piped;
-  } catch (error) {
-    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
-  }
-  const sha256 = hash.digest("hex");
-  if (sha256 !== manifest.dataSha256) throw new VerificationError(`SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`);
-  if (!sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
-  for (const key of ["nodes", "relationships", "schema"] as const) {
-    if (counts[key] !== manifest.counts[key]) throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
-  }
-}
-
-/** Downloads and parses the whole backup, decoding every value: what restore would read. */
-export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
-  const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
-  const version: { etag?: string } = {};
-  // The same set the backup kept, built from the same lines in the same order.
-  const written = new NodeIdSet();
-  for await (const record of readBackup(store, manifest, version)) {
-    result.records += 1;
-    try {
-      if (record.k === "node") {
-        decodeProperties(record.props);
-        written.add(record.id);
-        result.nodes += 1;
-      } else if (record.k === "rel") {
-        decodeProperties(record.props);
-        for (const [side, endpoint] of [["start", record.start], ["end", record.end]] as const) {
-          if (typeof endpoint !== "string") {
-            decodeProperties(endpoint.props);
-            written.add(endpoint.id);
-          } else if (!written.has(endpoint)) {
-            throw new VerificationError(`relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`);
-          }
-        }
-        result.relationships += 1;
-      } else if (record.k === "schema") {
-        assertSchemaStatement(record.cypher);
-        result.schema += 1;
-      }
-    } catch (error) {
-      throw new VerificationError(`record ${result.records}: ${(error as Error).message}`, { cause: error });
-    }
-  }
-  return { ...result, ...(version.etag ? { etag: version.etag } : {}) };
 }
 
 /** Rows for one UNWIND write, written when either the row or the byte limit is reached. */
@@ -269,17 +127,6 @@ async function wipe(driver: Driver, database: string): Promise<void> {
   for (const record of constraints.records) await run(driver, database, `DROP CONSTRAINT \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
   const indexes = await run(driver, database, "SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name");
   for (const record of indexes.records) await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
-}
-
-/**
- * A backup's schema records are Cypher the restore runs: only a single CREATE CONSTRAINT or
- * CREATE ... INDEX statement is accepted, so a tampered backup cannot smuggle in other commands.
- */
-export function assertSchemaStatement(cypher: string): void {
-  const schemaCommand = /^CREATE\s+(CONSTRAINT|(RANGE\s+|TEXT\s+|POINT\s+|FULLTEXT\s+|VECTOR\s+|LOOKUP\s+)?INDEX)\b/i;
-  if (!schemaCommand.test(cypher.trim()) || cypher.includes(";")) {
-    throw new VerificationError(`a schema record is not a single CREATE CONSTRAINT or CREATE INDEX statement: ${JSON.stringify(cypher.slice(0, 120))}`);
-  }
 }
 
 async function applySchema(driver: Driver, database: string, cypher: string): Promise<void> {

@@ -1,0 +1,158 @@
+// Verification of a backup: its hash, size and counts against the manifest, every line against
+// the record format, every value decoded, and every node a relationship names by id held by an
+// earlier line. The restore runs it in full before it wipes or writes anything.
+import { createHash } from "node:crypto";
+import { StringDecoder } from "node:string_decoder";
+import { PassThrough, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { NodeIdSet } from "./node-ids.js";
+import { parseRecord, type BackupRecord } from "./records.js";
+import type { BackupStore, Manifest } from "./storage.js";
+import { BackupFormatError, decodeProperties } from "./values.js";
+
+export class VerificationError extends Error {
+  override readonly name = "VerificationError";
+  readonly code = "ERR_BACKUP_VERIFICATION";
+}
+
+export interface VerifyResult {
+  backupId: string;
+  records: number;
+  nodes: number;
+  relationships: number;
+  schema: number;
+  sha256: string;
+  /** The data object's ETag: a restore writes only from this version, the one verified. */
+  etag?: string;
+}
+
+/** A record and the length of the line it was read from: what batching by size counts. */
+export interface SizedRecord {
+  record: BackupRecord;
+  bytes: number;
+}
+
+/**
+ * The lines of a byte stream, read one chunk at a time as they are consumed. readline's
+ * iterator would queue up to a thousand lines ahead of a slow consumer, which for a backup of
+ * large values is most of the backup; a long line is collected in parts, never re-scanned.
+ */
+async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder("utf8");
+  let parts: string[] = [];
+  for await (const chunk of input) {
+    const text = decoder.write(chunk);
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      parts.push(text.slice(start, newline));
+      yield parts.join("");
+      parts = [];
+      start = newline + 1;
+    }
+    if (start < text.length) parts.push(text.slice(start));
+  }
+  const rest = parts.join("") + decoder.end();
+  if (rest !== "") yield rest;
+}
+
+/** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
+export async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
+  for await (const { record } of readSizedRecords(store, manifest, version)) yield record;
+}
+
+export async function* readSizedRecords(store: BackupStore, manifest: Manifest, version: { etag?: string }): AsyncGenerator<SizedRecord> {
+  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
+  const hash = createHash("sha256");
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const text = new PassThrough();
+  // pipeline destroys every stage on an error, so the reader below sees it instead of waiting.
+  const piped = pipeline(body, tap, createGunzip(), text);
+  piped.catch(() => undefined);
+  const counts = { nodes: 0, relationships: 0, schema: 0 };
+  let sawEnd = false;
+  let lineNumber = 0;
+  try {
+    for await (const line of splitLines(text)) {
+      lineNumber += 1;
+      if (line === "") continue;
+      if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
+      let record: BackupRecord;
+      try {
+        record = parseRecord(line);
+      } catch (error) {
+        throw new VerificationError(`line ${lineNumber}: ${(error as Error).message}`, { cause: error });
+      }
+      if (record.k === "node") counts.nodes += 1;
+      else if (record.k === "rel") counts.relationships += 1;
+      else if (record.k === "schema") counts.schema += 1;
+      else if (record.k === "end") sawEnd = true;
+      yield { record, bytes: line.length };
+    }
+  } catch (error) {
+    if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
+    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    await piped;
+  } catch (error) {
+    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  const sha256 = hash.digest("hex");
+  if (sha256 !== manifest.dataSha256) throw new VerificationError(`SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`);
+  if (!sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
+  for (const key of ["nodes", "relationships", "schema"] as const) {
+    if (counts[key] !== manifest.counts[key]) throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
+  }
+}
+
+/** Downloads and parses the whole backup, decoding every value: what restore would read. */
+export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
+  const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
+  const version: { etag?: string } = {};
+  // The same set the backup kept, built from the same lines in the same order.
+  const written = new NodeIdSet();
+  for await (const record of readBackup(store, manifest, version)) {
+    result.records += 1;
+    try {
+      if (record.k === "node") {
+        decodeProperties(record.props);
+        written.add(record.id);
+        result.nodes += 1;
+      } else if (record.k === "rel") {
+        decodeProperties(record.props);
+        for (const [side, endpoint] of [["start", record.start], ["end", record.end]] as const) {
+          if (typeof endpoint !== "string") {
+            decodeProperties(endpoint.props);
+            written.add(endpoint.id);
+          } else if (!written.has(endpoint)) {
+            throw new VerificationError(`relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`);
+          }
+        }
+        result.relationships += 1;
+      } else if (record.k === "schema") {
+        assertSchemaStatement(record.cypher);
+        result.schema += 1;
+      }
+    } catch (error) {
+      throw new VerificationError(`record ${result.records}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return { ...result, ...(version.etag ? { etag: version.etag } : {}) };
+}
+
+/**
+ * A backup's schema records are Cypher the restore runs: only a single CREATE CONSTRAINT or
+ * CREATE ... INDEX statement is accepted, so a tampered backup cannot smuggle in other commands.
+ */
+export function assertSchemaStatement(cypher: string): void {
+  const schemaCommand = /^CREATE\s+(CONSTRAINT|(RANGE\s+|TEXT\s+|POINT\s+|FULLTEXT\s+|VECTOR\s+|LOOKUP\s+)?INDEX)\b/i;
+  if (!schemaCommand.test(cypher.trim()) || cypher.includes(";")) {
+    throw new VerificationError(`a schema record is not a single CREATE CONSTRAINT or CREATE INDEX statement: ${JSON.stringify(cypher.slice(0, 120))}`);
+  }
+}
