@@ -225,7 +225,7 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
     }
     await nodes.flush();
     await relationships.flush();
-    // The data checked out (readBackup verified hash and counts); record what cleanup removes.
+    // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
     const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
     await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
   }
