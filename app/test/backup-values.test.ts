@@ -21,7 +21,7 @@ describe("backup value encoding", () => {
     for (const value of ["", "ü🙂\u0000\u2028\ud800", true, false, null]) assert.deepEqual(roundTrip(value), value);
     // The driver's byte array is an Int8Array: it is what comes back, and all it writes as bytes.
     assert.deepEqual(roundTrip(new Int8Array([0, 1, 127, -128, -1])), new Int8Array([0, 1, 127, -128, -1]));
-    assert.deepEqual(roundTrip(new Uint8Array([0, 1, 254, 255])), new Int8Array([0, 1, -2, -1]));
+    assert.throws(() => encodeValue(new Uint8Array([0, 1, 254, 255])), BackupFormatError, "never what the driver reads");
     const pooled = Buffer.from("abcdef");
     assert.deepEqual(roundTrip(new Int8Array(pooled.buffer, pooled.byteOffset + 2, 3)), new Int8Array([99, 100, 101]), "only the view's own bytes");
     assert.deepEqual(roundTrip([neo4j.int(1), neo4j.int("9007199254740993")]), [neo4j.int(1), neo4j.int("9007199254740993")]);
@@ -52,7 +52,7 @@ describe("backup value encoding", () => {
   });
 
   it("refuses malformed or unknown encodings with a format error", () => {
-    for (const bad of [{ i: "12.5" }, { f: "one" }, { date: [2024, 1] }, { dt: [2024, 1, 1, 0, 0, 0, 0] }, { zz: 1 }, 42, [1], { l: "x" }]) {
+    for (const bad of [{ i: "12.5" }, { f: "one" }, { date: [2024, 1] }, { dt: [2024, 1, 1, 0, 0, 0, 0] }, { zz: 1 }, 42, [1], { l: "x" }, { b: 7 }, { b: "AAF/gP8" }, { b: "AA!=" }, { b: "AA==AA==" }]) {
       assert.throws(() => decodeValue(bad), BackupFormatError, JSON.stringify(bad));
     }
   });

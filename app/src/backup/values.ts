@@ -60,8 +60,8 @@ export function encodeValue(value: unknown): EncodedValue {
   if (Integer.isInteger(value)) return { i: (value as Integer).toString() };
   if (typeof value === "bigint") return { i: value.toString() };
   // The driver reads a byte array as an Int8Array, and writes only an Int8Array as one (any other
-  // typed array becomes a list of floats).
-  if (value instanceof Int8Array || value instanceof Uint8Array) return { b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  // typed array becomes a list of floats), so no other typed array is a byte array here.
+  if (value instanceof Int8Array) return { b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
   if (Array.isArray(value)) return { l: value.map(encodeValue) };
   if (neo4j.isDate(value as object)) {
     const date = value as Neo4jDate;
@@ -114,6 +114,8 @@ function numbers(value: unknown, length: number[], tag: string): number[] {
   return value as number[];
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 /** The driver's byte array type, Int8Array, over a copy of the bytes (not Buffer's shared pool). */
 const byteArray = (bytes: Buffer): Int8Array => new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 
@@ -128,7 +130,8 @@ export function decodeValue(value: unknown): unknown {
     case "f":
       return decodeFloat(tagged.f);
     case "b":
-      if (typeof tagged.b !== "string") throw new BackupFormatError("malformed bytes");
+      // Buffer's decoder skips what is not base64: checked first, so damage is an error, not other bytes.
+      if (typeof tagged.b !== "string" || tagged.b.length % 4 !== 0 || !BASE64.test(tagged.b)) throw new BackupFormatError("malformed bytes: not padded base64");
       return byteArray(Buffer.from(tagged.b, "base64"));
     case "l":
       if (!Array.isArray(tagged.l)) throw new BackupFormatError("malformed list");

@@ -57,7 +57,7 @@ async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string>
 }
 
 /** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
-export async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
+async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
   for await (const { record } of readSizedRecords(store, manifest, version)) yield record;
 }
 
