@@ -1,6 +1,6 @@
 // What each stack setting means, for Pulumi.yaml's config schema and the README. The test
 // keeps this, the schema in config.ts and Pulumi.yaml in step.
-import { isOptionalSetting, settingDefault, settingKind, type SettingKey } from "./config.js";
+import { SECRET_SETTINGS, isOptionalSetting, settingDefault, settingKind, type SettingKey } from "./config.js";
 
 export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   platform: "Where the kit runs: aws (EKS, S3, KMS, IRSA) or local (any cluster, MinIO inside it, no AWS calls).",
@@ -48,6 +48,10 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   prometheusOperator: "Create a ServiceMonitor and PrometheusRule (needs the Prometheus operator's CRDs).",
   prometheusNamespace: "Namespace Prometheus scrapes from: the only source allowed to reach metrics ports.",
   awsOidcProviderArn: "The EKS cluster's IAM OIDC provider ARN; the backup role trusts it for one ServiceAccount (required on aws).",
+  awaitReadiness: "Wait until each object is ready (Deployments rolled out, Services with endpoints, Ingresses with an address) before an update succeeds; off applies the objects without waiting, for a cluster that runs them later.",
+  neo4jPassword: "Neo4j's password, kept in your own vault and set as a secret (pulumi config set --secret). Empty: a random one is generated.",
+  objectStoreAccessKeyId: "The local platform's MinIO access key id, set as a secret with objectStoreSecretAccessKey. Empty: random keys are generated.",
+  objectStoreSecretAccessKey: "The local platform's MinIO secret key, set as a secret with objectStoreAccessKeyId. Empty: random keys are generated.",
   minioImage: "MinIO image for the local platform's object store, pinned by digest.",
 };
 
@@ -56,6 +60,8 @@ export interface PulumiConfigEntry {
   description: string;
   default?: unknown;
   items?: { type: "string" };
+  /** The stack must hold the value encrypted; the engine refuses a plain one. */
+  secret?: true;
 }
 
 const PULUMI_TYPES: Record<string, PulumiConfigEntry["type"]> = { string: "string", enum: "string", number: "integer", boolean: "boolean", array: "array" };
@@ -68,7 +74,7 @@ export function pulumiConfigSchema(): Record<string, PulumiConfigEntry> {
     const type = kind ? PULUMI_TYPES[kind] : undefined;
     if (!type) throw new Error(`setting ${key} has a kind (${kind}) Pulumi config cannot declare`);
     const fallback = settingDefault(key) ?? (isOptionalSetting(key) ? "" : undefined);
-    entries[key] = { type, description, ...(type === "array" ? { items: { type: "string" } } : {}), ...(fallback !== undefined ? { default: fallback } : {}) };
+    entries[key] = { type, description, ...(type === "array" ? { items: { type: "string" } } : {}), ...(fallback !== undefined ? { default: fallback } : {}), ...(SECRET_SETTINGS.has(key) ? { secret: true } : {}) };
   }
   return entries;
 }

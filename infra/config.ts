@@ -17,6 +17,8 @@ const httpsUrl = z.url({ protocol: /^https$/ });
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, "must be a CIDR such as 10.0.0.0/16");
 const cronSchedule = z.string().regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule");
 const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/, "must be an exact chart version");
+const password = z.string().regex(/^[\x21-\x7e]{16,256}$/, "must be 16 to 256 printable characters without spaces");
+const accessKeyId = z.string().regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits");
 const oidcProviderArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/.+$/, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)");
 
 /** Every setting with its default (config-docs.ts says what each means; Pulumi.yaml mirrors both). */
@@ -67,6 +69,10 @@ export const settingsSchema = z
     prometheusOperator: z.boolean().default(false),
     prometheusNamespace: dnsLabel.default("monitoring"),
     awsOidcProviderArn: oidcProviderArn.optional(),
+    awaitReadiness: z.boolean().default(true),
+    neo4jPassword: password.optional(),
+    objectStoreAccessKeyId: accessKeyId.optional(),
+    objectStoreSecretAccessKey: password.optional(),
     minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
   })
   .strict()
@@ -80,7 +86,13 @@ export const settingsSchema = z
     if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {
       problem("imageRepository", "is required on the local platform unless imageRef pins a prebuilt image");
     }
+    if ((settings.objectStoreAccessKeyId === undefined) !== (settings.objectStoreSecretAccessKey === undefined)) {
+      problem(settings.objectStoreAccessKeyId === undefined ? "objectStoreAccessKeyId" : "objectStoreSecretAccessKey", "is required with the other object store key: set both or neither");
+    }
     if (settings.platform === "aws") {
+      for (const key of ["objectStoreAccessKeyId", "objectStoreSecretAccessKey"] as const) {
+        if (settings[key] !== undefined) problem(key, "applies only to the local platform's MinIO (aws backups use the IAM role)");
+      }
       if (!settings.awsOidcProviderArn) problem("awsOidcProviderArn", "is required on the aws platform (the backup role trusts it)");
       if (settings.backupS3EgressCidrs.length === 0) problem("backupS3EgressCidrs", "is required on the aws platform: the backup job may reach S3 only there");
     }
@@ -111,6 +123,12 @@ export function settingDefault(key: string): unknown {
   return schema instanceof z.ZodDefault ? (schema.def.defaultValue as unknown) : undefined;
 }
 
+/**
+ * Settings that hold credentials: a stack must keep them as Pulumi secrets (encrypted in the
+ * stack file, `pulumi config set --secret`), and the program handles them only as secrets.
+ */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["neo4jPassword", "objectStoreAccessKeyId", "objectStoreSecretAccessKey"] satisfies SettingKey[]);
+
 export const isOptionalSetting = (key: string): boolean => (settingsSchema.shape as Record<string, z.ZodType | undefined>)[key] instanceof z.ZodOptional;
 
 export class SettingsError extends Error {
@@ -118,15 +136,25 @@ export class SettingsError extends Error {
   readonly code = "ERR_STACK_SETTINGS";
 }
 
+/** Every problem of raw stack values (keys without the project prefix), one line per key. */
+export function settingsProblems(raw: Record<string, unknown>): { settings: Settings; problems: [] } | { problems: string[] } {
+  const parsed = settingsSchema.safeParse(raw);
+  if (parsed.success) return { settings: parsed.data, problems: [] };
+  return {
+    problems: parsed.error.issues.map((issue) => {
+      const key = issue.path.length > 0 ? issue.path.join(".") : "stack config";
+      return issue.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `${key}: ${issue.message}`;
+    }),
+  };
+}
+
+export const settingsError = (problems: readonly string[]): SettingsError => new SettingsError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
+
 /** Validates raw stack values (keys without the project prefix); throws naming every bad key. */
 export function parseSettings(raw: Record<string, unknown>): Settings {
-  const parsed = settingsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.join(".") : "stack config";
-    return issue.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `${key}: ${issue.message}`;
-  });
-  throw new SettingsError(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
+  const result = settingsProblems(raw);
+  if ("settings" in result) return result.settings;
+  throw settingsError(result.problems);
 }
 
 /** The canonical resource URI tokens must name as their audience (RFC 8707). */

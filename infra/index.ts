@@ -1,10 +1,7 @@
-// The Pulumi program (Pulumi.yaml points here): the stack's settings -> the kit -> outputs.
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { deployKit } from "./kit.js";
-import { readSettings } from "./read-settings.js";
+// The Pulumi program (Pulumi.yaml points here): the kit, with its outputs as stack outputs.
+import { kitProgram } from "./program.js";
 
-const outputs = deployKit(readSettings(), { projectRoot: resolve(dirname(fileURLToPath(import.meta.url)), "..") });
+const outputs = kitProgram();
 
 export const mcpUrl = outputs.mcpUrl;
 export const namespace = outputs.namespace;

@@ -27,7 +27,8 @@ export interface KitOutputs {
 const PLACEHOLDER_DIGEST = `sha256:${"0".repeat(64)}`;
 
 export function deployKit(settings: Settings, options: { projectRoot: string }): KitOutputs {
-  const provider = new k8s.Provider("cluster", { enableServerSideApply: true });
+  // A ConfigMap's data changes in place (a replacement would delete it under its running pods).
+  const provider = new k8s.Provider("cluster", { enableServerSideApply: true, enableConfigMapMutable: true });
   const releases = new PlatformReleases("platform", { settings, provider });
 
   let storage: BackupStorage | undefined;
@@ -66,14 +67,14 @@ export function deployKit(settings: Settings, options: { projectRoot: string }):
 
   const platformObjects = new KubeObjects(
     "platform-objects",
-    { plan: plan.platform, resolved: resolved.apply((objects) => objects.platform), provider },
+    { plan: plan.platform, resolved: resolved.apply((objects) => objects.platform), provider, awaitReadiness: settings.awaitReadiness },
     { dependsOn: releases.foundations },
   );
   const controlPlane = releases.linkerdControlPlane([platformObjects]);
   const credentials = new Credentials("credentials", { settings, provider, dependsOn: platformObjects.namespaces });
   new KubeObjects(
     "workload-objects",
-    { plan: plan.workloads, resolved: resolved.apply((objects) => objects.workloads), provider },
+    { plan: plan.workloads, resolved: resolved.apply((objects) => objects.workloads), provider, awaitReadiness: settings.awaitReadiness },
     { dependsOn: [platformObjects, ...credentials.secrets, ...(controlPlane ? [controlPlane] : [])] },
   );
 

@@ -1,5 +1,6 @@
-// Generated credentials: random, kept as Pulumi secrets, handed to pods only as Kubernetes
-// Secrets mounted as files.
+// The kit's credentials: the stack's own (secret settings, kept in the operator's vault) or
+// generated at random; either way Pulumi secrets, handed to pods only as Kubernetes Secrets
+// mounted as files.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -21,8 +22,8 @@ export class Credentials extends pulumi.ComponentResource {
     const { settings, provider } = args;
     const child = { parent: this, provider, dependsOn: args.dependsOn };
 
-    const neo4j = new random.RandomPassword(`${name}-neo4j`, { length: 40, special: false }, { parent: this });
-    this.neo4jPassword = pulumi.secret(neo4j.result);
+    const generated = (suffix: string, args: random.RandomPasswordArgs) => new random.RandomPassword(`${name}-${suffix}`, args, { parent: this }).result;
+    this.neo4jPassword = pulumi.secret(settings.neo4jPassword ?? generated("neo4j", { length: 40, special: false }));
     this.secrets.push(
       new k8s.core.v1.Secret(
         `${name}-neo4j`,
@@ -37,15 +38,15 @@ export class Credentials extends pulumi.ComponentResource {
     );
 
     if (settings.platform === "local") {
-      const accessKey = new random.RandomPassword(`${name}-object-store-access-key`, { length: 20, special: false, upper: true, lower: false }, { parent: this });
-      const secretKey = new random.RandomPassword(`${name}-object-store-secret-key`, { length: 40, special: false }, { parent: this });
+      const accessKey = settings.objectStoreAccessKeyId ?? generated("object-store-access-key", { length: 20, special: false, upper: true, lower: false });
+      const secretKey = settings.objectStoreSecretAccessKey ?? generated("object-store-secret-key", { length: 40, special: false });
       this.secrets.push(
         new k8s.core.v1.Secret(
           `${name}-object-store`,
           {
             metadata: { name: NAMES.objectStoreCredentials, namespace: settings.namespace, labels: objectLabels("object-store") },
             type: "Opaque",
-            stringData: { "access-key-id": pulumi.secret(accessKey.result), "secret-access-key": pulumi.secret(secretKey.result) },
+            stringData: { "access-key-id": pulumi.secret(accessKey), "secret-access-key": pulumi.secret(secretKey) },
           },
           child,
         ),

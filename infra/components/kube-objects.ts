@@ -12,7 +12,15 @@ export interface KubeObjectsArgs {
   /** The same objects with the real deploy values. */
   readonly resolved: pulumi.Output<KubeObject[]>;
   readonly provider: k8s.Provider;
+  /**
+   * Whether an update waits until each object is ready (the provider's await logic).
+   * @default true
+   */
+  readonly awaitReadiness?: boolean;
 }
+
+/** The provider's per-object switch for its await logic. */
+const SKIP_AWAIT = "pulumi.com/skipAwait";
 
 /** The Kubernetes provider's type token for an object, e.g. kubernetes:apps/v1:Deployment. */
 export function typeToken(object: Pick<KubeObject, "apiVersion" | "kind">): string {
@@ -27,10 +35,12 @@ export class KubeObjects extends pulumi.ComponentResource {
   readonly resources: pulumi.CustomResource[];
   readonly namespaces: pulumi.CustomResource[];
   private readonly provider: k8s.Provider;
+  private readonly awaitReadiness: boolean;
 
   constructor(name: string, args: KubeObjectsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mcp-bastion:k8s:KubeObjects", name, {}, opts);
     this.provider = args.provider;
+    this.awaitReadiness = args.awaitReadiness ?? true;
     const keys = new Set<string>();
     for (const object of args.plan) {
       const key = objectKey(object);
@@ -57,6 +67,9 @@ export class KubeObjects extends pulumi.ComponentResource {
     const inputs: Record<string, pulumi.Input<unknown>> = { apiVersion: planned.apiVersion, kind: planned.kind };
     for (const field of Object.keys(planned)) {
       if (field !== "apiVersion" && field !== "kind") inputs[field] = resolved.apply((object) => object[field]);
+    }
+    if (!this.awaitReadiness) {
+      inputs.metadata = resolved.apply(({ metadata }) => ({ ...metadata, annotations: { ...metadata.annotations, [SKIP_AWAIT]: "true" } }));
     }
     return new KubeResource(typeToken(planned), key.replaceAll("/", ":"), inputs, { parent: this, provider: this.provider, dependsOn });
   }

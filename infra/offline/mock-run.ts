@@ -10,7 +10,7 @@ import { parse } from "yaml";
 
 export const PROJECT = "mcp-bastion";
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const EXAMPLE_STACKS = ["aws", "local"] as const;
+export const EXAMPLE_STACKS = ["aws", "local", "airgapped"] as const;
 
 /** Pulumi's marker for a secret value inside recorded inputs. */
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -84,12 +84,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 }
 
 /**
- * Runs the program for an example stack (optionally with settings overridden) and returns what
- * it registered. One run per process: Pulumi's runtime state is global.
+ * Runs the program for an example stack (optionally with settings overridden, and with secret
+ * settings such as the engine hands over from `pulumi config set --secret`) and returns what it
+ * registered. One run per process: Pulumi's runtime state is global.
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<MockRun> {
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Promise<MockRun> {
   const resources: RecordedResource[] = [];
-  pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
+  const config = stackConfig(stack, { ...overrides, ...secrets });
+  pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((key) => `${PROJECT}:${key}`));
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -110,9 +112,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     stack,
     false,
   );
-  const { deployKit } = await import("../kit.js");
-  const { readSettings } = await import("../read-settings.js");
-  const outputs = deployKit(readSettings(PROJECT), { projectRoot: PROJECT_ROOT });
+  const { kitProgram } = await import("../program.js");
+  const outputs = kitProgram();
   const resolved: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(outputs)) {
     resolved[key] = await new Promise((done) => (output as pulumi.Output<unknown>).apply((value) => done(value)));
