@@ -1,7 +1,8 @@
-// A real kube-apiserver judges the synthesized objects of both example stacks: each one is
-// accepted by a server-side dry-run apply (schema, CRD validation, admission), and every pod
+// A real kube-apiserver judges the synthesized objects of every example stack: each one is
+// accepted by a server-side dry-run apply (schema, CRD validation with the real CRDs of
+// cert-manager, trust-manager, the Prometheus operator and Linkerd, admission), and every pod
 // template passes Pod Security admission at "restricted" in the kit's namespace. A privileged
-// pod is refused, so the check can fail.
+// pod and a malformed Linkerd object are refused, so the checks can fail.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,9 +20,6 @@ import { EXAMPLE_STACKS, PROJECT_ROOT } from "../offline/mock-run.js";
 
 const FIELD_MANAGER = "mcp-bastion-tests";
 const SERVER_SIDE_APPLY = "application/apply-patch+yaml" satisfies PatchStrategy;
-// Linkerd's module is not served by the module proxy, so its CRDs cannot be installed here;
-// these kinds are the only ones not judged (named, never silently passed over).
-const UNJUDGED_GROUPS = new Set(["policy.linkerd.io"]);
 
 interface PodTemplateHolder extends KubernetesObject {
   spec?: { template?: { spec?: unknown }; jobTemplate?: { spec?: { template?: { spec?: unknown } } } };
@@ -58,21 +56,20 @@ describe("the API server admits the kit's objects", () => {
       const all = await readObjects(out);
       assert.ok(all.length > 40, `the stack's objects were read (${all.length})`);
       const refused: string[] = [];
-      const judged = all.filter((object) => !UNJUDGED_GROUPS.has(groupOf(object)));
       // Namespaces and service accounts are created for real: what is dry-run into a namespace
       // needs it to exist, and a pod needs its service account. The platform's Helm releases
       // create cert-manager's and Linkerd's namespaces; here the test does.
       const releaseNamespaces = ["certManagerNamespace", "linkerdNamespace"].map((key) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: String(settingDefault(key)) } }));
-      for (const object of [...releaseNamespaces, ...judged.filter((candidate) => candidate.kind === "Namespace" || candidate.kind === "ServiceAccount")]) {
+      for (const object of [...releaseNamespaces, ...all.filter((candidate) => candidate.kind === "Namespace" || candidate.kind === "ServiceAccount")]) {
         await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.name}: ${apiMessage(error)}`));
       }
-      for (const object of judged) {
+      for (const object of all) {
         await objects.patch(object, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}: ${apiMessage(error)}`));
       }
       // Pod Security admission enforces on pods: each workload's pod template, as the pod its
       // controller would create, dry-run into the same namespace.
       let templates = 0;
-      for (const holder of judged as PodTemplateHolder[]) {
+      for (const holder of all as PodTemplateHolder[]) {
         const spec = holder.spec?.template?.spec ?? holder.spec?.jobTemplate?.spec?.template?.spec;
         if (!spec) continue;
         templates += 1;
@@ -81,8 +78,8 @@ describe("the API server admits the kit's objects", () => {
       }
       assert.deepEqual(refused, []);
       assert.ok(templates >= 3, `pod templates were checked (${templates})`);
-      const unjudged = all.filter((object) => UNJUDGED_GROUPS.has(groupOf(object))).map((object) => object.kind);
-      assert.ok(unjudged.every((kind) => ["Server", "AuthorizationPolicy", "MeshTLSAuthentication", "NetworkAuthentication", "HTTPRoute"].includes(kind ?? "")), `only Linkerd policy objects go unjudged: ${unjudged.join(", ")}`);
+      const meshKinds = new Set(all.filter((object) => groupOf(object) === "policy.linkerd.io").map((object) => object.kind));
+      assert.deepEqual([...meshKinds].sort(), ["AuthorizationPolicy", "MeshTLSAuthentication", "NetworkAuthentication", "Server"], "the mesh's policy objects were judged too");
     });
   }
 
@@ -108,6 +105,16 @@ describe("the API server admits the kit's objects", () => {
     assert.equal(job.spec?.template.spec?.serviceAccountName, backup.serviceAccountName);
     assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(job.spec?.template.metadata?.labels?.["app.kubernetes.io/name"], "backup");
+  });
+
+  it("refuses a Linkerd Server that its CRD's schema does not allow", async () => {
+    const server = {
+      apiVersion: "policy.linkerd.io/v1beta3",
+      kind: "Server",
+      metadata: { name: "malformed", namespace: String(settingDefault("namespace")) },
+      spec: { podSelector: { matchLabels: { app: "x" } }, port: 70000, proxyProtocol: "HTTP/9" },
+    };
+    await assert.rejects(objects.patch(server, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY), (error: unknown) => /proxyProtocol|port/.test(apiMessage(error)));
   });
 
   it("refuses a privileged pod in the kit's namespace (Pod Security enforce)", async () => {

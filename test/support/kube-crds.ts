@@ -2,10 +2,11 @@
 // projects that publish them (their own deploy/ folders), into the cache on first use.
 // cert-manager's are those of the version the kit deploys; trust-manager's (v0.25.0) and
 // prometheus-operator's (v0.85.0) are the versions the module proxy serves (the kit's
-// trust-manager v0.20.2 is not). Linkerd's module is not served at all, so its policy CRDs are
-// not among them.
+// trust-manager v0.20.2 is not). Linkerd's module is not served at all: its CRDs, from the
+// chart of the version the kit pins, are kept in crds/ beside this file.
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { settingDefault } from "../../infra/config.js";
 import { cacheRoot, installOnce, requireTool, runCommand } from "./toolchain.js";
 
@@ -30,8 +31,17 @@ function assertPlainYaml(file: string, yaml: string): string {
   return yaml;
 }
 
-/** The CRD files, one YAML document each. */
+// Chart 2025.10.2 is the release Linkerd calls edge-25.10.2.
+const LINKERD_CRDS = path.join(path.dirname(fileURLToPath(import.meta.url)), "crds", `linkerd-edge-${String(settingDefault("linkerdChartVersion")).replace(/^20/, "")}`);
+
+/** Every CRD file the kit's objects need: cert-manager's, trust-manager's, the Prometheus operator's and Linkerd's. */
 export async function crdFiles(): Promise<string[]> {
+  const linkerd = (await readdir(LINKERD_CRDS)).filter((file) => file.endsWith(".yaml")).sort().map((file) => path.join(LINKERD_CRDS, file));
+  return [...(await fetchedCrdFiles()), ...linkerd];
+}
+
+/** The CRD files fetched from Go modules, one YAML document each. */
+async function fetchedCrdFiles(): Promise<string[]> {
   const dir = path.join(cacheRoot(), `crds-cm${CERT_MANAGER_VERSION}-tm${TRUST_MANAGER_VERSION}-po${PROMETHEUS_OPERATOR_VERSION}`);
   await installOnce(dir, async (staging) => {
     await requireTool("go", ["version"], "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).");
