@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CoreV1Api, CustomObjectsApi, KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
-import { installCertManagerController } from "../../test/support/kube-builds.js";
 import { startKubeCluster, type KubeCluster } from "../../test/support/kube-cluster.js";
 import { crdFiles } from "../../test/support/kube-crds.js";
 import { installCrds, readObjects } from "../../test/support/kube-objects.js";
-import { freePort, startServiceProcess, type ServiceProcess } from "../../test/support/service-process.js";
+import { startCertManager } from "../../test/support/kit-cluster.js";
+import type { ServiceProcess } from "../../test/support/service-process.js";
 import { runCommand } from "../../test/support/toolchain.js";
 import { synthStack } from "./support/synth.js";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
@@ -93,25 +93,7 @@ before(async () => {
   custom = config.makeApiClient(client.CustomObjectsApi);
   core = config.makeApiClient(client.CoreV1Api);
   await installCrds(config, await crdFiles());
-  const metricsPort = await freePort();
-  controller = (
-    await startServiceProcess({
-      name: "cert-manager-controller",
-      command: await installCertManagerController(),
-      args: [
-        `--kubeconfig=${cluster.kubeconfig}`, "--leader-elect=false", `--cluster-resource-namespace=${CERT_MANAGER_NAMESPACE}`,
-        `--metrics-listen-address=127.0.0.1:${metricsPort}`, "--enable-certificate-owner-ref",
-      ],
-      logFile: path.join(work, "cert-manager.log"),
-      ready: {
-        probe: async () => {
-          const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
-          return response?.ok ? "ok" : undefined;
-        },
-      },
-      timeoutMs: 60_000,
-    })
-  ).process;
+  controller = await startCertManager(cluster.kubeconfig, work);
 
   // The kit's namespaces (the platform releases create cert-manager's), then its PKI objects as
   // the local stack declares them: cert-manager's own, and trust-manager's Bundles (stored only:

@@ -1,5 +1,5 @@
 // The test cluster's programs, built from the Go module proxy into the cache on first use:
-// etcd, kube-apiserver and the cert-manager controller. None can be `go install`ed (their
+// etcd, kube-apiserver, kube-controller-manager and the cert-manager controller. None can be `go install`ed (their
 // modules carry replace lines), so each is built from a scratch module that requires the
 // published module and repeats what its replace lines mean with published versions.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -70,7 +70,7 @@ export async function installEtcd(): Promise<string> {
  * folders its module zip lacks; each is published as v0.N.M for Kubernetes v1.N.M
  * (kubernetes/kubernetes#79384), so the scratch module replaces every one with that.
  */
-export async function installKubeApiserver(): Promise<string> {
+async function stagingReplacements(): Promise<string[]> {
   const minor = KUBERNETES_VERSION.replace(/^v1\./, "v0.");
   const probe = path.join(cacheRoot(), "go-probe");
   await mkdir(probe, { recursive: true });
@@ -78,16 +78,26 @@ export async function installKubeApiserver(): Promise<string> {
   const info = JSON.parse(await go(["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], probe, env)) as { GoMod: string };
   const staging = [...(await readFile(info.GoMod, "utf8")).matchAll(/^\s*(k8s\.io\/[\w.-]+) => \.\/staging\//gm)].map((match) => match[1] as string);
   if (staging.length === 0) throw new Error(`k8s.io/kubernetes@${KUBERNETES_VERSION}: no staging replacements found in its go.mod`);
-  const dir = await buildScratch({
-    name: `kube-apiserver-${KUBERNETES_VERSION}`,
-    title: `kube-apiserver ${KUBERNETES_VERSION}`,
-    main: "k8s.io/kubernetes/cmd/kube-apiserver",
-    binary: "kube-apiserver",
-    require: [`k8s.io/kubernetes@${KUBERNETES_VERSION}`],
-    replace: staging.map((module) => `${module}=${module}@${minor}`),
-  });
-  return path.join(dir, "bin", "kube-apiserver");
+  return staging.map((module) => `${module}=${module}@${minor}`);
 }
+
+/** A program of k8s.io/kubernetes (cmd/NAME); the Go build cache shares what they have in common. */
+async function installKubernetesProgram(program: string): Promise<string> {
+  const dir = await buildScratch({
+    name: `${program}-${KUBERNETES_VERSION}`,
+    title: `${program} ${KUBERNETES_VERSION}`,
+    main: `k8s.io/kubernetes/cmd/${program}`,
+    binary: program,
+    require: [`k8s.io/kubernetes@${KUBERNETES_VERSION}`],
+    replace: await stagingReplacements(),
+  });
+  return path.join(dir, "bin", program);
+}
+
+export const installKubeApiserver = (): Promise<string> => installKubernetesProgram("kube-apiserver");
+
+/** Runs the controllers a real control plane has: namespace finalization, garbage collection, ... */
+export const installKubeControllerManager = (): Promise<string> => installKubernetesProgram("kube-controller-manager");
 
 export async function installCertManagerController(): Promise<string> {
   const dir = await buildScratch({

@@ -1,11 +1,12 @@
-// A Kubernetes control plane for tests, without containers: etcd and kube-apiserver on
-// 127.0.0.1 with a generated CA, serving certificate, admin client certificate and
-// service-account key. There is no kubelet and no controller manager: objects are stored and
+// A Kubernetes control plane for tests, without containers: etcd, kube-apiserver and
+// kube-controller-manager on 127.0.0.1 with a generated CA, serving certificate, admin client
+// certificate and service-account key. The controllers finalize namespaces, collect garbage
+// and create service accounts as on any cluster; there is no kubelet, so objects are stored and
 // admitted (Pod Security included), never run.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { Agent, request } from "node:https";
 import path from "node:path";
-import { installCertManagerController, installEtcd, installKubeApiserver } from "./kube-builds.js";
+import { installCertManagerController, installEtcd, installKubeApiserver, installKubeControllerManager } from "./kube-builds.js";
 import { crdFiles } from "./kube-crds.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate } from "./test-pki.js";
@@ -36,12 +37,31 @@ async function apiReady(server: string, ca: Buffer, cert: Buffer, key: Buffer): 
 }
 
 /** Builds what the cluster needs (first run only); the test runner calls it before any test. */
-export async function installKubeCluster(): Promise<{ etcd: string; apiserver: string; certManager: string; crds: string[] }> {
-  return { etcd: await installEtcd(), apiserver: await installKubeApiserver(), certManager: await installCertManagerController(), crds: await crdFiles() };
+export async function installKubeCluster(): Promise<{ etcd: string; apiserver: string; controllerManager: string; certManager: string; crds: string[] }> {
+  return {
+    etcd: await installEtcd(),
+    apiserver: await installKubeApiserver(),
+    controllerManager: await installKubeControllerManager(),
+    certManager: await installCertManagerController(),
+    crds: await crdFiles(),
+  };
+}
+
+/** kube-controller-manager serves /healthz over TLS with a certificate of its own making. */
+async function healthzOk(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path: "/healthz", rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? "ok" : undefined);
+    });
+    req.on("error", () => resolve(undefined));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
 }
 
 export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
-  const { etcd: etcdBinary, apiserver: apiserverBinary } = await installKubeCluster();
+  const { etcd: etcdBinary, apiserver: apiserverBinary, controllerManager: controllerManagerBinary } = await installKubeCluster();
   const pki = path.join(workDir, "pki");
   await mkdir(pki, { recursive: true, mode: 0o700 });
   const ca = await createTestCa(pki, "test cluster CA");
@@ -49,7 +69,7 @@ export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
   const admin = await issueClientCertificate(ca, "admin", "system:masters");
   const serviceAccount = await createSigningKeyPair(pki, "service-account");
 
-  const [clientPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [clientPort, peerPort, apiPort, controllerManagerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const processes: ServiceProcess[] = [];
   const stop = async () => {
     for (const child of processes.reverse()) await child.stop();
@@ -118,6 +138,23 @@ export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
       }),
       { mode: 0o600 },
     );
+
+    const controllerManager = await startServiceProcess({
+      name: "kube-controller-manager",
+      command: controllerManagerBinary,
+      args: [
+        `--kubeconfig=${kubeconfig}`, "--leader-elect=false",
+        "--bind-address=127.0.0.1", `--secure-port=${controllerManagerPort}`, `--cert-dir=${path.join(workDir, "controller-manager-certs")}`,
+        `--service-account-private-key-file=${serviceAccount.privateKeyFile}`, `--root-ca-file=${ca.certFile}`,
+        `--cluster-signing-cert-file=${ca.certFile}`, `--cluster-signing-key-file=${ca.keyFile}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--profiling=false",
+      ],
+      logFile: path.join(workDir, "kube-controller-manager.log"),
+      ready: { probe: () => healthzOk(controllerManagerPort) },
+      timeoutMs: 120_000,
+    });
+    processes.push(controllerManager.process);
     return { server, kubeconfig, stop };
   } catch (error) {
     await stop();

@@ -1,0 +1,64 @@
+// The cluster the kit deploys to without a cluster of one's own: the control plane of
+// kube-cluster.ts, a real cert-manager controller, and what a platform team would have
+// installed before the kit (the CRDs of cert-manager, trust-manager, the Prometheus operator
+// and Linkerd, and the namespaces of cert-manager and Linkerd). `npm run cluster` and the tests
+// that apply the kit with the real engine both start it here.
+import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { settingDefault } from "../../infra/config.js";
+import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
+import { installCertManagerController } from "./kube-builds.js";
+import { startKubeCluster, type KubeCluster } from "./kube-cluster.js";
+import { crdFiles } from "./kube-crds.js";
+import { installCrds } from "./kube-objects.js";
+import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
+
+export const CERT_MANAGER_NAMESPACE = String(settingDefault("certManagerNamespace"));
+export const LINKERD_NAMESPACE = String(settingDefault("linkerdNamespace"));
+
+export interface KitCluster extends KubeCluster {
+  readonly config: KubeConfig;
+}
+
+/** A cert-manager controller for the cluster, as its Helm chart runs it (certificate owner references on). */
+export async function startCertManager(kubeconfig: string, workDir: string): Promise<ServiceProcess> {
+  const metricsPort = await freePort();
+  const { process: controller } = await startServiceProcess({
+    name: "cert-manager-controller",
+    command: await installCertManagerController(),
+    args: [
+      `--kubeconfig=${kubeconfig}`, "--leader-elect=false", `--cluster-resource-namespace=${CERT_MANAGER_NAMESPACE}`,
+      `--metrics-listen-address=127.0.0.1:${metricsPort}`, "--enable-certificate-owner-ref",
+    ],
+    logFile: path.join(workDir, "cert-manager.log"),
+    ready: {
+      probe: async () => {
+        const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+        return response?.ok ? "ok" : undefined;
+      },
+    },
+    timeoutMs: 60_000,
+  });
+  return controller;
+}
+
+export async function startKitCluster(workDir: string): Promise<KitCluster> {
+  const cluster = await startKubeCluster(path.join(workDir, "control-plane"));
+  const stops: Array<() => Promise<void>> = [() => cluster.stop()];
+  const stop = async () => {
+    for (const next of [...stops].reverse()) await next();
+  };
+  try {
+    const config = await loadKubeConfig({ kubeconfig: cluster.kubeconfig });
+    await installCrds(config, await crdFiles());
+    const { CoreV1Api } = await import("@kubernetes/client-node");
+    const core = config.makeApiClient(CoreV1Api);
+    for (const name of [CERT_MANAGER_NAMESPACE, LINKERD_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
+    const certManager = await startCertManager(cluster.kubeconfig, workDir);
+    stops.push(() => certManager.stop());
+    return { ...cluster, config, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
