@@ -1,4 +1,4 @@
-// `npm run check`: both example stacks pass with zero violations; hostile manifests fail with
+// `npm run check`: every example stack passes with zero violations; hostile manifests fail with
 // one line per violation; bad arguments are refused.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { EXAMPLE_STACKS } from "../../infra/offline/mock-run.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const check = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "check.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
@@ -15,11 +16,11 @@ describe("npm run check", () => {
   const work = mkdtempSync(join(tmpdir(), "mcp-bastion-check-"));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it("passes both example stacks, mocked run and synthesized manifests, with zero violations", () => {
+  it("passes every example stack, mocked run and synthesized manifests, with zero violations", () => {
     const result = check();
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.equal(result.stdout.trim(), "");
-    for (const stack of ["aws", "local"]) {
+    for (const stack of EXAMPLE_STACKS) {
       assert.match(result.stderr, new RegExp(`${stack} \\(mocked run\\): 0 violation\\(s\\) in \\d+ resources`));
       assert.match(result.stderr, new RegExp(`${stack} \\(dist/manifests/${stack}\\): 0 violation\\(s\\) in [1-9]\\d+ resources`));
     }

@@ -1,9 +1,10 @@
 // Shared plumbing for the real-service launchers: where installs are cached, how a missing
 // prerequisite is reported, and how a one-shot command is run with its output kept for errors.
 import { spawn } from "node:child_process";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 
 /** A tool the launchers need is not installed; the message says which and how to get it. */
 export class PrerequisiteError extends Error {
@@ -67,27 +68,65 @@ async function exists(target: string): Promise<boolean> {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Runs `work` holding the lock directory `lock`: a process that finds it held waits while its
+ * owner lives, so two runs on one machine (a test run and `npm run deploy`, say) never build
+ * the same thing twice at once. A lock whose owner died is taken over.
+ */
+async function withLock(lock: string, work: () => Promise<void>): Promise<void> {
+  for (let announced = false; ; ) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number((await readFile(path.join(lock, "pid"), "utf8").catch(() => "")).trim());
+    const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if ((owner > 0 && !isAlive(owner)) || (owner === 0 && age > 60_000)) {
+      await rm(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!announced) process.stderr.write(`waiting for another process (pid ${owner || "?"}) that installs ${path.basename(lock, ".lock")}\n`);
+    announced = true;
+    await delay(2_000);
+  }
+  try {
+    await writeFile(path.join(lock, "pid"), String(process.pid));
+    await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 /**
  * Installs into `finalDir` once: `build` fills a private staging directory which is renamed
- * into place only when complete, so an interrupted install never looks finished and two
- * concurrent runs cannot see each other's half-built files.
+ * into place only when complete, so an interrupted install never looks finished; a lock makes
+ * concurrent runs wait for the one that builds instead of building beside it.
  */
 export async function installOnce(finalDir: string, build: (stagingDir: string) => Promise<void>): Promise<string> {
   if (await exists(finalDir)) return finalDir;
   await mkdir(path.dirname(finalDir), { recursive: true });
-  const staging = `${finalDir}.staging-${process.pid}-${Date.now()}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  try {
-    await build(staging);
-    try {
-      await rename(staging, finalDir);
-    } catch (error) {
-      // Another run finished the same install first; theirs is as good as ours.
-      if (!(await exists(finalDir))) throw error;
-    }
-  } finally {
+  await withLock(`${finalDir}.lock`, async () => {
+    if (await exists(finalDir)) return;
+    const staging = `${finalDir}.staging-${process.pid}-${Date.now()}`;
     await rm(staging, { recursive: true, force: true });
-  }
+    await mkdir(staging, { recursive: true });
+    try {
+      await build(staging);
+      await rename(staging, finalDir);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  });
   return finalDir;
 }
