@@ -112,9 +112,13 @@ describe("the API server admits the kit's objects", () => {
       apiVersion: "policy.linkerd.io/v1beta3",
       kind: "Server",
       metadata: { name: "malformed", namespace: String(settingDefault("namespace")) },
-      spec: { podSelector: { matchLabels: { app: "x" } }, port: 70000, proxyProtocol: "HTTP/9" },
+      // No port, and an operator the selector does not know.
+      spec: { podSelector: { matchExpressions: [{ key: "app", operator: "Near" }] } },
     };
-    await assert.rejects(objects.patch(server, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY), (error: unknown) => /proxyProtocol|port/.test(apiMessage(error)));
+    await assert.rejects(objects.patch(server, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY), (error: unknown) => {
+      const message = apiMessage(error);
+      return /spec\.port: Required value/.test(message) && /operator: Unsupported value: "Near"/.test(message);
+    });
   });
 
   it("refuses a privileged pod in the kit's namespace (Pod Security enforce)", async () => {
