@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import https from "node:https";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 
 /** Every document of every .yaml file in `directory`, in file-name order. */
 export async function readObjects(directory: string): Promise<KubernetesObject[]> {
@@ -69,4 +69,30 @@ export async function installCrds(config: KubeConfig, files: readonly string[]):
     }
   }
   return names;
+}
+
+/**
+ * An object as the API server stores it, in its own JSON: the client's typed models rename
+ * fields (a NetworkPolicy rule's `from` becomes `_from`) and drop those they do not map.
+ * undefined when there is no such object.
+ */
+export async function readRawObject(config: KubeConfig, api: KubernetesObjectApi, object: KubernetesObject): Promise<Record<string, unknown> | undefined> {
+  // The client knows each kind's path (discovery included) but keeps that method to itself.
+  const uriPath = await (api as unknown as { specUriPath(spec: KubernetesObject, action: string): Promise<string> }).specUriPath(object, "read");
+  const options: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } };
+  await config.applyToHTTPSOptions(options);
+  const url = new URL(uriPath, config.getCurrentCluster()?.server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, options, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => {
+        if (res.statusCode === 404) resolve(undefined);
+        else if (res.statusCode === 200) resolve(JSON.parse(body) as Record<string, unknown>);
+        else reject(new Error(`GET ${uriPath}: ${res.statusCode} ${body.slice(0, 500)}`));
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

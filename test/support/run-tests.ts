@@ -1,12 +1,13 @@
-// `npm test`: builds the test cluster's programs if needed, starts one Neo4j and one MinIO for
-// the whole run through the same launcher as the local stack, runs every test file with Node's
-// test runner, and always stops the services.
+// `npm test`: builds the test cluster's programs and the Pulumi engine if needed, starts one
+// Neo4j and one MinIO for the whole run through the same launcher as the local stack, runs every
+// test file with Node's test runner, and always stops the services.
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { installKubeCluster } from "./kube-cluster.js";
+import { installPulumiEngine } from "./pulumi-builds.js";
 import { startServices, type Services } from "./services.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -57,10 +58,18 @@ async function main(): Promise<number> {
     const built = Date.now();
     await installKubeCluster();
     console.error(`test cluster programs ready in ${((Date.now() - built) / 1000).toFixed(1)} s`);
+    // The Pulumi engine (first run only, many minutes) builds while the tests that do not need
+    // it run; a test that does waits on the install's lock until it is there.
+    const engine = installPulumiEngine().then(
+      () => console.error(`the Pulumi engine ready after ${((Date.now() - built) / 1000).toFixed(1)} s`),
+      (error: unknown) => console.error(`building the Pulumi engine failed: ${(error as Error).message}`),
+    );
     const started = Date.now();
     services = await startServices(stateDir);
     console.error(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Neo4j ${services.env.NEO4J_URI}, MinIO ${services.env.S3_ENDPOINT}`);
-    return await runNodeTests(files, { ...services.env, MCP_BASTION_TEST_STATE: stateDir });
+    const code = await runNodeTests(files, { ...services.env, MCP_BASTION_TEST_STATE: stateDir });
+    await engine;
+    return code;
   } finally {
     await stopAll();
   }

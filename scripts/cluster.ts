@@ -1,0 +1,95 @@
+// npm run cluster [-- --stack NAME]
+// A cluster to try the kit on, without one of one's own: etcd, kube-apiserver,
+// kube-controller-manager and cert-manager on 127.0.0.1, with the CRDs and namespaces the kit
+// expects from a platform team. It makes a stack for it from the air-gapped example
+// (Pulumi.airgapped.yaml) with credentials of its own as Pulumi secrets, prints KUBECONFIG=
+// and STACK= when ready, and stops everything on Ctrl-C / SIGTERM.
+// Exit codes: 0 stopped by a signal, 1 the cluster failed to start, 2 usage.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { PROJECT_ROOT } from "../infra/program.js";
+import { startKitCluster } from "../test/support/kit-cluster.js";
+import { cacheRoot } from "../test/support/toolchain.js";
+import { parseOptions, runMain, untilSignal } from "./lib/cli.js";
+import { PROJECT_NAME, openEngine } from "./lib/engine.js";
+
+const USAGE = `usage: npm run cluster [-- --stack NAME]
+Starts a local control plane with cert-manager (no node: objects are admitted and stored, pods do
+not run), makes the stack NAME (default: cluster) for it from Pulumi.airgapped.yaml, and prints
+KUBECONFIG=<file> and STACK=<name>. Then, in another shell:
+  npm run deploy -- up --stack <name> --kubeconfig <file> --yes
+Ctrl-C stops the cluster and removes the stack (its state and Pulumi.<name>.yaml).
+Exit codes: 0 stopped by a signal, 1 the cluster failed to start, 2 usage.`;
+
+const STACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The example's settings, with the waiting switched off: no node runs the pods here. */
+async function writeStackFile(file: string): Promise<void> {
+  const example = parse(await readFile(path.join(PROJECT_ROOT, "Pulumi.airgapped.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const config = { ...example.config, [`${PROJECT_NAME}:awaitReadiness`]: false };
+  const header = "# Made by npm run cluster from Pulumi.airgapped.yaml, for the cluster it runs; removed when it stops.\n";
+  await writeFile(file, header + stringify({ config }), { mode: 0o600 });
+}
+
+/** Credentials a vault would hold, as the stack's secrets. */
+function generatedCredentials(): Record<string, { value: string; secret: true }> {
+  const secret = (value: string) => ({ value, secret: true as const });
+  return {
+    [`${PROJECT_NAME}:neo4jPassword`]: secret(randomBytes(24).toString("base64url")),
+    [`${PROJECT_NAME}:objectStoreAccessKeyId`]: secret(randomBytes(12).toString("hex")),
+    [`${PROJECT_NAME}:objectStoreSecretAccessKey`]: secret(randomBytes(24).toString("base64url")),
+  };
+}
+
+runMain(async () => {
+  const parsed = parseOptions({ stack: { type: "string", short: "s" } }, USAGE);
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const stackName = parsed.values.stack ?? "cluster";
+  if (!STACK_NAME.test(stackName)) {
+    console.error(`cluster: --stack ${JSON.stringify(stackName)} is not a stack name (lower-case letters, digits, '-') (npm run cluster -- --help)`);
+    return 2;
+  }
+  const stackFile = path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`);
+  if (await readFile(stackFile).then(() => true, () => false)) {
+    console.error(`cluster: Pulumi.${stackName}.yaml exists already; name another stack with --stack, or remove it if no cluster uses it`);
+    return 2;
+  }
+
+  const runs = path.join(cacheRoot(), "clusters");
+  await mkdir(runs, { recursive: true, mode: 0o700 });
+  const workDir = await mkdtemp(path.join(runs, `${stackName}-`));
+  const stopped = untilSignal();
+  let removeStack = async () => {};
+  const cluster = await startKitCluster(workDir).catch(async (error: unknown) => {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  });
+  try {
+    await writeStackFile(stackFile);
+    removeStack = async () => {
+      await rm(stackFile, { force: true });
+    };
+    const { stack } = await openEngine(stackName, { kubeconfig: cluster.kubeconfig });
+    // A stack of this name left by an earlier cluster describes objects that no longer exist.
+    if ((await stack.history(1).catch(() => [])).length > 0) {
+      await stack.workspace.removeStack(stackName, { force: true, preserveConfig: true });
+      await stack.workspace.createStack(stackName);
+    }
+    await stack.setAllConfig(generatedCredentials());
+    removeStack = async () => {
+      await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+      await rm(stackFile, { force: true });
+    };
+    console.log(`KUBECONFIG=${cluster.kubeconfig}`);
+    console.log(`STACK=${stackName}`);
+    console.error(`cluster ready; deploy the kit with:\n  npm run deploy -- up --stack ${stackName} --kubeconfig ${cluster.kubeconfig} --yes\nCtrl-C stops the cluster.`);
+    await stopped;
+    return 0;
+  } finally {
+    await removeStack();
+    await cluster.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+});
