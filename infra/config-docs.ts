@@ -1,6 +1,6 @@
 // What each stack setting means, for Pulumi.yaml's config schema and the README. The test
 // keeps this, the schema in config.ts and Pulumi.yaml in step.
-import { SECRET_SETTINGS, isOptionalSetting, settingDefault, settingKind, type SettingKey } from "./config.js";
+import { isOptionalSetting, settingDefault, settingKind, type SettingKey } from "./config.js";
 
 export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   platform: "Where the kit runs: aws (EKS, S3, KMS, IRSA) or local (any cluster, MinIO inside it, no AWS calls).",
@@ -60,8 +60,6 @@ export interface PulumiConfigEntry {
   description: string;
   default?: unknown;
   items?: { type: "string" };
-  /** The stack must hold the value encrypted; the engine refuses a plain one. */
-  secret?: true;
 }
 
 const PULUMI_TYPES: Record<string, PulumiConfigEntry["type"]> = { string: "string", enum: "string", number: "integer", boolean: "boolean", array: "array" };
@@ -74,7 +72,7 @@ export function pulumiConfigSchema(): Record<string, PulumiConfigEntry> {
     const type = kind ? PULUMI_TYPES[kind] : undefined;
     if (!type) throw new Error(`setting ${key} has a kind (${kind}) Pulumi config cannot declare`);
     const fallback = settingDefault(key) ?? (isOptionalSetting(key) ? "" : undefined);
-    entries[key] = { type, description, ...(type === "array" ? { items: { type: "string" } } : {}), ...(fallback !== undefined ? { default: fallback } : {}), ...(SECRET_SETTINGS.has(key) ? { secret: true } : {}) };
+    entries[key] = { type, description, ...(type === "array" ? { items: { type: "string" } } : {}), ...(fallback !== undefined ? { default: fallback } : {}) };
   }
   return entries;
 }

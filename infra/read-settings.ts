@@ -43,8 +43,8 @@ export function settingsFromConfig(entries: Iterable<ConfigEntry>, project: stri
 
 /**
  * Whether the engine handed a key's value over as a secret. The SDK exports this check from its
- * runtime without declaring it; Pulumi.yaml's `secret: true` makes the engine refuse a plain
- * value too, and this check holds the same line under the mocks.
+ * runtime without declaring it. Pulumi.yaml cannot say `secret: true` for these settings: the
+ * engine then refuses every stack that leaves them unset, their empty default included.
  */
 function isConfigSecret(fullKey: string): boolean {
   const check = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;

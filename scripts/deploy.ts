@@ -4,9 +4,11 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
+import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation/index.js";
 import { PROJECT_ROOT } from "../infra/program.js";
 import { parseOptions, runMain } from "./lib/cli.js";
-import { DEPLOY_COMMANDS, DEPLOY_EXIT, runDeploy, type DeployCommand } from "./lib/deploy-run.js";
+import { assertReachable, loadKubeConfig } from "./lib/kube-config.js";
+import { DEPLOY_COMMANDS, DEPLOY_EXIT, runDeploy, type DeployCommand, type DeployResult } from "./lib/deploy-run.js";
 import { openEngine } from "./lib/engine.js";
 
 const USAGE = `usage: npm run deploy -- preview|up|destroy|outputs --stack NAME [--kubeconfig FILE] [--yes] [--json] [--show-secrets]
@@ -66,15 +68,31 @@ runMain(async () => {
   if (values.kubeconfig !== undefined && !(await exists(values.kubeconfig))) return usage(`--kubeconfig ${values.kubeconfig}: no such file`);
   if ((command === "up" || command === "destroy") && !values.yes && !process.stdin.isTTY) return usage(`${command} changes the cluster: pass --yes to run it without a terminal`);
 
+  if (command !== "outputs") {
+    try {
+      await assertReachable(await loadKubeConfig({ kubeconfig: values.kubeconfig }));
+    } catch (error) {
+      console.error(`deploy: ${(error as Error).message}`);
+      return DEPLOY_EXIT.failed;
+    }
+  }
   const { stack } = await openEngine(values.stack, { kubeconfig: values.kubeconfig });
-  const { exitCode, body } = await runDeploy({
+  const run = runDeploy({
     command: command as DeployCommand,
     stack,
     confirm: async (question) => values.yes === true || ask(question),
     onOutput: (text) => process.stderr.write(text),
     onError: (text) => console.error(text),
     showSecrets: values["show-secrets"] ?? false,
+  }).catch((error: unknown) => {
+    if (!(error instanceof CommandError)) throw error;
+    // The engine's output was streamed already; its error lines say what failed.
+    const lines = String(error.message).split("\n").filter((line) => /^\s*error:/.test(line));
+    const reason = error instanceof ConcurrentUpdateError ? "another update of this stack is running" : [...new Set(lines.map((line) => line.trim()))].slice(-5).join("\n  ") || "see its output above";
+    console.error(`deploy: ${command} failed: ${reason}`);
+    return { exitCode: DEPLOY_EXIT.failed, body: { error: reason } } satisfies DeployResult as DeployResult;
   });
+  const { exitCode, body } = await run;
   if (values.json) console.log(JSON.stringify({ command, stack: values.stack, exitCode, ...body }, null, 2));
   else if (body.outputs && exitCode === DEPLOY_EXIT.ok) printOutputs(body.outputs);
   else if (body.changes && exitCode === DEPLOY_EXIT.ok) console.error(`deploy: ${command} of ${values.stack}: ${JSON.stringify(body.changes)}`);

@@ -7,8 +7,9 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 type Values<T extends Options> = ReturnType<typeof parseArgs<{ options: T; args: string[]; strict: true }>>["values"];
 
 /**
- * Parses strict options. --help prints the usage (exit code 0); a bad option prints the
- * problem and the usage (exit code 2); otherwise the parsed values.
+ * Parses strict options. --help prints the usage (exit code 0); a bad option names the problem
+ * once, with the command's usage line and a pointer to --help (exit code 2); otherwise the
+ * parsed values.
  */
 export function parseOptions<const T extends Options>(
   options: T,
@@ -24,7 +25,9 @@ export function parseOptions<const T extends Options>(
     const parsed = parseArgs({ args, options, strict: true, allowPositionals });
     return { values: parsed.values as Values<T>, positionals: parsed.positionals };
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
+    // node's message adds advice on positionals that these commands do not take.
+    const problem = (error as Error).message.split(". To specify a positional")[0];
+    console.error(`${problem} (${usage.split("\n")[0]}; --help for more)`);
     return { exitCode: 2 };
   }
 }

@@ -14,3 +14,24 @@ export async function loadKubeConfig(options: { kubeconfig?: string | undefined;
   }
   return config;
 }
+
+/**
+ * Fails fast, naming the server and the reason, when the kubeconfig's cluster does not answer
+ * (the engine would otherwise retry for many minutes). Any HTTP answer counts as reachable.
+ */
+export async function assertReachable(config: KubeConfig, timeoutMs = 10_000): Promise<void> {
+  const server = config.getCurrentCluster()?.server;
+  if (!server) throw new Error("the kubeconfig names no cluster server for its current context");
+  const https = await import("node:https");
+  const options: import("node:https").RequestOptions = { method: "GET", timeout: timeoutMs };
+  await config.applyToHTTPSOptions(options);
+  await new Promise<void>((resolve, reject) => {
+    const request = https.request(new URL("/version", server), options, (response) => {
+      response.resume();
+      resolve();
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    request.on("error", (error) => reject(new Error(`cannot reach the cluster at ${server}: ${error.message}`)));
+    request.end();
+  });
+}
