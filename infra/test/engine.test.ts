@@ -246,6 +246,19 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     assert.equal(hpa.spec.minReplicas, 3);
   });
 
+  it("refuses a credential kept in plain text in the stack file, before the engine runs the program", async () => {
+    const { value: kept } = await stack.getConfig("mcp-bastion:neo4jPassword");
+    await stack.setConfig("mcp-bastion:neo4jPassword", { value: "plain-text-password-0123456789", secret: false });
+    try {
+      const preview = await deploy("preview");
+      assert.equal(preview.exitCode, 4);
+      assert.match(String((preview as { error?: string }).error), /neo4jPassword: must be a secret in the stack file/);
+      assert.doesNotMatch(JSON.stringify(preview), /plain-text-password/);
+    } finally {
+      await stack.setConfig("mcp-bastion:neo4jPassword", { value: kept, secret: true });
+    }
+  });
+
   it("destroys everything the stack created, down to what cert-manager made for it", async () => {
     const rootCa = declared.find((object) => object.kind === "Certificate" && object.metadata?.namespace === CERT_MANAGER_NAMESPACE) as KubernetesObject & { spec: { secretName: string } };
     assert.ok(rootCa, "the stack's CA certificate lives in cert-manager's namespace");
