@@ -38,6 +38,14 @@ export const settingsSchema = z
     authIssuer: z.string().min(1),
     authJwksUrl: httpsUrl,
     authAuthorizationServers: z.array(httpsUrl).default([]),
+    authScopeClaim: z.string().min(1).default("scope"),
+    authRolesClaim: z.string().min(1).optional(),
+    authGroupsClaim: z.string().min(1).optional(),
+    authGroupRoles: z.array(z.string().regex(/^[^=]{1,256}=(guest|readonly|operator|admin)$/, "must be group=role, the role one of guest, readonly, operator, admin")).default([]),
+    authEgressCidrs: z.array(cidr).default([]),
+    authEgressNamespace: dnsLabel.optional(),
+    authEgressPort: z.number().int().min(1).max(65535).default(443),
+    trustedProxyCidrs: z.array(cidr).default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]),
     ingressClassName: dnsLabel.default("nginx"),
     ingressNamespace: dnsLabel.default("ingress-nginx"),
     publicIssuer: z.enum(["ca", "acme"]).default("ca"),
@@ -79,6 +87,9 @@ export const settingsSchema = z
     if (settings.publicIssuer === "acme" && !settings.acmeEmail) problem("acmeEmail", "is required when publicIssuer is acme");
     if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {
       problem("imageRepository", "is required on the local platform unless imageRef pins a prebuilt image");
+    }
+    if (!settings.authGroupsClaim !== (settings.authGroupRoles.length === 0)) {
+      problem(settings.authGroupsClaim ? "authGroupRoles" : "authGroupsClaim", "set authGroupsClaim and authGroupRoles together, or neither");
     }
     if (settings.platform === "aws") {
       if (!settings.awsOidcProviderArn) problem("awsOidcProviderArn", "is required on the aws platform (the backup role trusts it)");

@@ -54,6 +54,17 @@ function ingressAnnotations(settings: Settings): Record<string, string> {
   };
 }
 
+/** Where the server reads a token's role: the scope claim, and a group mapping when configured. */
+function roleSettings(settings: Settings): Record<string, string> {
+  const groups: Record<string, string> = settings.authGroupsClaim
+    ? {
+        AUTH_GROUPS_CLAIM: settings.authGroupsClaim,
+        AUTH_GROUP_ROLES: JSON.stringify(Object.fromEntries(settings.authGroupRoles.map((entry) => [entry.slice(0, entry.lastIndexOf("=")), entry.slice(entry.lastIndexOf("=") + 1)]))),
+      }
+    : {};
+  return { AUTH_SCOPE_CLAIM: settings.authScopeClaim, ...(settings.authRolesClaim ? { AUTH_ROLES_CLAIM: settings.authRolesClaim } : {}), ...groups };
+}
+
 export class McpServerChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
     super(scope, id, { namespace: settings.namespace, labels: objectLabels("mcp-server") });
@@ -71,6 +82,10 @@ export class McpServerChart extends Chart {
         AUTH_ISSUER: settings.authIssuer,
         AUTH_JWKS_URL: settings.authJwksUrl,
         ...(settings.authAuthorizationServers.length > 0 ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") } : {}),
+        ...roleSettings(settings),
+        // The ingress controller (and the mesh proxy relaying it) is the one proxy whose
+        // X-Forwarded-For names the client; per-source throttles key on that address.
+        MCP_TRUSTED_PROXIES: settings.trustedProxyCidrs.join(","),
         NEO4J_URI: neo4jBoltUri(settings),
         NEO4J_USER: "neo4j",
         NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
