@@ -83,7 +83,7 @@ export function mountMcp(
   const factory = ({ authInfo }: { authInfo?: AuthInfo }) => createProtocolServer(registry, principalOf(authInfo));
   const modern = createMcpHandler(factory, {
     legacy: "reject",
-    responseMode: "json",
+    responseMode: "auto",
     onerror: (error) => app.log.debug({ err: error }, "mcp request refused by the protocol layer"),
   });
   app.addHook("onClose", async () => modern.close());
