@@ -36,7 +36,8 @@ export const settingsSchema = z
     mcpMemoryRequest: wholeMemory.default("256Mi"),
     mcpMemoryLimit: wholeMemory.default("512Mi"),
     authIssuer: z.string().min(1),
-    authJwksUrl: httpsUrl,
+    authJwksUrl: httpsUrl.optional(),
+    authJwks: z.string().min(1).optional(),
     authAuthorizationServers: z.array(httpsUrl).default([]),
     authScopeClaim: z.string().min(1).default("scope"),
     authRolesClaim: z.string().min(1).optional(),
@@ -88,6 +89,13 @@ export const settingsSchema = z
     if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {
       problem("imageRepository", "is required on the local platform unless imageRef pins a prebuilt image");
     }
+    if (!settings.authJwksUrl === !settings.authJwks) problem("authJwksUrl", "set exactly one of authJwksUrl and authJwks");
+    if (settings.authJwks) {
+      const keys = jwksKeys(settings.authJwks);
+      if (keys === undefined) problem("authJwks", "must be a JWKS: JSON of the form {\"keys\": [...]} with at least one key");
+      // The development key (kid mcp-bastion-dev-..., `npm start`'s) is never trusted by a deployment.
+      else if (keys.some((key) => typeof key.kid === "string" && key.kid.startsWith("mcp-bastion-dev-"))) problem("authJwks", "holds the local development key, which a deployment refuses to trust");
+    }
     if (!settings.authGroupsClaim !== (settings.authGroupRoles.length === 0)) {
       problem(settings.authGroupsClaim ? "authGroupRoles" : "authGroupsClaim", "set authGroupsClaim and authGroupRoles together, or neither");
     }
@@ -96,6 +104,15 @@ export const settingsSchema = z
       if (settings.backupS3EgressCidrs.length === 0) problem("backupS3EgressCidrs", "is required on the aws platform: the backup job may reach S3 only there");
     }
   });
+
+function jwksKeys(text: string): Array<{ kid?: unknown }> | undefined {
+  try {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    return Array.isArray(keys) && keys.length > 0 && keys.every((key) => typeof key === "object" && key !== null) ? (keys as Array<{ kid?: unknown }>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const UNITS: Record<string, number> = { "": 1, m: 0.001, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 

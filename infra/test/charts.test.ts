@@ -85,6 +85,17 @@ describe("kit charts", () => {
     assert.throws(() => parseSettings({ ...base, authGroupsClaim: "groups", authGroupRoles: ["mcp-admins=root"] }), /authGroupRoles.0: must be group=role/);
   });
 
+  it("mount a key set given in the settings (authJwks) as the server's JWKS file instead of a JWKS URL", () => {
+    const jwks = JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", kid: "mcp-bastion-local-cluster-1", alg: "ES256" }] });
+    const list = objects({ authJwksUrl: undefined, authIssuer: "urn:mcp-bastion:local-cluster", authJwks: jwks });
+    const data = find(list, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    assert.equal(data.AUTH_JWKS_FILE, "/etc/mcp-bastion/jwks/jwks.json");
+    assert.equal(data.AUTH_JWKS_URL, undefined);
+    assert.equal((find(list, "ConfigMap", "mcp-server-jwks").data as Record<string, string>)["jwks.json"], jwks);
+    const pod = podTemplate(find(list, "Deployment", "mcp-server")).spec as unknown as { containers: Array<{ volumeMounts: Array<{ mountPath: string; readOnly?: boolean }> }> };
+    assert.ok(pod.containers[0]?.volumeMounts.some((mount) => mount.mountPath === "/etc/mcp-bastion/jwks" && mount.readOnly === true));
+  });
+
   it("cap the backup's heap well inside its container's memory limit", () => {
     const list = objects();
     const data = find(list, "ConfigMap", "neo4j-backup-config").data as Record<string, string>;
