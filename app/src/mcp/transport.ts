@@ -71,7 +71,9 @@ function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else if (value !== undefined) headers.set(name, value);
   }
-  return new Request(`http://${request.host}${request.url}`, { method: request.method, headers, signal });
+  // The URL's origin is never read by the SDK's serving path; a fixed one keeps header text (a
+  // forwarded host) out of URL parsing.
+  return new Request(new URL(request.url, "http://mcp.internal"), { method: request.method, headers, signal });
 }
 
 export function mountMcp(
