@@ -46,7 +46,7 @@ export const settingsSchema = z
     authEgressCidrs: z.array(cidr).default([]),
     authEgressNamespace: dnsLabel.optional(),
     authEgressPort: z.number().int().min(1).max(65535).default(443),
-    trustedProxyCidrs: z.array(cidr).default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8"]),
+    trustedProxyCidrs: z.array(cidr).default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "fc00::/7", "::1/128"]),
     ingressClassName: dnsLabel.default("nginx"),
     ingressNamespace: dnsLabel.default("ingress-nginx"),
     publicIssuer: z.enum(["ca", "acme"]).default("ca"),

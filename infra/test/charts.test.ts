@@ -66,7 +66,7 @@ describe("kit charts", () => {
   it("trust the ingress controller's X-Forwarded-For, read roles from scopes and a group mapping, and open egress to a private identity provider only when asked", () => {
     const plain = objects();
     const data = find(plain, "ConfigMap", "mcp-server-config").data as Record<string, string>;
-    assert.equal(data.MCP_TRUSTED_PROXIES, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8");
+    assert.equal(data.MCP_TRUSTED_PROXIES, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,fc00::/7,::1/128");
     assert.equal(data.AUTH_SCOPE_CLAIM, "scope");
     assert.equal(data.AUTH_GROUPS_CLAIM, undefined);
     assert.ok(!plain.some((object) => object.metadata.name === "mcp-server-to-identity-provider"));
