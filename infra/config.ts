@@ -38,8 +38,17 @@ export const settingsSchema = z
     mcpMemoryRequest: wholeMemory.default("256Mi"),
     mcpMemoryLimit: wholeMemory.default("512Mi"),
     authIssuer: z.string().min(1),
-    authJwksUrl: httpsUrl,
+    authJwksUrl: httpsUrl.optional(),
+    authJwks: z.string().min(1).optional(),
     authAuthorizationServers: z.array(httpsUrl).default([]),
+    authScopeClaim: z.string().min(1).default("scope"),
+    authRolesClaim: z.string().min(1).optional(),
+    authGroupsClaim: z.string().min(1).optional(),
+    authGroupRoles: z.array(z.string().regex(/^[^=]{1,256}=(guest|readonly|operator|admin)$/, "must be group=role, the role one of guest, readonly, operator, admin")).default([]),
+    authEgressCidrs: z.array(cidr).default([]),
+    authEgressNamespace: dnsLabel.optional(),
+    authEgressPort: z.number().int().min(1).max(65535).default(443),
+    trustedProxyCidrs: z.array(cidr).default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "fc00::/7", "::1/128"]),
     ingressClassName: dnsLabel.default("nginx"),
     ingressNamespace: dnsLabel.default("ingress-nginx"),
     publicIssuer: z.enum(["ca", "acme"]).default("ca"),
@@ -89,6 +98,16 @@ export const settingsSchema = z
     if ((settings.objectStoreAccessKeyId === undefined) !== (settings.objectStoreSecretAccessKey === undefined)) {
       problem(settings.objectStoreAccessKeyId === undefined ? "objectStoreAccessKeyId" : "objectStoreSecretAccessKey", "is required with the other object store key: set both or neither");
     }
+    if (!settings.authJwksUrl === !settings.authJwks) problem("authJwksUrl", "set exactly one of authJwksUrl and authJwks");
+    if (settings.authJwks) {
+      const keys = jwksKeys(settings.authJwks);
+      if (keys === undefined) problem("authJwks", "must be a JWKS: JSON of the form {\"keys\": [...]} with at least one key");
+      // The development key (kid mcp-bastion-dev-..., `npm start`'s) is never trusted by a deployment.
+      else if (keys.some((key) => typeof key.kid === "string" && key.kid.startsWith("mcp-bastion-dev-"))) problem("authJwks", "holds the local development key, which a deployment refuses to trust");
+    }
+    if (!settings.authGroupsClaim !== (settings.authGroupRoles.length === 0)) {
+      problem(settings.authGroupsClaim ? "authGroupRoles" : "authGroupsClaim", "set authGroupsClaim and authGroupRoles together, or neither");
+    }
     if (settings.platform === "aws") {
       for (const key of ["objectStoreAccessKeyId", "objectStoreSecretAccessKey"] as const) {
         if (settings[key] !== undefined) problem(key, "applies only to the local platform's MinIO (aws backups use the IAM role)");
@@ -97,6 +116,15 @@ export const settingsSchema = z
       if (settings.backupS3EgressCidrs.length === 0) problem("backupS3EgressCidrs", "is required on the aws platform: the backup job may reach S3 only there");
     }
   });
+
+function jwksKeys(text: string): Array<{ kid?: unknown }> | undefined {
+  try {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    return Array.isArray(keys) && keys.length > 0 && keys.every((key) => typeof key === "object" && key !== null) ? (keys as Array<{ kid?: unknown }>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const UNITS: Record<string, number> = { "": 1, m: 0.001, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 

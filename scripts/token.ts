@@ -1,23 +1,47 @@
-// npm run token -- mint --sub alice --roles operator [--ttl 15m] [--aud URL]
-// Prints a token signed by the local development key, which a locally started server trusts.
+// npm run token -- mint --sub alice --roles operator [--ttl 15m] [--aud URL] [--issuer dev|local-cluster]
+// npm run token -- local-cluster-issuer
+// Prints a token signed by the local development key, which a locally started server trusts, or
+// by the local-cluster issuer key, which a kind/k3d stack trusts once its settings name it.
 //
-// Exit codes: 0 printed, 1 the development key could not be read or made, 2 bad arguments.
-import { DEV_ISSUER, readDevPrivateKey } from "../app/src/auth/dev-keys.js";
+// Exit codes: 0 printed, 1 a key could not be read or made, 2 bad arguments.
+import { readFile } from "node:fs/promises";
+import { DEV_ISSUER, LOCAL_CLUSTER_ISSUER, ensureLocalClusterKeys, readDevPrivateKey, readLocalClusterPrivateKey } from "../app/src/auth/dev-keys.js";
 import { mintToken } from "../app/src/auth/mint.js";
 import { ROLES, isRole } from "../app/src/auth/roles.js";
 import { parseOptions, runMain } from "./lib/cli.js";
 
-const usage = `Usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--json]
+const usage = `Usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--issuer dev|local-cluster] [--json]
+       npm run token -- local-cluster-issuer [--json]
 
-Signs a token with the local development key (never trusted when NODE_ENV=production).
-
+mint signs a token granting the roles as the OAuth scopes mcp:<role>:
   --sub NAME     the token's subject
   --roles LIST   comma-separated roles: ${ROLES.join(", ")}
   --ttl SPAN     lifetime: 90s, 15m, 1h (default 15m, at most 1h)
   --aud URL      audience (default $MCP_RESOURCE_URL or http://127.0.0.1:8080/mcp)
+  --issuer NAME  dev (default): the development key, which npm start trusts and production
+                 never does; local-cluster: the local-cluster issuer key (see below)
   --json         print {"token": ..., "expiresAt": ...}
 
-Exit codes: 0 printed, 1 the development key could not be read or made, 2 bad arguments.`;
+local-cluster-issuer prints the stack settings that make a kind/k3d stack trust the
+local-cluster issuer key (created on first use, kept in the cache), for pulumi config set.
+
+Exit codes: 0 printed, 1 a key could not be read or made, 2 bad arguments.`;
+
+const ISSUERS = {
+  dev: { issuer: DEV_ISSUER, key: readDevPrivateKey },
+  "local-cluster": { issuer: LOCAL_CLUSTER_ISSUER, key: readLocalClusterPrivateKey },
+} as const;
+
+/** The settings a stack needs to trust the local-cluster issuer, as pulumi config commands. */
+async function localClusterSettings(json: boolean): Promise<string> {
+  const jwks = JSON.stringify(JSON.parse(await readFile((await ensureLocalClusterKeys()).jwksFile, "utf8")));
+  if (json) return JSON.stringify({ authIssuer: LOCAL_CLUSTER_ISSUER, authJwks: jwks });
+  return [
+    `pulumi config set authIssuer ${LOCAL_CLUSTER_ISSUER}`,
+    `pulumi config set authJwks '${jwks}'`,
+    "pulumi config rm authJwksUrl",
+  ].join("\n");
+}
 
 export function parseTtl(span: string): number {
   const match = /^(\d+)(s|m|h)$/.exec(span);
@@ -33,12 +57,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
+  if (command === "local-cluster-issuer") {
+    console.log(await localClusterSettings(rest.includes("--json")));
+    return 0;
+  }
   if (command !== "mint") {
     console.error(`unknown command '${command}'\n\n${usage}`);
     return 2;
   }
   const parsed = parseOptions(
-    { sub: { type: "string" }, roles: { type: "string" }, ttl: { type: "string", default: "15m" }, aud: { type: "string" }, json: { type: "boolean" } },
+    { sub: { type: "string" }, roles: { type: "string" }, ttl: { type: "string", default: "15m" }, aud: { type: "string" }, issuer: { type: "string", default: "dev" }, json: { type: "boolean" } },
     usage,
     rest,
   );
@@ -51,20 +79,24 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${(error as Error).message}\n\n${usage}`);
     return 2;
   }
-  const token = await mintToken(await readDevPrivateKey(), { ...request, issuer: DEV_ISSUER });
+  const issuer = ISSUERS[request.issuer];
+  const token = await mintToken(await issuer.key(), { ...request, issuer: issuer.issuer });
   const expiresAt = new Date(Date.now() + request.ttlSeconds * 1000).toISOString();
   console.log(values.json ? JSON.stringify({ token, expiresAt }) : token);
   return 0;
 }
 
-function mintRequest(values: { sub?: string; roles?: string; ttl?: string; aud?: string }) {
+function mintRequest(values: { sub?: string; roles?: string; ttl?: string; aud?: string; issuer?: string }) {
   if (!values.sub) throw new Error("--sub is required");
+  const issuer = values.issuer ?? "dev";
+  if (!Object.hasOwn(ISSUERS, issuer)) throw new Error(`--issuer: '${issuer}' is not one of ${Object.keys(ISSUERS).join(", ")}`);
   if (!values.roles) throw new Error("--roles is required");
   const roles = values.roles.split(",").map((role) => role.trim());
   const unknown = roles.filter((role) => !isRole(role));
   if (unknown.length > 0) throw new Error(`--roles: unknown role(s) ${unknown.join(", ")}; known: ${ROLES.join(", ")}`);
   return {
     sub: values.sub,
+    issuer: issuer as keyof typeof ISSUERS,
     roles,
     ttlSeconds: parseTtl(values.ttl ?? "15m"),
     audience: values.aud || process.env.MCP_RESOURCE_URL || "http://127.0.0.1:8080/mcp",

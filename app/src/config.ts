@@ -4,10 +4,11 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
-import { ROLES } from "./auth/roles.js";
+import { ROLES, type RoleSources } from "./auth/roles.js";
 import { originPolicy, type OriginPolicy } from "./guards/origin.js";
 import type { RateLimitPolicy } from "./guards/rate-limit.js";
-import { parseCidrs, type FetchPolicy } from "./guards/ssrf.js";
+import { parseCidrs, type CidrRange, type FetchPolicy } from "./guards/ssrf.js";
+import { parseTrustedProxies } from "./guards/trusted-proxy.js";
 import { requiredRole } from "./mcp/permissions.js";
 import { describeIssues } from "./validation.js";
 
@@ -27,17 +28,19 @@ const list = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const claimName = z.string().regex(/^[A-Za-z0-9_:./-]{1,128}$/, "must be a claim name (letters, digits, _ : . / -)");
+
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+    return z.NEVER;
+  }
+});
+
 const rateLimit = z.object({ perMinute: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(100_000) }).strict();
-const rateLimitOverrides = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
-      return z.NEVER;
-    }
-  })
+const rateLimitOverrides = jsonText
   .pipe(
     z
       .object({
@@ -74,7 +77,15 @@ const envSchema = z
     AUTH_ALGORITHMS: list.pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1)).default(["ES256", "EdDSA", "RS256", "PS256"]),
     AUTH_CLOCK_SKEW_SECONDS: intInRange(0, 300, 30),
     AUTH_MAX_TOKEN_LIFETIME_SECONDS: intInRange(60, 86_400, 3600),
-    AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
+    /** The claim of OAuth scopes (RFC 9068 scope); its mcp:* scopes are the caller's roles. */
+    AUTH_SCOPE_CLAIM: claimName.default("scope"),
+    /** A claim naming roles directly (guest ... admin): an alternative some IdPs make easier; off unless set. */
+    AUTH_ROLES_CLAIM: claimName.optional(),
+    /** A claim of group names (groups), and AUTH_GROUP_ROLES, the role each group is given. */
+    AUTH_GROUPS_CLAIM: claimName.optional(),
+    AUTH_GROUP_ROLES: jsonText.pipe(z.record(z.string().min(1).max(256), z.enum(ROLES))).optional(),
+    /** Peers whose X-Forwarded-For is believed (the ingress controller): addresses or CIDRs. */
+    MCP_TRUSTED_PROXIES: list.default([]),
     AUTH_TENANT_CLAIM: z.string().min(1).default("tenant"),
     DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("default"),
     NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/.+/, "must be a bolt:// or neo4j:// URI"),
@@ -125,6 +136,9 @@ const envSchema = z
     if (!env.MCP_TLS_CERT_FILE !== !env.MCP_TLS_KEY_FILE) {
       ctx.addIssue({ code: "custom", path: [env.MCP_TLS_CERT_FILE ? "MCP_TLS_KEY_FILE" : "MCP_TLS_CERT_FILE"], message: "set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE, or neither" });
     }
+    if (!env.AUTH_GROUPS_CLAIM !== !env.AUTH_GROUP_ROLES) {
+      ctx.addIssue({ code: "custom", path: [env.AUTH_GROUPS_CLAIM ? "AUTH_GROUP_ROLES" : "AUTH_GROUPS_CLAIM"], message: "set both AUTH_GROUPS_CLAIM and AUTH_GROUP_ROLES, or neither" });
+    }
     if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.MCP_PORT) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from MCP_PORT: metrics are not served on the MCP port" });
     }
@@ -152,6 +166,8 @@ export interface Config {
   /** Canonical resource URI (the /mcp endpoint); the required token audience. */
   resourceUrl: string;
   origins: OriginPolicy;
+  /** Direct peers whose X-Forwarded-For names the client (the ingress controller); empty: none. */
+  trustedProxies: readonly CidrRange[];
   auth: {
     issuer: string;
     jwks: { url: URL; cooldownMs: number } | { file: string };
@@ -159,7 +175,8 @@ export interface Config {
     algorithms: string[];
     clockSkewSeconds: number;
     maxTokenLifetimeSeconds: number;
-    rolesClaim: string;
+    /** Where a token's role comes from. */
+    roles: RoleSources;
     tenantClaim: string;
     defaultTenant: string;
   };
@@ -235,6 +252,12 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   } catch (error) {
     throw new ConfigError(`invalid configuration:\n  FETCH_ALLOWED_CIDRS: ${(error as Error).message}`);
   }
+  let trustedProxies: readonly CidrRange[];
+  try {
+    trustedProxies = parseTrustedProxies(env.MCP_TRUSTED_PROXIES);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  MCP_TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
   let origins: OriginPolicy;
   try {
     origins = originPolicy(resourceUrl, { host: env.MCP_HOST, port: env.MCP_PORT }, env.MCP_ALLOWED_ORIGINS, env.MCP_ALLOWED_HOSTS);
@@ -248,6 +271,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     metrics: { host: env.METRICS_HOST ?? env.MCP_HOST, port: env.METRICS_PORT },
     resourceUrl,
     origins,
+    trustedProxies,
     auth: {
       issuer: env.AUTH_ISSUER,
       jwks: env.AUTH_JWKS_URL
@@ -257,7 +281,11 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       algorithms: env.AUTH_ALGORITHMS,
       clockSkewSeconds: env.AUTH_CLOCK_SKEW_SECONDS,
       maxTokenLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
-      rolesClaim: env.AUTH_ROLES_CLAIM,
+      roles: {
+        scopeClaim: env.AUTH_SCOPE_CLAIM,
+        rolesClaim: env.AUTH_ROLES_CLAIM,
+        groups: env.AUTH_GROUPS_CLAIM && env.AUTH_GROUP_ROLES ? { claim: env.AUTH_GROUPS_CLAIM, roles: env.AUTH_GROUP_ROLES } : undefined,
+      },
       tenantClaim: env.AUTH_TENANT_CLAIM,
       defaultTenant: env.DEFAULT_TENANT,
     },

@@ -12,6 +12,7 @@ import { ToolRegistry, type ToolDefinition } from "./mcp/registry.js";
 import { createRequestGuard } from "./mcp/request-guard.js";
 import { OriginRefusedError, originRefusal } from "./guards/origin.js";
 import { registerSecurityHeaders } from "./guards/security-headers.js";
+import { trustProxyFunction } from "./guards/trusted-proxy.js";
 import { mountMcp } from "./mcp/transport.js";
 import { ConcurrencyLimiter, RateLimiter, TooManyRequestsError, type RateLimitStore } from "./guards/rate-limit.js";
 import type { AuditStore } from "./store/audit-store.js";
@@ -60,7 +61,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,
-    trustProxy: false,
+    // request.ip is the client: the socket's peer, or what a configured proxy says it forwarded.
+    trustProxy: trustProxyFunction(config.trustedProxies),
     ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
   }) as unknown as FastifyInstance;
   const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));

@@ -84,6 +84,24 @@ describe("configuration", () => {
     }
   });
 
+  test("roles come from the scope claim; the roles claim and a group mapping only when configured", async () => {
+    assert.deepEqual((await loadConfig(base())).auth.roles, { scopeClaim: "scope", rolesClaim: undefined, groups: undefined });
+    const config = await loadConfig(base({ AUTH_SCOPE_CLAIM: "scp", AUTH_ROLES_CLAIM: "roles", AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: JSON.stringify({ "mcp-admins": "admin" }) }));
+    assert.deepEqual(config.auth.roles, { scopeClaim: "scp", rolesClaim: "roles", groups: { claim: "groups", roles: { "mcp-admins": "admin" } } });
+    await rejectsNaming(base({ AUTH_GROUPS_CLAIM: "groups" }), /AUTH_GROUP_ROLES: set both AUTH_GROUPS_CLAIM and AUTH_GROUP_ROLES/);
+    await rejectsNaming(base({ AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: "{not json" }), /AUTH_GROUP_ROLES: is not valid JSON/);
+    await rejectsNaming(base({ AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: JSON.stringify({ ops: "root" }) }), /AUTH_GROUP_ROLES\.ops/);
+    await rejectsNaming(base({ AUTH_SCOPE_CLAIM: "a claim with spaces" }), /AUTH_SCOPE_CLAIM: must be a claim name/);
+  });
+
+  test("trusted proxies are addresses or CIDR ranges; none by default", async () => {
+    assert.deepEqual((await loadConfig(base())).trustedProxies, []);
+    const config = await loadConfig(base({ MCP_TRUSTED_PROXIES: "10.0.0.0/8, 127.0.0.1, fd00::/8" }));
+    assert.deepEqual(config.trustedProxies.map(([range, bits]) => `${range.toString()}/${bits}`), ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
+    await rejectsNaming(base({ MCP_TRUSTED_PROXIES: "10.0.0.0/8,ingress-nginx" }), /MCP_TRUSTED_PROXIES: 'ingress-nginx' is neither an address nor a CIDR range/);
+    await rejectsNaming(base({ MCP_TRUSTED_PROXIES: "10.0.0.0/99" }), /MCP_TRUSTED_PROXIES: '10.0.0.0\/99' is not a CIDR range/);
+  });
+
   test("rate limit overrides are checked: JSON, shape and tool names", async () => {
     await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: "{not json" }), /RATE_LIMIT_OVERRIDES: is not valid JSON/);
     await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ tools: { wohami: { perMinute: 1, burst: 1 } } }) }), /RATE_LIMIT_OVERRIDES.tools.wohami: no tool is called wohami/);

@@ -58,19 +58,25 @@ describe("HTTP surface", () => {
 });
 
 describe("attacker text in logs and audit", () => {
-  test("a forged sub with CR/LF and a bidi override is stored escaped, never as a new line", async () => {
+  test("a forged sub never reaches the audit; a verified sub with CR/LF and a bidi override is stored escaped, never as a new line", async () => {
     const sub = `evil-${uniqueSub("x")}\r\n{"level":30,"msg":"admin ok"}\u202e`;
     const header = Buffer.from(JSON.stringify({ alg: "ES256", kid: "test-es256" })).toString("base64url");
     const payload = Buffer.from(JSON.stringify({ sub })).toString("base64url");
-    const response = await callTool(server, `${header}.${payload}.c2ln`, "whoami");
-    assert.equal(response.status, 401);
+    assert.equal((await callTool(server, `${header}.${payload}.c2ln`, "whoami")).status, 401);
     await server.server.app.auditor.flush();
-    const { records } = await server.server.driver.executeQuery(
-      "MATCH (e:AuditEvent) WHERE e.principal STARTS WITH $prefix RETURN e.principal AS principal",
-      { prefix: sub.slice(0, 15) },
-    );
-    assert.ok(records.length >= 1);
-    const stored = records[0]?.get("principal") as string;
+    const principals = async () => {
+      const { records } = await server.server.driver.executeQuery(
+        "MATCH (e:AuditEvent) WHERE e.principal STARTS WITH $prefix RETURN e.principal AS principal",
+        { prefix: sub.slice(0, 15) },
+      );
+      return records.map((record) => record.get("principal") as string);
+    };
+    assert.deepEqual(await principals(), [], "a token that does not verify names nobody in the audit");
+
+    // An identity provider that lets users choose such a name signs it: the refusal names it, escaped.
+    assert.equal((await callTool(server, await server.mint({ sub, roles: ["guest"], ttlSeconds: -120 }), "whoami")).status, 401);
+    await server.server.app.auditor.flush();
+    const stored = (await principals())[0] ?? "";
     assert.ok(!/[\r\n\u202e]/.test(stored), stored);
     assert.match(stored, /\\u000d\\u000a.*\\u202e$/);
     for (const line of server.logs) assert.ok(!line.includes("\u202e"), "no raw bidi override in a log line");

@@ -1,4 +1,5 @@
-// Both generations of the official MCP client connect over Streamable HTTP, list tools and call one.
+// Both generations of the official MCP client connect over Streamable HTTP, list tools and call
+// one: the v2 client on the 2026-07-28 revision, the v1 client on the 2025 revision it knows.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
@@ -20,7 +21,10 @@ function textOf(result: unknown): string {
 
 interface Generation {
   name: string;
+  /** The protocol revision this client generation must end up speaking. */
+  revision: string;
   connect(url: URL, token: string): Promise<{
+    protocolVersion(): string | undefined;
     listTools(): Promise<{ tools: Array<{ name: string }> }>;
     callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
     getServerVersion(): { name: string } | undefined;
@@ -31,18 +35,31 @@ interface Generation {
 const generations: Generation[] = [
   {
     name: "v1 client (@modelcontextprotocol/sdk)",
+    revision: "2025-11-25",
     connect: async (url, token) => {
       const client = new ClientV1({ name: "bastion-test-v1", version: "1.0.0" });
-      await client.connect(new TransportV1(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-      return client;
+      const transport = new TransportV1(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+      await client.connect(transport);
+      return Object.assign(client, { protocolVersion: () => transport.protocolVersion });
     },
   },
   {
-    name: "v2 client (@modelcontextprotocol/client)",
+    name: "v2 client (@modelcontextprotocol/client) negotiating the current revision",
+    revision: "2026-07-28",
+    connect: async (url, token) => {
+      const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" }, { versionNegotiation: { mode: "auto" } });
+      await client.connect(new TransportV2(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      return Object.assign(client, { protocolVersion: () => client.getNegotiatedProtocolVersion() });
+    },
+  },
+  {
+    // The v2 client's default is the 2025 handshake; the server answers it statelessly.
+    name: "v2 client (@modelcontextprotocol/client) with its default, the 2025 handshake",
+    revision: "2025-11-25",
     connect: async (url, token) => {
       const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" });
       await client.connect(new TransportV2(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-      return client;
+      return Object.assign(client, { protocolVersion: () => client.getNegotiatedProtocolVersion() });
     },
   },
 ];
@@ -59,6 +76,7 @@ describe("official MCP clients", () => {
         const client = await generation.connect(new URL(server.mcpUrl), await server.mint({ sub, roles: [role] }));
         try {
           assert.equal(client.getServerVersion()?.name, "mcp-bastion");
+          assert.equal(client.protocolVersion(), generation.revision);
           const { tools } = await client.listTools();
           assert.deepEqual(tools.map((tool) => tool.name).sort(), expectedTools);
           const whoami = JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} })));
@@ -73,6 +91,30 @@ describe("official MCP clients", () => {
       }
     });
   }
+
+  test("v2 client on the current revision: a tool above its role is refused with the step-up 403", async () => {
+    const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(new TransportV2(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${await server.mint({ sub: uniqueSub("reader"), roles: ["readonly"] })}` } } }));
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+      await assert.rejects(client.callTool({ name: "security_stats", arguments: {} }), (error: Error) => {
+        // The client read the WWW-Authenticate challenge: the scope to ask the authorization server for.
+        assert.match(error.message, /Insufficient scope: required "mcp:admin"/);
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("GET and DELETE are refused with 405: there is no session to stream from or end", async () => {
+    const token = await server.mint({ sub: uniqueSub("methods"), roles: ["guest"] });
+    for (const method of ["GET", "DELETE"]) {
+      const response = await fetch(server.mcpUrl, { method, headers: { accept: "application/json, text/event-stream", authorization: `Bearer ${token}` } });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get("allow"), "POST");
+    }
+  });
 
   test("a client without a token is refused before it can initialize", async () => {
     const client = new ClientV1({ name: "anonymous", version: "1.0.0" });

@@ -30,7 +30,7 @@ before(async () => {
     algorithms: ["ES256"],
     clockSkewSeconds: 0,
     maxTokenLifetimeSeconds: 3600,
-    rolesClaim: "roles",
+    roles: { scopeClaim: "scope", rolesClaim: undefined, groups: undefined },
     tenantClaim: "tenant",
     defaultTenant: "default",
   };

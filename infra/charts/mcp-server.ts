@@ -14,6 +14,8 @@ export const SECRET_MOUNTS = {
   neo4j: "/var/run/secrets/mcp-bastion/neo4j",
   caBundle: "/etc/mcp-bastion/ca",
   serving: "/var/run/secrets/mcp-bastion/tls",
+  /** Public keys only (authJwks); a ConfigMap, since nothing in it is secret. */
+  jwks: "/etc/mcp-bastion/jwks",
 } as const;
 
 /** The name the ingress controller checks the MCP pod's certificate against. */
@@ -54,6 +56,17 @@ function ingressAnnotations(settings: Settings): Record<string, string> {
   };
 }
 
+/** Where the server reads a token's role: the scope claim, and a group mapping when configured. */
+function roleSettings(settings: Settings): Record<string, string> {
+  const groups: Record<string, string> = settings.authGroupsClaim
+    ? {
+        AUTH_GROUPS_CLAIM: settings.authGroupsClaim,
+        AUTH_GROUP_ROLES: JSON.stringify(Object.fromEntries(settings.authGroupRoles.map((entry) => [entry.slice(0, entry.lastIndexOf("=")), entry.slice(entry.lastIndexOf("=") + 1)]))),
+      }
+    : {};
+  return { AUTH_SCOPE_CLAIM: settings.authScopeClaim, ...(settings.authRolesClaim ? { AUTH_ROLES_CLAIM: settings.authRolesClaim } : {}), ...groups };
+}
+
 export class McpServerChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
     super(scope, id, { namespace: settings.namespace, labels: objectLabels("mcp-server") });
@@ -69,8 +82,12 @@ export class McpServerChart extends Chart {
         METRICS_PORT: String(PORTS.metrics),
         MCP_RESOURCE_URL: mcpResourceUrl(settings),
         AUTH_ISSUER: settings.authIssuer,
-        AUTH_JWKS_URL: settings.authJwksUrl,
+        ...(settings.authJwks ? { AUTH_JWKS_FILE: `${SECRET_MOUNTS.jwks}/jwks.json` } : { AUTH_JWKS_URL: settings.authJwksUrl as string }),
         ...(settings.authAuthorizationServers.length > 0 ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") } : {}),
+        ...roleSettings(settings),
+        // The ingress controller (and the mesh proxy relaying it) is the one proxy whose
+        // X-Forwarded-For names the client; per-source throttles key on that address.
+        MCP_TRUSTED_PROXIES: settings.trustedProxyCidrs.join(","),
         NEO4J_URI: neo4jBoltUri(settings),
         NEO4J_USER: "neo4j",
         NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
@@ -128,6 +145,10 @@ export class McpServerChart extends Chart {
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
     mountNeo4jClientFiles(this, container);
     mountSecretFiles(this, container, SECRET_MOUNTS.serving, "serving-tls", NAMES.mcpTls, { "tls.crt": "tls.crt", "tls.key": "tls.key" });
+    if (settings.authJwks) {
+      const jwks = new kplus.ConfigMap(this, "jwks", { metadata: { name: `${NAMES.mcp}-jwks` }, data: { "jwks.json": settings.authJwks } });
+      container.mount(SECRET_MOUNTS.jwks, kplus.Volume.fromConfigMap(this, "jwks-volume", jwks, { name: "jwks", defaultMode: 0o444 }), { readOnly: true });
+    }
 
     const service = new kplus.Service(this, "service", {
       metadata: { name: NAMES.mcp },

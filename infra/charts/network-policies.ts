@@ -23,6 +23,18 @@ interface Flow {
   egress?: { to: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[];
 }
 
+/**
+ * An identity provider inside the cluster or on private addresses: the public-HTTPS rule never
+ * reaches it, so its JWKS gets a rule of its own, to exactly the namespace or ranges configured.
+ */
+function identityProviderFlows(settings: Settings): Flow[] {
+  const to: NetworkPolicyPeer[] = [
+    ...settings.authEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ...(settings.authEgressNamespace ? [namespace(settings.authEgressNamespace)] : []),
+  ];
+  return to.length === 0 ? [] : [{ name: "mcp-server-to-identity-provider", selects: "mcp-server", egress: [{ to, ports: tcp(settings.authEgressPort) }] }];
+}
+
 /** The allowed flows, as data: the chart renders them and the tests read them. */
 export function allowedFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [
@@ -46,6 +58,7 @@ export function allowedFlows(settings: Settings): Flow[] {
       selects: "mcp-server",
       egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } }], ports: tcp(PORTS.https) }],
     },
+    ...identityProviderFlows(settings),
     { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "neo4j-from-clients", selects: "neo4j", ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }] },

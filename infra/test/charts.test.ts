@@ -63,6 +63,39 @@ describe("kit charts", () => {
     assert.match(data.NEO4J_URI ?? "", /^bolt\+s:\/\/neo4j\.mcp-bastion\.svc\.cluster\.local:7687$/);
   });
 
+  it("trust the ingress controller's X-Forwarded-For, read roles from scopes and a group mapping, and open egress to a private identity provider only when asked", () => {
+    const plain = objects();
+    const data = find(plain, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    assert.equal(data.MCP_TRUSTED_PROXIES, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,fc00::/7,::1/128");
+    assert.equal(data.AUTH_SCOPE_CLAIM, "scope");
+    assert.equal(data.AUTH_GROUPS_CLAIM, undefined);
+    assert.ok(!plain.some((object) => object.metadata.name === "mcp-server-to-identity-provider"));
+
+    const withIdp = objects({ authGroupsClaim: "groups", authGroupRoles: ["mcp-admins=admin", "/tools/operators=operator"], authEgressNamespace: "keycloak", authEgressCidrs: ["10.20.0.15/32"], authEgressPort: 8443, trustedProxyCidrs: ["10.42.0.0/16"] });
+    const idpData = find(withIdp, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    assert.equal(idpData.MCP_TRUSTED_PROXIES, "10.42.0.0/16");
+    assert.equal(idpData.AUTH_GROUPS_CLAIM, "groups");
+    assert.deepEqual(JSON.parse(idpData.AUTH_GROUP_ROLES ?? "{}"), { "mcp-admins": "admin", "/tools/operators": "operator" });
+    const egress = (find(withIdp, "NetworkPolicy", "mcp-server-to-identity-provider").spec as { egress: unknown[] }).egress;
+    assert.deepEqual(egress, [{
+      to: [{ ipBlock: { cidr: "10.20.0.15/32" } }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keycloak" } } }],
+      ports: [{ protocol: "TCP", port: 8443 }],
+    }]);
+    assert.throws(() => parseSettings({ ...base, authGroupsClaim: "groups" }), /authGroupRoles: set authGroupsClaim and authGroupRoles together/);
+    assert.throws(() => parseSettings({ ...base, authGroupsClaim: "groups", authGroupRoles: ["mcp-admins=root"] }), /authGroupRoles.0: must be group=role/);
+  });
+
+  it("mount a key set given in the settings (authJwks) as the server's JWKS file instead of a JWKS URL", () => {
+    const jwks = JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", kid: "mcp-bastion-local-cluster-1", alg: "ES256" }] });
+    const list = objects({ authJwksUrl: undefined, authIssuer: "urn:mcp-bastion:local-cluster", authJwks: jwks });
+    const data = find(list, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+    assert.equal(data.AUTH_JWKS_FILE, "/etc/mcp-bastion/jwks/jwks.json");
+    assert.equal(data.AUTH_JWKS_URL, undefined);
+    assert.equal((find(list, "ConfigMap", "mcp-server-jwks").data as Record<string, string>)["jwks.json"], jwks);
+    const pod = podTemplate(find(list, "Deployment", "mcp-server")).spec as unknown as { containers: Array<{ volumeMounts: Array<{ mountPath: string; readOnly?: boolean }> }> };
+    assert.ok(pod.containers[0]?.volumeMounts.some((mount) => mount.mountPath === "/etc/mcp-bastion/jwks" && mount.readOnly === true));
+  });
+
   it("cap the backup's heap well inside its container's memory limit", () => {
     const list = objects();
     const data = find(list, "ConfigMap", "neo4j-backup-config").data as Record<string, string>;

@@ -3,7 +3,10 @@
 //  2. p50/p99 of the same revocation question asked of Neo4j directly, for comparison;
 //  3. tools/call requests per second, full security stack vs the same transport and tools
 //     with no security at all (same logger, metrics and tool audit), as a ratio, and the
-//     servers' CPU time per request. Runs are interleaved to spread machine noise.
+//     servers' CPU time per request, the secured one also for the same call on the 2026-07-28
+//     revision; and the framework floor: a bare fastify route answering
+//     the same JSON-RPC body with a fixed result, driven by the same load generator. Runs are
+//     interleaved to spread machine noise.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -82,13 +85,29 @@ async function main(): Promise<void> {
     mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...fileTools({ baseDir: dir, maxBytes: 1024 }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database))], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => () => undefined);
     const barePort = await freePort();
     await bare.listen({ host: "127.0.0.1", port: barePort });
+    // The floor: what fastify and the loopback HTTP exchange cost before any MCP code runs.
+    const floor = Fastify({ loggerInstance: pino({ level: "silent" }) as FastifyBaseLogger });
+    floor.post("/mcp", async (request) => ({
+      jsonrpc: "2.0",
+      id: (request.body as { id?: unknown }).id ?? null,
+      result: { content: [{ type: "text", text: JSON.stringify({ sub: "bench-user", role: "operator", expiresAt: new Date(4e12).toISOString() }) }] },
+    }));
+    const floorPort = await freePort();
+    await floor.listen({ host: "127.0.0.1", port: floorPort });
 
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } });
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    // The same call on the 2026-07-28 revision: the per-request envelope and its headers.
+    const envelope = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+    const modernBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {}, _meta: envelope } });
+    const modernHeaders = { ...headers, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "whoami" };
     const secured: number[] = [];
     const open: number[] = [];
+    const floorRps: number[] = [];
     const securedCpu: number[] = [];
     const openCpu: number[] = [];
+    const floorCpu: number[] = [];
+    const modernCpu: number[] = [];
     let failures = 0;
     // The load generator runs in a child process, so this process's CPU time is the servers'
     // own: CPU per request is a steadier figure than throughput on a shared machine.
@@ -101,12 +120,16 @@ async function main(): Promise<void> {
     const runSecured = (seconds: number) =>
       measured(closedLoopInChild(`http://127.0.0.1:${port}/mcp`, { ...headers, authorization: `Bearer ${token}` }, body, { concurrency: CONCURRENCY, seconds }));
     const runOpen = (seconds: number) => measured(closedLoopInChild(`http://127.0.0.1:${barePort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }));
+    const runModern = (seconds: number) =>
+      measured(closedLoopInChild(`http://127.0.0.1:${port}/mcp`, { ...modernHeaders, authorization: `Bearer ${token}` }, modernBody, { concurrency: CONCURRENCY, seconds }));
+    const runFloor = (seconds: number) => measured(closedLoopInChild(`http://127.0.0.1:${floorPort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }));
     // A warm-up of both sides in turn (the JIT here and in Neo4j takes tens of seconds to
     // settle), then interleaved measured rounds that alternate which side goes first, so a
     // machine that speeds up or slows down over the run favours neither.
     for (let i = 0; i < WARMUP_PAIRS; i++) {
       await runSecured(3);
       await runOpen(3);
+      await runFloor(1);
     }
     // 1. The auth pipeline alone, called the way the onRequest hook calls it (after the warm-up,
     //    so Neo4j answers the security-state pulls at its settled speed).
@@ -139,7 +162,13 @@ async function main(): Promise<void> {
       open.push(without.perSecond);
       securedCpu.push(withStack.cpuUsPerRequest);
       openCpu.push(without.cpuUsPerRequest);
-      failures += withStack.failures + without.failures;
+      const current = await runModern(SECONDS);
+      modernCpu.push(current.cpuUsPerRequest);
+      failures += current.failures;
+      const bareRoute = await runFloor(SECONDS);
+      floorRps.push(bareRoute.perSecond);
+      floorCpu.push(bareRoute.cpuUsPerRequest);
+      failures += withStack.failures + without.failures + bareRoute.failures;
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     const securedRps = median(secured);
@@ -151,10 +180,14 @@ async function main(): Promise<void> {
     console.log(`  tools/call, full security stack:  ${securedRps.toFixed(0)} req/s (rounds: ${secured.map((v) => v.toFixed(0)).join(", ")})`);
     console.log(`  tools/call, no security stack:    ${openRps.toFixed(0)} req/s (rounds: ${open.map((v) => v.toFixed(0)).join(", ")})`);
     console.log(`  throughput ratio secured/open:    ${(securedRps / openRps).toFixed(3)} (overhead ${((1 - securedRps / openRps) * 100).toFixed(1)} %)`);
-    console.log(`  server CPU per request:           ${median(securedCpu).toFixed(0)} us secured, ${median(openCpu).toFixed(0)} us open (ratio ${(median(openCpu) / median(securedCpu)).toFixed(3)})`);
+    console.log(`  bare fastify route (the floor):   ${median(floorRps).toFixed(0)} req/s (rounds: ${floorRps.map((v) => v.toFixed(0)).join(", ")})`);
+    console.log(`  server CPU per request:           ${median(floorCpu).toFixed(0)} us floor, ${median(openCpu).toFixed(0)} us open, ${median(securedCpu).toFixed(0)} us secured`);
+    console.log(`  secured, 2026-07-28 request:      ${median(modernCpu).toFixed(0)} us CPU per request`);
+    console.log(`  CPU ratios:                       secured/floor ${(median(securedCpu) / median(floorCpu)).toFixed(2)}x, open/secured ${(median(openCpu) / median(securedCpu)).toFixed(3)}`);
     console.log(`  failed requests:                  ${failures}`);
 
     await bare.close();
+    await floor.close();
     await bareAuditor.flush();
     await server.close();
   } finally {

@@ -1,12 +1,13 @@
 // The authentication pipeline every protected request passes, in this order:
-// token in query? -> bearer header -> lockout -> signature and claims -> revocation -> role.
+// token in query? -> bearer header -> signature and claims -> revocation -> role; a refusal
+// then meets the lockout of whoever it is counted against (throttleKeyOf).
 // Every failure denies; there is no default role and no allow on error.
 import type { Config } from "../config.js";
 import type { SecurityStore } from "../store/security-store.js";
 import type { Auditor } from "../telemetry/audit.js";
-import { assertNoTokenInQuery, bearerToken, unverifiedSubject } from "./bearer.js";
+import { assertNoTokenInQuery, bearerToken } from "./bearer.js";
 import { AuthenticationError, AuthorizationError, LockedOutError, SecurityStoreUnavailableError } from "./errors.js";
-import { effectiveRole, type Role } from "./roles.js";
+import { roleResolver, type Role } from "./roles.js";
 import type { SecurityState } from "./security-state.js";
 import type { TokenVerifier, VerifiedToken } from "./token-verifier.js";
 
@@ -44,8 +45,19 @@ function tenantOf(claim: unknown, fallback: string): string {
 /** Failures that say nothing about an attacker (a client discovering that auth is needed). */
 const UNCOUNTED = new Set(["missing_token"]);
 
+/**
+ * Who a refused token's failure is counted against. A token whose signature verified belongs to
+ * the user it names (its own expired, revoked or misdirected tokens keep coming); any other
+ * failure says nothing about a user, only where it came from, so it counts against the source
+ * address. A name typed into a forged token therefore never reaches a user's count.
+ */
+function throttleKeyOf(error: AuthenticationError, sourceKey: string): string {
+  return error.verifiedSub === undefined ? sourceKey : `sub:${error.verifiedSub}`;
+}
+
 export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequest) => Promise<Principal> {
   const { config, verify, state, store, auditor } = deps;
+  const roleOf = roleResolver(config.auth.roles);
   // Verified tokens whose acceptance is already in the audit trail; an entry goes with its token.
   const audited = new WeakSet<VerifiedToken>();
 
@@ -62,27 +74,39 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
     }
   }
 
+  /**
+   * A refused token from a locked source or of a locked user is answered 429 without its
+   * reason (a prober learns nothing more), counted but not written again: a burst costs the
+   * store one write per failure until the lock, then none.
+   */
+  async function refuse(error: AuthenticationError, sourceKey: string): Promise<never> {
+    const key = throttleKeyOf(error, sourceKey);
+    const principal = error.verifiedSub ?? sourceKey;
+    const counted = !UNCOUNTED.has(error.reason);
+    const lockedMs = counted ? state.lockRemainingMs(key) : 0;
+    if (lockedMs > 0) {
+      deps.onFailure?.("locked_out");
+      auditor.count({ kind: "authentication", decision: "deny", principal, reason: "locked_out" });
+      throw new LockedOutError(Math.ceil(lockedMs / 1000));
+    }
+    deps.onFailure?.(error.reason);
+    auditor.record({ kind: "authentication", decision: "deny", principal, reason: error.reason });
+    if (counted) await countFailure(key, principal, error.reason);
+    throw error;
+  }
+
   return async (request) => {
-    const ipKey = `ip:${request.ip}`;
-    let principalName = ipKey;
-    let throttleKey = ipKey;
+    const sourceKey = `ip:${request.ip}`;
+    let principalName = sourceKey;
     try {
       assertNoTokenInQuery(request.url);
       const token = bearerToken(request.authorization);
-      // A token verified moments ago names its sub without being decoded again.
-      const known = verify.cached(token);
-      const claimedSub = known?.sub ?? unverifiedSubject(token);
-      if (claimedSub !== undefined) {
-        throttleKey = `sub:${claimedSub}`;
-        principalName = claimedSub;
-      }
-      const lockedMs = Math.max(state.lockRemainingMs(throttleKey), state.lockRemainingMs(ipKey));
-      if (lockedMs > 0) throw new LockedOutError(Math.ceil(lockedMs / 1000));
-
-      const verified = known ?? (await verify(token));
+      // A token whose signature verifies is judged on its own: no lock caused by other
+      // requests (from its address or naming its user) refuses it.
+      const verified = verify.cached(token) ?? (await verify(token));
       principalName = verified.sub;
-      if (state.isRevoked(verified)) throw new AuthenticationError("revoked", "token has been revoked");
-      const role = effectiveRole(verified.claims[config.auth.rolesClaim]);
+      if (state.isRevoked(verified)) throw new AuthenticationError("revoked", "token has been revoked", verified.sub);
+      const role = roleOf(verified.claims);
       if (role === undefined) throw new AuthorizationError("no_valid_role", "token carries no valid role");
       const tenant = tenantOf(verified.claims[config.auth.tenantClaim], config.auth.defaultTenant);
       // A client sends its token on every request: the acceptance of one verified token is
@@ -96,16 +120,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
       }
       return { sub: verified.sub, role, tenant, token: verified };
     } catch (error) {
-      if (error instanceof AuthenticationError) {
-        deps.onFailure?.(error.reason);
-        auditor.record({ kind: "authentication", decision: "deny", principal: principalName, reason: error.reason });
-        if (!UNCOUNTED.has(error.reason)) await countFailure(throttleKey, principalName, error.reason);
-      } else if (error instanceof AuthorizationError) {
+      if (error instanceof AuthenticationError) return refuse(error, sourceKey);
+      if (error instanceof AuthorizationError) {
         deps.onFailure?.(error.reason);
         auditor.record({ kind: "authorization", decision: "deny", principal: principalName, reason: error.reason });
-      } else if (error instanceof LockedOutError) {
-        deps.onFailure?.("locked_out");
-        auditor.record({ kind: "authentication", decision: "deny", principal: principalName, reason: "locked_out" });
       }
       throw error;
     }

@@ -1,5 +1,4 @@
 // Finding the bearer token of a request: the Authorization header only (RFC 6750 section 2.1).
-import { decodeJwt } from "jose";
 import { AuthenticationError } from "./errors.js";
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -36,14 +35,4 @@ export function bearerToken(header: string | undefined): string {
   const match = BEARER.exec(header);
   if (!match?.[1]) throw new AuthenticationError("malformed_header", "the Authorization header is not a Bearer token");
   return match[1];
-}
-
-/** The sub claim of a token that merely parses (its signature unchecked): for throttling only. */
-export function unverifiedSubject(token: string): string | undefined {
-  try {
-    const sub = decodeJwt(token).sub;
-    return typeof sub === "string" && sub.length > 0 && sub.length <= 256 ? sub : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -19,6 +19,12 @@ export class AuthenticationError extends Error {
   constructor(
     readonly reason: AuthFailureReason,
     message: string,
+    /**
+     * The sub of a token whose signature verified but which was refused anyway (expired,
+     * revoked, wrong audience): only then does the failure belong to a user. A failure without
+     * it says nothing about who sent the token, only where it came from.
+     */
+    readonly verifiedSub?: string,
   ) {
     super(message);
   }
@@ -37,7 +43,7 @@ export class AuthorizationError extends Error {
   }
 }
 
-/** 429: too many failed authentications for this principal. */
+/** 429: too many refused tokens from this source, or of this user; only refused tokens get it. */
 export class LockedOutError extends Error {
   override readonly name = "LockedOutError";
   constructor(readonly retryAfterSeconds: number) {

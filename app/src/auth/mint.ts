@@ -8,6 +8,7 @@ export interface MintOptions {
   issuer: string;
   audience: string;
   ttlSeconds: number;
+  /** Name the roles in this claim instead of as mcp:* scopes in the OAuth scope claim. */
   rolesClaim?: string;
   jti?: string;
   extraClaims?: Record<string, unknown>;
@@ -17,7 +18,10 @@ export async function mintToken(privateJwk: JWK & { kid: string; alg?: string },
   const alg = privateJwk.alg ?? "ES256";
   const key = await importJWK(privateJwk, alg);
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...options.extraClaims, [options.rolesClaim ?? "roles"]: [...options.roles] })
+  const grant = options.rolesClaim === undefined
+    ? { scope: options.roles.map((role) => `mcp:${role}`).join(" ") }
+    : { [options.rolesClaim]: [...options.roles] };
+  return new SignJWT({ ...grant, ...options.extraClaims })
     .setProtectedHeader({ alg, kid: privateJwk.kid, typ: "at+jwt" })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

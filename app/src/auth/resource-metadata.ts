@@ -18,7 +18,6 @@ export function registerResourceMetadata(app: FastifyInstance, config: Config): 
     authorization_servers: config.auth.authorizationServers,
     scopes_supported: ROLES.map(scopeOf),
     bearer_methods_supported: ["header"],
-    resource_signing_alg_values_supported: config.auth.algorithms,
     resource_name: "mcp-bastion MCP server",
   };
   const resourcePath = new URL(config.resourceUrl).pathname;

@@ -115,12 +115,12 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
       throw translateJoseError(error);
     }
     const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, "sub" | "iat" | "exp">> & JWTPayload;
+    if (!isUsableSub(sub)) throw new AuthenticationError("invalid_token", "token sub is empty or too long");
     if (exp - iat > auth.maxTokenLifetimeSeconds) {
-      throw new AuthenticationError("lifetime_too_long", `token lifetime exceeds ${auth.maxTokenLifetimeSeconds} s`);
+      throw new AuthenticationError("lifetime_too_long", `token lifetime exceeds ${auth.maxTokenLifetimeSeconds} s`, sub);
     }
-    if (sub.length === 0 || sub.length > 256) throw new AuthenticationError("invalid_token", "token sub is empty or too long");
     if (jti !== undefined && (typeof jti !== "string" || jti.length > 256)) {
-      throw new AuthenticationError("invalid_token", "token jti is not a short string");
+      throw new AuthenticationError("invalid_token", "token jti is not a short string", sub);
     }
     return { sub, jti, iat, exp, tokenHash, claims: payload };
   };
@@ -138,11 +138,18 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
   return Object.assign(verifyToken, { cached: (token: string) => cache.get(token, Date.now()) });
 }
 
+function isUsableSub(sub: unknown): sub is string {
+  return typeof sub === "string" && sub.length > 0 && sub.length <= 256;
+}
+
 function translateJoseError(error: unknown): AuthenticationError {
-  if (error instanceof joseErrors.JWTExpired) return new AuthenticationError("expired", "token has expired");
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf") return new AuthenticationError("not_yet_valid", "token is not valid yet");
-    return new AuthenticationError("invalid_token", `token claim check failed: ${error.claim}`);
+  // jose checks the claims only after the signature verified: a claim failure carries a payload
+  // the issuer really signed, so its sub names a real user.
+  if (error instanceof joseErrors.JWTExpired || error instanceof joseErrors.JWTClaimValidationFailed) {
+    const sub = isUsableSub(error.payload.sub) ? error.payload.sub : undefined;
+    if (error instanceof joseErrors.JWTExpired) return new AuthenticationError("expired", "token has expired", sub);
+    if (error.claim === "nbf") return new AuthenticationError("not_yet_valid", "token is not valid yet", sub);
+    return new AuthenticationError("invalid_token", `token claim check failed: ${error.claim}`, sub);
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return new AuthenticationError("unknown_key", "token key id is not trusted");
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthenticationError("invalid_token", "token signature is invalid");

@@ -1,5 +1,5 @@
 // Output limits: every tool result is capped, with a visible marker where it was cut.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 
 export interface CappedResult {
   result: CallToolResult;

@@ -3,6 +3,8 @@
 // refusal names the rule ("blocked: private address 10.0.0.0/8").
 import ipaddr from "ipaddr.js";
 
+export type CidrRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
 export interface FetchPolicy {
   /** Ports a URL may name; 80 and 443 unless configured. */
   readonly ports: ReadonlySet<number>;
@@ -11,7 +13,7 @@ export interface FetchPolicy {
   /** When non-empty, only these host names (exact, or ".suffix") are fetched. */
   readonly allowedHosts: readonly string[];
   /** Address ranges an operator allows although they are not public (e.g. an internal API). */
-  readonly allowedCidrs: ReadonlyArray<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+  readonly allowedCidrs: readonly CidrRange[];
 }
 
 export class SsrfBlockedError extends Error {
@@ -108,7 +110,7 @@ export function checkAddress(address: string, policy: FetchPolicy): void {
   if (range !== "unicast") throw new SsrfBlockedError(RANGE_RULES[range] ?? `${range} address`);
 }
 
-export function parseCidrs(values: readonly string[]): FetchPolicy["allowedCidrs"] {
+export function parseCidrs(values: readonly string[]): CidrRange[] {
   return values.map((value) => {
     try {
       return ipaddr.parseCIDR(value);

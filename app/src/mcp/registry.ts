@@ -1,6 +1,6 @@
 // The tool registry: tools are data (name, schema, handler); the registry is the one guard every
 // call passes: permission from the matrix, argument validation, timing and audit.
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Principal } from "../auth/authenticator.js";
 import { roleSatisfies, type Role } from "../auth/roles.js";

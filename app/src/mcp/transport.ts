@@ -1,60 +1,113 @@
-// The /mcp endpoint: Streamable HTTP, stateless. Each POST gets its own protocol server bound
-// to the caller that authenticated it, so there is no session id that could stand in for a token.
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+// The /mcp endpoint on the v2 server SDK. A request of the 2026-07-28 revision (it carries the
+// per-request _meta envelope) goes to createMcpHandler; a 2025-era request (initialize, then
+// plain JSON-RPC) to a stateless Streamable HTTP transport answering in JSON. Either way each
+// request gets a protocol server bound to the caller that authenticated it, so there is no
+// session id that could stand in for a token.
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+} from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "../auth/authenticator.js";
+import { scopeOf } from "../auth/roles.js";
 import { ToolPermissionError, UnknownToolError, type ToolRegistry } from "./registry.js";
 import type { RequestGuard } from "./request-guard.js";
 
 export const SERVER_INFO = { name: "mcp-bastion", version: "0.1.0" };
 
 // Every protocol server would otherwise build its own Ajv instance, the largest single cost of
-// a stateless request; the validator holds no per-caller state, so one serves them all.
+// a per-request server; the validator holds no per-caller state, so one serves them all.
 const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
+/** The authenticated caller travels to the server factory inside the SDK's AuthInfo. */
+function authInfoOf(principal: Principal, token: string): AuthInfo {
+  return { token, clientId: principal.sub, scopes: [scopeOf(principal.role)], expiresAt: principal.token.exp, extra: { principal } };
+}
+
+function principalOf(authInfo: AuthInfo | undefined): Principal {
+  const principal = authInfo?.extra?.principal as Principal | undefined;
+  // The transport is mounted behind authentication; a request without a caller is a wiring bug.
+  if (principal === undefined) throw new Error("an MCP request reached the protocol server without a caller");
+  return principal;
+}
 
 function createProtocolServer(registry: ToolRegistry, principal: Principal): Server {
   const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: SCHEMA_VALIDATOR });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.listFor(principal.role) }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.setRequestHandler("tools/list", async () => ({ tools: registry.listFor(principal.role) }));
+  server.setRequestHandler("tools/call", async (request, ctx) => {
     try {
-      return await registry.call(request.params.name, request.params.arguments, { principal, signal: extra.signal });
+      return await registry.call(request.params.name, request.params.arguments, { principal, signal: ctx.mcpReq.signal });
     } catch (error) {
-      if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
-      if (error instanceof ToolPermissionError) throw new McpError(ErrorCode.InvalidRequest, "insufficient scope");
+      if (error instanceof UnknownToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
+      if (error instanceof ToolPermissionError) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, "insufficient scope");
       throw error;
     }
   });
   return server;
 }
 
+/** Serves 2025-era requests: one stateless transport per request, JSON answers. */
+async function serveLegacy(server: Server, request: Request, options: { authInfo: AuthInfo; parsedBody: unknown }): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  await server.connect(transport);
+  try {
+    return await transport.handleRequest(request, options);
+  } finally {
+    void transport.close();
+    void server.close();
+  }
+}
+
+/** The fastify request as the web-standard Request the SDK serves; aborted when the client goes. */
+function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  // The URL's origin is never read by the SDK's serving path; a fixed one keeps header text (a
+  // forwarded host) out of URL parsing.
+  return new Request(new URL(request.url, "http://mcp.internal"), { method: request.method, headers, signal });
+}
+
 export function mountMcp(
   app: FastifyInstance,
   registry: ToolRegistry,
-  principalOf: (request: FastifyRequest) => Principal,
+  callerOf: (request: FastifyRequest) => Principal,
   guard: RequestGuard,
 ): void {
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    const principal = principalOf(request);
-    const done = guard(principal, request.method === "POST" ? request.body : undefined);
-    const server = createProtocolServer(registry, principal);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  const factory = ({ authInfo }: { authInfo?: AuthInfo }) => createProtocolServer(registry, principalOf(authInfo));
+  const modern = createMcpHandler(factory, {
+    legacy: "reject",
+    responseMode: "auto",
+    onerror: (error) => app.log.debug({ err: error }, "mcp request refused by the protocol layer"),
+  });
+  app.addHook("onClose", async () => modern.close());
+
+  app.post("/mcp", async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = callerOf(request);
+    const done = guard(principal, request.body);
+    const aborted = new AbortController();
     reply.raw.on("close", () => {
       done();
-      void transport.close();
-      void server.close();
+      aborted.abort();
     });
-    await server.connect(transport);
-    // Headers set through fastify so far (the security headers) must reach the raw response.
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
-    }
-    reply.hijack();
-    await transport.handleRequest(request.raw, reply.raw, request.body);
-  };
-  app.post("/mcp", handle);
-  app.get("/mcp", handle);
-  app.delete("/mcp", handle);
+    const web = webRequest(request, aborted.signal);
+    const options = { authInfo: authInfoOf(principal, request.headers.authorization ?? ""), parsedBody: request.body };
+    const response = (await isLegacyRequest(web, request.body))
+      ? await serveLegacy(factory(options), web, options)
+      : await modern.fetch(web, options);
+    return reply.send(response);
+  });
+  // Stateless: there is no session to open a stream on (GET) or to end (DELETE).
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(405).header("allow", "POST").send({ jsonrpc: "2.0", id: null, error: { code: ProtocolErrorCode.InvalidRequest, message: "Method not allowed: this endpoint is stateless; POST JSON-RPC messages" } });
+  app.get("/mcp", notAllowed);
+  app.delete("/mcp", notAllowed);
 }
