@@ -45,7 +45,7 @@ hashlib hmac base64 binascii unicodedata difflib array struct abc contextlib csv
 
 _DENIED_BUILTINS = frozenset("""
 eval exec compile __import__ open getattr setattr delattr globals vars locals breakpoint help
-__build_class__ __loader__ __spec__ __builtins__
+__build_class__
 """.split())
 
 # Attributes that lead from an ordinary object to frames, code and globals without a dunder.
@@ -57,6 +57,7 @@ cr_await ag_frame ag_code ag_await tb_frame tb_next co_code co_consts func_globa
 # The dunders an ordinary class needs; strict mode allows none.
 _SAFE_DUNDER_ATTRIBUTES = frozenset(("__init__", "__name__", "__doc__", "__qualname__"))
 _SAFE_DUNDER_NAMES = frozenset(("__name__", "__doc__"))
+_SAFE_DUNDER_STRINGS = frozenset(("__main__",))
 _DUNDER = _re.compile(r"^__\w+__$")
 _DUNDER_INSIDE = _re.compile(r"__\w+__")
 _FORMAT_FIELD_ATTRIBUTE = _re.compile(r"\{[^{}]*[.\[][^{}]*\}")
@@ -138,6 +139,8 @@ class _Checker(_ast.NodeVisitor):
         if not isinstance(node.value, str):
             return
         text = node.value
+        if text in _SAFE_DUNDER_STRINGS:
+            return
         if _DUNDER_INSIDE.search(text) and (self.strict or "{" in text or _DUNDER.match(text.strip())):
             self.refuse(node, "dunder-string", "a string naming a dunder could reach one by lookup")
         elif _FORMAT_FIELD_ATTRIBUTE.search(text) and ("__" in text or self.strict):
