@@ -30,7 +30,7 @@ export interface Job {
   readonly strict: boolean;
 }
 
-export type Termination = "exited" | "refused" | "time-limit" | "cpu-limit" | "memory-limit" | "output-limit" | "crashed";
+export type Termination = "exited" | "refused" | "time-limit" | "cpu-limit" | "memory-limit" | "output-limit" | "cancelled" | "crashed";
 
 export interface Outcome {
   readonly termination: Termination;
@@ -124,7 +124,8 @@ export class WarmPool {
     return this.running;
   }
 
-  async run(job: Job): Promise<Outcome> {
+  /** Runs one program; an abort (the caller gone, the tool's timeout) kills it at once. */
+  async run(job: Job, signal?: AbortSignal): Promise<Outcome> {
     if (this.closed) throw new SandboxBusyError("the sandbox is shutting down");
     if (this.running >= this.limits.maxConcurrent) throw new SandboxBusyError(`the sandbox already runs ${this.running} programs, its limit`);
     this.running++;
@@ -132,7 +133,7 @@ export class WarmPool {
       const worker = await (this.idle.shift() ?? this.boot());
       this.refill();
       try {
-        return await this.execute(worker, job);
+        return await this.execute(worker, job, signal);
       } finally {
         await worker.process.destroy();
       }
@@ -185,7 +186,7 @@ export class WarmPool {
     return worker;
   }
 
-  private async execute(worker: Worker, job: Job): Promise<Outcome> {
+  private async execute(worker: Worker, job: Job, signal: AbortSignal | undefined): Promise<Outcome> {
     const started = performance.now();
     const { pid, child } = worker.process;
     let killedFor: Termination | undefined;
@@ -196,6 +197,9 @@ export class WarmPool {
     const cpuAtStart = (await processUsage(pid))?.cpuMs ?? 0;
     const maxRss = this.limits.memoryBytes + PROCESS_OVERHEAD_BYTES;
     const wall = setTimeout(() => kill("time-limit"), job.timeLimitMs);
+    const onAbort = () => kill("cancelled");
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     const watch = setInterval(() => {
       void processUsage(pid).then((usage) => {
         if (!usage) return;
@@ -226,6 +230,7 @@ export class WarmPool {
     } finally {
       clearTimeout(wall);
       clearInterval(watch);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 }
