@@ -120,6 +120,11 @@ export class WarmPool {
     if (this.idle[0]) await this.idle[0];
   }
 
+  /** Resolves when every warm worker has booted (or failed to). */
+  async warm(): Promise<void> {
+    await Promise.allSettled(this.idle);
+  }
+
   get active(): number {
     return this.running;
   }
