@@ -31,6 +31,10 @@ describe("dangerous imports", () => {
     "import js", "import pyodide", "from pyodide.ffi import to_js", "import pyodide_js", "import json, os", "import operator",
   ]) test(code, () => assertRefused(code, "import-denied"));
   test("a relative import", () => assertRefused("from . import helper", "import-relative"));
+  for (const code of ["import __main__", "import _io", "from _thread import start_new_thread"]) {
+    test(`a private module: ${code}`, () => assertRefused(code, "import-denied"));
+  }
+  test("from __future__ import annotations passes", () => assert.equal(check("from __future__ import annotations\nprint(1)", true).ok, true));
 });
 
 describe("dangerous builtins, wherever the name appears", () => {
@@ -68,9 +72,13 @@ describe("the bypasses a regular expression misses", () => {
     ["a format string reaching a dunder", "'{0.__class__.__mro__}'.format(names)", "dunder-string"],
     ["a format field reaching attributes", "'{0.__init__.__globals__}'.format(names)", "dunder-string"],
     ["a dunder name kept in a string for later", "key = '__globals__'", "dunder-string"],
+    ["half a format field built by concatenation", "('{0.' + '__class__}').format(names)", "dunder-string"],
     ["a match pattern that reads __class__", "match names:\n    case object(__class__=found):\n        pass", "dunder-attribute"],
     ["an alias that shadows a denied builtin", "from json import loads as eval", "builtin-denied"],
     ["type() used to reach __bases__", "type(names).__bases__", "dunder-attribute"],
+    ["a denied module carried by an allowed one", "import typing\ntyping.sys.modules", "module-attribute"],
+    ["a denied module kept privately by an allowed one", "import random\nrandom._os.system('id')", "module-attribute"],
+    ["the same through getattr with a literal", "import random\ngetattr(random, '_os')", "module-attribute"],
   ];
   for (const [name, code, rule] of cases) {
     test(name, () => {
@@ -128,6 +136,10 @@ describe("strict mode", () => {
   test("refuses getattr and every dunder attribute", () => {
     assertRefused("getattr(names, 'copy')", "builtin-denied", true);
     assertRefused("super().__init__()", "dunder-attribute", true);
+  });
+  test("refuses private attributes", () => {
+    assertRefused("names._hidden", "private-attribute", true);
+    assert.equal(check(onLine3("names._hidden"), false).ok, true);
   });
   test("refuses any string naming a dunder", () => {
     assertRefused("note = 'see __init__ docs'", "dunder-string", true);

@@ -40,7 +40,7 @@ _pyodide _pyodide_core micropip emscripten linecache tokenize ast dis opcode sql
 _ALLOWED_MODULES = frozenset("""
 json re math cmath datetime time calendar zoneinfo random statistics itertools functools collections
 decimal fractions numbers string textwrap heapq bisect dataclasses enum typing copy pprint uuid
-hashlib hmac base64 binascii unicodedata difflib array struct abc contextlib csv secrets
+hashlib hmac base64 binascii unicodedata difflib array struct abc contextlib csv secrets __future__
 """.split())
 
 _DENIED_BUILTINS = frozenset("""
@@ -75,7 +75,8 @@ class _Checker(_ast.NodeVisitor):
 
     def check_module(self, node, name):
         root = name.split(".")[0]
-        if root in _DENIED_MODULES:
+        # Private modules (_io, _thread, __main__ with the runner's own imports) are internals.
+        if root in _DENIED_MODULES or (root.startswith("_") and root != "__future__"):
             self.refuse(node, "import-denied", f"import of {name} is not allowed")
         elif self.strict and root not in _ALLOWED_MODULES:
             self.refuse(node, "import-not-allowed", f"strict mode imports only allowlisted modules, not {name}")
@@ -123,6 +124,11 @@ class _Checker(_ast.NodeVisitor):
             self.refuse(node, "dunder-attribute", f"the attribute {attr} is not allowed")
         elif attr in _FRAME_ATTRIBUTES:
             self.refuse(node, "frame-attribute", f"the attribute {attr} reaches interpreter internals")
+        elif attr.lstrip("_") in _DENIED_MODULES:
+            # Allowed modules carry denied ones as attributes: typing.sys, random._os.
+            self.refuse(node, "module-attribute", f"the attribute {attr} names a denied module")
+        elif self.strict and attr.startswith("_") and not _DUNDER.match(attr):
+            self.refuse(node, "private-attribute", f"strict mode refuses the private attribute {attr}")
         elif attr in _DENIED_BUILTINS:
             self.refuse(node, "builtin-denied", f"the attribute {attr} names a denied builtin")
 
@@ -141,7 +147,9 @@ class _Checker(_ast.NodeVisitor):
         text = node.value
         if text in _SAFE_DUNDER_STRINGS:
             return
-        if _DUNDER_INSIDE.search(text) and (self.strict or "{" in text or _DUNDER.match(text.strip())):
+        named = set(_DUNDER_INSIDE.findall(text))
+        # A piece of a dunder ("__cl" + "ass__") is harmless without getattr, which is checked.
+        if named and (self.strict or not named <= _SAFE_DUNDER_ATTRIBUTES):
             self.refuse(node, "dunder-string", "a string naming a dunder could reach one by lookup")
         elif _FORMAT_FIELD_ATTRIBUTE.search(text) and ("__" in text or self.strict):
             self.refuse(node, "format-attribute", "a format field that looks up attributes is not allowed")
