@@ -72,6 +72,10 @@ describe("the bypasses a regular expression misses", () => {
     ["a format string reaching a dunder", "'{0.__class__.__mro__}'.format(names)", "dunder-string"],
     ["a format field reaching attributes", "'{0.__init__.__globals__}'.format(names)", "dunder-string"],
     ["a dunder name kept in a string for later", "key = '__globals__'", "dunder-string"],
+    // The parser folds identifiers to NFKC, so look-alike letters name the same builtin.
+    ["a builtin spelled with fullwidth letters", "\uff45val('1')", "builtin-denied"],
+    ["a dunder attribute spelled with a fullwidth letter", "names.__\uff43lass__", "dunder-attribute"],
+    ["a mapping pattern reading __class__", "match names:\n    case {'__class__': found}:\n        pass", "dunder-string"],
     ["half a format field built by concatenation", "('{0.' + '__class__}').format(names)", "dunder-string"],
     ["a match pattern that reads __class__", "match names:\n    case object(__class__=found):\n        pass", "dunder-attribute"],
     ["an alias that shadows a denied builtin", "from json import loads as eval", "builtin-denied"],
