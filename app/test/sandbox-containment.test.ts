@@ -154,6 +154,15 @@ describe("caps stop hostile programs and the pool keeps answering", () => {
     assert.ok(stopped.durationMs < 6_000, `stopped after ${stopped.durationMs} ms`);
   });
 
+  test("a cancelled call (the client gone, the tool's timeout) kills its program at once", async () => {
+    const controller = new AbortController();
+    const running = pool.run(unvalidated("while True:\n    pass", { timeLimitMs: 8_000 }), controller.signal);
+    setTimeout(() => controller.abort(), 500);
+    const outcome = await running;
+    assert.equal(outcome.termination, "cancelled");
+    assert.ok(outcome.durationMs < 4_000, `stopped after ${outcome.durationMs} ms`);
+  });
+
   test("a memory bomb stops at the WebAssembly memory cap", async () => {
     const outcome = await pool.run(unvalidated("hoard = []\nwhile True:\n    hoard.append(bytearray(10**7))"));
     assert.ok(
