@@ -118,12 +118,17 @@ describe("layer 3: a process that reaches the host's JavaScript still reaches no
     assert.equal(report.childProcess?.error, "ERR_ACCESS_DENIED");
   });
 
-  test("a worker inherits none of the server's descriptors and none of its environment", async () => {
+  test("a worker inherits none of the server's descriptors, none of its environment, and carries kernel limits", async () => {
     const held = await open(canaryFile, "r"); // an open file and a listening socket in the server
     const fixture = fileURLToPath(new URL("./fixtures/host-escape.mjs", import.meta.url));
-    const contained = await spawnContained(fixture, { readable: [fixture], networkIsolation: "namespace", heapMiB: 64, args: [canaryFile, String(port)] });
+    const contained = await spawnContained(fixture, { readable: [fixture], networkIsolation: "namespace", heapMiB: 64, args: [canaryFile, String(port)], cpuSeconds: 7 });
     try {
       await new Promise((resolve) => contained.child.stdout.once("data", resolve)); // past exec and start-up
+      // The kernel's own limits, which hold even if the server dies while the program spins.
+      const limits = await readFile(`/proc/${contained.pid}/limits`, "utf8");
+      assert.match(limits, /^Max cpu time\s+7\s+7\s+seconds/m);
+      assert.match(limits, /^Max file size\s+0\s+0\s+bytes/m);
+      assert.match(limits, /^Max core file size\s+0\s+0\s+bytes/m);
       const descriptors = async (pid: number | string) => {
         const fds = await readdir(`/proc/${pid}/fd`);
         return new Map(await Promise.all(fds.map(async (fd) => [Number(fd), await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "gone")] as const)));

@@ -21,6 +21,11 @@ export interface ContainmentOptions {
   readonly heapMiB: number;
   /** Arguments after the entry script. */
   readonly args?: readonly string[];
+  /**
+   * The kernel's CPU-time limit for the whole process (RLIMIT_CPU), a backstop that holds even if
+   * the parent dies; with it no file may be written (RLIMIT_FSIZE 0) and no core dumped.
+   */
+  readonly cpuSeconds?: number;
 }
 
 export interface ContainedProcess {
@@ -39,6 +44,13 @@ const PERMISSION_FLAG = nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 13) 
 
 export class SandboxUnavailableError extends Error {
   override readonly name = "SandboxUnavailableError";
+}
+
+let prlimitFound: boolean | undefined;
+/** prlimit(1) from util-linux; the distroless image has none, and there the pod's cgroup limits hold. */
+function hasPrlimit(): boolean {
+  prlimitFound ??= spawnSync("prlimit", ["--version"], { env: {}, stdio: "ignore", timeout: 10_000 }).status === 0;
+  return prlimitFound;
 }
 
 let unshareChecked: boolean | undefined;
@@ -71,10 +83,9 @@ export async function spawnContained(entry: string, options: ContainmentOptions)
   const workDir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-sandbox-"));
   const identity = dropPrivileges();
   if (identity.uid !== undefined) await chown(workDir, identity.uid, identity.gid ?? NOBODY);
-  const args = nodeArguments(entry, options);
-  const [command, commandArgs] = options.networkIsolation === "namespace"
-    ? ["unshare", ["--user", "--net", "--", process.execPath, ...args]]
-    : [process.execPath, args];
+  const limits = options.cpuSeconds !== undefined && hasPrlimit() ? ["prlimit", `--cpu=${Math.ceil(options.cpuSeconds)}`, "--fsize=0", "--core=0", "--"] : [];
+  const isolation = options.networkIsolation === "namespace" ? ["unshare", "--user", "--net", "--"] : [];
+  const [command = process.execPath, ...commandArgs] = [...isolation, ...limits, process.execPath, ...nodeArguments(entry, options)];
   const child = spawn(command, commandArgs, {
     cwd: workDir,
     env: {},

@@ -19,6 +19,8 @@ export interface PoolLimits {
   /** Bytes of stdout, and of stderr, a program's result keeps. */
   readonly maxOutputBytes: number;
   readonly networkIsolation: NetworkIsolation;
+  /** The longest time limit a job may ask for; sets the kernel's CPU backstop. */
+  readonly maxTimeMs?: number;
 }
 
 export interface Job {
@@ -54,6 +56,8 @@ const HEAP_MIB = 192;
 /** A booted worker's resident memory besides what the program grows (measured near 180 MiB). */
 const PROCESS_OVERHEAD_BYTES = 320 * 1024 * 1024;
 const BOOT_TIMEOUT_MS = 60_000;
+/** CPU seconds a worker may use booting (about 2-3 on an idle core), before its program's share. */
+const BOOT_CPU_SECONDS = 60;
 const WATCH_INTERVAL_MS = 20;
 /** The result line escapes output as JSON, which at worst grows it sixfold. */
 const protocolCap = (limits: PoolLimits) => 2 * 6 * limits.maxOutputBytes + 64 * 1024;
@@ -165,6 +169,7 @@ export class WarmPool {
       readable: [pyodideDir, workerEntry],
       networkIsolation: this.limits.networkIsolation,
       heapMiB: HEAP_MIB,
+      cpuSeconds: BOOT_CPU_SECONDS + (this.limits.maxTimeMs ?? 600_000) / 1000,
     });
     process.child.stderr.resume(); // diagnostics are not relayed: they could carry program output
     process.child.stdin.on("error", () => undefined); // a killed worker's pipe: the exit says why
