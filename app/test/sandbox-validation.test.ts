@@ -30,7 +30,7 @@ describe("dangerous imports", () => {
     "import pathlib", "import pickle", "import multiprocessing", "import threading", "import gc", "import inspect",
     "import js", "import pyodide", "from pyodide.ffi import to_js", "import pyodide_js", "import json, os", "import operator",
   ]) test(code, () => assertRefused(code, "import-denied"));
-  test("a relative import", () => assertRefused("from . import helper", "import-relative"));
+  test("a relative import", () => assertRefused("from . import utils", "import-relative"));
   for (const code of ["import __main__", "import _io", "from _thread import start_new_thread"]) {
     test(`a private module: ${code}`, () => assertRefused(code, "import-denied"));
   }
