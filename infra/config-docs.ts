@@ -61,6 +61,18 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   neo4jPassword: "Neo4j's password, kept in your own vault and set as a secret (pulumi config set --secret). Empty: a random one is generated.",
   objectStoreAccessKeyId: "The local platform's MinIO access key id, set as a secret with objectStoreSecretAccessKey. Empty: random keys are generated.",
   objectStoreSecretAccessKey: "The local platform's MinIO secret key, set as a secret with objectStoreAccessKeyId. Empty: random keys are generated.",
+  sandboxEnabled: "Deploy run_python's sandbox pod; off: the tool answers that it is not enabled.",
+  sandboxReplicas: "Sandbox pods (each runs its own warm pool).",
+  sandboxCpuRequest: "CPU request of each sandbox pod.",
+  sandboxCpuLimit: "CPU limit of each sandbox pod.",
+  sandboxMemoryRequest: "Memory request of each sandbox pod.",
+  sandboxMemoryLimit: "Memory limit of each sandbox pod; must hold sandboxPoolSize x 200Mi + sandboxMaxConcurrent x (sandboxMemoryMiB + 320Mi).",
+  sandboxPoolSize: "Warm interpreters each sandbox pod keeps booted (a cold one costs about 2 s).",
+  sandboxMaxConcurrent: "Programs each sandbox pod runs at once; past it a call is refused, not queued.",
+  sandboxMaxPerUser: "Programs one user may run at once (held by each MCP server pod).",
+  sandboxMemoryMiB: "WebAssembly memory one program may grow to (MiB); past it Python raises MemoryError.",
+  sandboxMaxTimeMs: "Longest time limit a call may ask for (wall and CPU time; the program is killed).",
+  sandboxStrict: "Strict validation for every program (an import allowlist, no getattr, no dunder attribute).",
   minioImage: "MinIO image for the local platform's object store, pinned by digest.",
 };
 

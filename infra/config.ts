@@ -82,14 +82,31 @@ export const settingsSchema = z
     neo4jPassword: password.optional(),
     objectStoreAccessKeyId: accessKeyId.optional(),
     objectStoreSecretAccessKey: password.optional(),
+    sandboxEnabled: z.boolean().default(true),
+    sandboxReplicas: z.number().int().min(1).max(20).default(2),
+    sandboxCpuRequest: quantity.default("500m"),
+    sandboxCpuLimit: quantity.default("2"),
+    sandboxMemoryRequest: wholeMemory.default("1Gi"),
+    sandboxMemoryLimit: wholeMemory.default("2Gi"),
+    sandboxPoolSize: z.number().int().min(0).max(32).default(2),
+    sandboxMaxConcurrent: z.number().int().min(1).max(256).default(2),
+    sandboxMaxPerUser: z.number().int().min(1).max(64).default(1),
+    sandboxMemoryMiB: z.number().int().min(32).max(2048).default(256),
+    sandboxMaxTimeMs: z.number().int().min(100).max(600_000).default(10_000),
+    sandboxStrict: z.boolean().default(false),
     minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
   })
   .strict()
   .superRefine((settings, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     if (settings.mcpMaxReplicas < settings.mcpReplicas) problem("mcpMaxReplicas", "must be at least mcpReplicas");
-    for (const [request, limit] of [["mcpCpuRequest", "mcpCpuLimit"], ["mcpMemoryRequest", "mcpMemoryLimit"], ["neo4jCpuRequest", "neo4jCpuLimit"], ["neo4jMemoryRequest", "neo4jMemoryLimit"]] as const) {
+    for (const [request, limit] of [["mcpCpuRequest", "mcpCpuLimit"], ["mcpMemoryRequest", "mcpMemoryLimit"], ["neo4jCpuRequest", "neo4jCpuLimit"], ["neo4jMemoryRequest", "neo4jMemoryLimit"], ["sandboxCpuRequest", "sandboxCpuLimit"], ["sandboxMemoryRequest", "sandboxMemoryLimit"]] as const) {
       if (quantityValue(settings[request]) > quantityValue(settings[limit])) problem(request, `must not exceed ${limit} (${settings[limit]})`);
+    }
+    // Idle warm workers hold about 200 MiB each; a running one up to its memory cap and 320 MiB more.
+    const sandboxPeak = settings.sandboxPoolSize * 200 * 2 ** 20 + settings.sandboxMaxConcurrent * (settings.sandboxMemoryMiB + 320) * 2 ** 20;
+    if (settings.sandboxEnabled && quantityValue(settings.sandboxMemoryLimit) < sandboxPeak) {
+      problem("sandboxMemoryLimit", `must hold the pool's peak of ${Math.ceil(sandboxPeak / 2 ** 20)}Mi (sandboxPoolSize x 200Mi + sandboxMaxConcurrent x (sandboxMemoryMiB + 320Mi))`);
     }
     if (settings.publicIssuer === "acme" && !settings.acmeEmail) problem("acmeEmail", "is required when publicIssuer is acme");
     if (!settings.imageRef && !settings.imageRepository && settings.platform === "local") {

@@ -25,6 +25,8 @@ import { graphQueryTool, graphTools } from "./tools/graph.js";
 import { runReadOnly } from "./store/read-only-query.js";
 import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
+import { runPythonTool } from "./tools/python.js";
+import { sandboxFor } from "./sandbox/sandbox.js";
 
 const CLEANUP_INTERVAL_MS = 60_000;
 const GRAPH_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 1_000 };
@@ -62,6 +64,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     maxStalenessMs: config.securitySync.maxStalenessMs,
     onError: (error) => app.log.warn({ err: error }, "security state pull failed"),
   });
+  const sandbox = sandboxFor(config.sandbox, config.env === "production");
   const app = await buildServer({
     config,
     verify,
@@ -77,6 +80,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       graphQueryTool((query, params) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS)),
       ...securityTools(securityStore, securityState),
       ...auditTools(auditStore),
+      runPythonTool(sandbox, config.sandbox),
     ],
     ...(options.logger ? { logger: options.logger } : {}),
     ...(certificate ? { https: { cert: certificate.cert, key: certificate.key } } : {}),
@@ -130,6 +134,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       securityState.stop();
       certificates?.stop();
       await app.close();
+      await sandbox.close();
       await metricsApp.close();
       await driver.close();
     },

@@ -10,6 +10,7 @@ import type { RateLimitPolicy } from "./guards/rate-limit.js";
 import { parseCidrs, type CidrRange, type FetchPolicy } from "./guards/ssrf.js";
 import { parseTrustedProxies } from "./guards/trusted-proxy.js";
 import { requiredRole } from "./mcp/permissions.js";
+import { parseSandboxSettings, type SandboxSettings } from "./sandbox/settings.js";
 import { describeIssues } from "./validation.js";
 
 export class ConfigError extends Error {
@@ -188,6 +189,8 @@ export interface Config {
   files: { baseDir: string | undefined; maxBytes: number };
   fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
+  /** run_python's sandbox: where programs run and their limits (SANDBOX_*). */
+  sandbox: SandboxSettings;
   logLevel: string;
   /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
   tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | undefined;
@@ -233,8 +236,9 @@ async function withDevelopmentDefaults(source: NodeJS.ProcessEnv): Promise<NodeJ
 export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const source = await withDevelopmentDefaults(rawSource);
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const problems = describeIssues(parsed.error, "environment");
+  const sandbox = parseSandboxSettings(source);
+  if (!parsed.success || "problems" in sandbox) {
+    const problems = [...(parsed.success ? [] : describeIssues(parsed.error, "environment")), ...("problems" in sandbox ? sandbox.problems : [])];
     throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;
@@ -303,6 +307,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     },
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
     tools: { maxResultBytes: env.TOOL_RESULT_MAX_BYTES, timeoutMs: env.TOOL_TIMEOUT_MS, maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER },
+    sandbox: sandbox.settings,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     files: { baseDir: env.FILES_BASE_DIR, maxBytes: env.FILES_MAX_BYTES },
     fetch: {

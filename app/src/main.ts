@@ -3,7 +3,7 @@ import { composeServer } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 /** The image's commands; the entrypoint is node, so `dist/main.js <command>`. */
-const COMMANDS = ["serve", "backup", "restore"] as const;
+const COMMANDS = ["serve", "backup", "restore", "sandbox"] as const;
 
 async function main(): Promise<void> {
   const [command = "serve", ...rest] = process.argv.slice(2);
@@ -14,6 +14,10 @@ async function main(): Promise<void> {
   if (command === "restore") {
     const { runRestoreCommand } = await import("./backup/restore-cli.js");
     process.exit(await runRestoreCommand(rest));
+  }
+  if (command === "sandbox" && rest.length === 0) {
+    const { runSandboxService } = await import("./sandbox/service.js");
+    return runSandboxService();
   }
   if (!(COMMANDS as readonly string[]).includes(command) || rest.length > 0) {
     console.error(`mcp-bastion: unknown command "${[command, ...rest].join(" ")}"; commands: ${COMMANDS.join(", ")}`);

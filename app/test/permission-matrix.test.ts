@@ -22,6 +22,7 @@ const EXPECTED: Record<string, Record<Role, boolean>> = {
   delete_relations: WRITE,
   delete_observations: WRITE,
   fetch_url: WRITE,
+  run_python: WRITE,
   security_stats: { guest: false, readonly: false, operator: false, admin: true },
   graph_query: { guest: false, readonly: false, operator: false, admin: true },
   audit_search: { guest: false, readonly: false, operator: false, admin: true },
@@ -34,6 +35,7 @@ const ARGS: Record<string, Record<string, unknown>> = {
   read_file: { path: "nothing.txt" },
   // No network in tests: a refused target still shows the tool ran for this role.
   fetch_url: { url: "http://127.0.0.1/" },
+  run_python: { code: "print(6 * 7)" },
   open_nodes: { names: ["x"] },
   create_entities: { entities: [{ name: "matrix-entity", entityType: "test" }] },
   create_relations: { relations: [{ from: "a", to: "b", relationType: "knows" }] },

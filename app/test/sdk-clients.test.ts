@@ -67,7 +67,7 @@ const generations: Generation[] = [
 describe("official MCP clients", () => {
   for (const generation of generations) {
     test(`${generation.name}: initialize, list tools by role, call tools`, async () => {
-      const graph = ["add_observations", "create_entities", "create_relations", "delete_entities", "delete_observations", "delete_relations", "fetch_url", "list_files", "open_nodes", "read_file", "read_graph", "search_nodes"];
+      const graph = ["add_observations", "create_entities", "create_relations", "delete_entities", "delete_observations", "delete_relations", "fetch_url", "list_files", "open_nodes", "read_file", "read_graph", "run_python", "search_nodes"];
       for (const [role, expectedTools] of [
         ["operator", [...graph, "whoami"].sort()],
         ["admin", [...graph, "audit_search", "graph_query", "security_stats", "whoami"].sort()],

@@ -23,6 +23,9 @@ export const NAMES = {
   mcpTls: "mcp-server-tls",
   /** The ingress controller's client identity towards the MCP pod; its Secret carries the CA it verifies with. */
   ingressClientTls: "mcp-server-ingress-client-tls",
+  /** run_python's programs run here, in a pod of their own with nothing to steal. */
+  sandbox: "python-sandbox",
+  sandboxConfig: "python-sandbox-config",
 } as const;
 
 export const PORTS = {
@@ -36,12 +39,13 @@ export const PORTS = {
   linkerdProxyAdmin: 4191,
   /** linkerd-destination, linkerd-identity and the policy controller. */
   linkerdControlPlane: [8086, 8080, 8090],
+  sandbox: 8090,
 } as const;
 
 /** Non-root ids at or above 10000, so they never collide with a host's system accounts. */
-export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004 } as const;
+export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004, sandbox: 10005 } as const;
 
-export type Component = "mcp-server" | "neo4j" | "backup" | "object-store";
+export type Component = "mcp-server" | "neo4j" | "backup" | "object-store" | "sandbox";
 
 /** The labels a component's pods carry and every selector in the kit matches on. */
 export function podLabels(component: Component): Record<string, string> {

@@ -13,6 +13,7 @@ import { Neo4jChart } from "./neo4j.js";
 import { NetworkPolicyChart } from "./network-policies.js";
 import { ObjectStoreChart } from "./object-store.js";
 import { PkiChart } from "./pki.js";
+import { SandboxChart } from "./sandbox.js";
 
 export type { DeployValues } from "./deploy-values.js";
 
@@ -39,6 +40,7 @@ export function kitApps(settings: Settings, deploy: DeployValues): { platform: A
   if (settings.platform === "local") new ObjectStoreChart(app, "object-store", settings);
   new McpServerChart(app, "mcp-server", settings, deploy);
   new BackupChart(app, "backup", settings, deploy);
+  if (settings.sandboxEnabled) new SandboxChart(app, "sandbox", settings, deploy);
   if (settings.prometheusOperator) new MonitoringChart(app, "monitoring", settings);
   return { platform, workloads: app };
 }

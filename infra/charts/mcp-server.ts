@@ -9,6 +9,7 @@ import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/
 import { mcpResourceUrl, type Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
+import { sandboxClientEnv } from "./sandbox.js";
 
 export const SECRET_MOUNTS = {
   neo4j: "/var/run/secrets/mcp-bastion/neo4j",
@@ -99,6 +100,7 @@ export class McpServerChart extends Chart {
         // reloads them (directory watch plus a periodic re-read), keeping its connections.
         MCP_TLS_CERT_FILE: `${SECRET_MOUNTS.serving}/tls.crt`,
         MCP_TLS_KEY_FILE: `${SECRET_MOUNTS.serving}/tls.key`,
+        ...sandboxClientEnv(settings),
       },
     });
 

@@ -17,8 +17,10 @@ const namespace = (name: string): NetworkPolicyPeer => ({ namespaceSelector: { m
 
 interface Flow {
   name: string;
-  /** The pods the policy selects; undefined: every pod in the namespace. */
+  /** The pods the policy selects; undefined: every pod in the namespace (but those in `except`). */
   selects?: Component;
+  /** With `selects` undefined: the components left out (the sandbox gets no DNS, no mesh). */
+  except?: Component[];
   ingress?: { from: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[];
   egress?: { to: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[];
 }
@@ -40,6 +42,7 @@ export function allowedFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [
     {
       name: "allow-dns",
+      except: ["sandbox"],
       egress: [
         {
           to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
@@ -62,6 +65,13 @@ export function allowedFlows(settings: Settings): Flow[] {
     { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "neo4j-from-clients", selects: "neo4j", ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }] },
+    ...(settings.sandboxEnabled
+      ? [
+          // run_python's programs: the server calls the sandbox; the sandbox itself reaches nothing.
+          { name: "mcp-server-to-sandbox", selects: "mcp-server", egress: [{ to: [pods("sandbox")], ports: tcp(PORTS.sandbox) }] },
+          { name: "sandbox-from-mcp-server", selects: "sandbox", ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.sandbox) }] },
+        ] satisfies Flow[]
+      : []),
     { name: "mcp-server-metrics-from-prometheus", selects: "mcp-server", ingress: [{ from: [namespace(settings.prometheusNamespace)], ports: tcp(PORTS.metrics) }] },
   ];
   if (settings.platform === "local") {
@@ -82,6 +92,7 @@ export function allowedFlows(settings: Settings): Flow[] {
       {
         // Meshed peers talk proxy to proxy; the control plane and Prometheus read the proxy's admin port.
         name: "linkerd-proxy-inbound",
+        except: ["sandbox"],
         ingress: [
           { from: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
           { from: [namespace(settings.linkerdNamespace), namespace(settings.prometheusNamespace)], ports: tcp(PORTS.linkerdProxyAdmin) },
@@ -89,6 +100,7 @@ export function allowedFlows(settings: Settings): Flow[] {
       },
       {
         name: "linkerd-control-plane",
+        except: ["sandbox"],
         egress: [
           { to: [namespace(settings.linkerdNamespace)], ports: tcp(...PORTS.linkerdControlPlane) },
           { to: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
@@ -97,6 +109,11 @@ export function allowedFlows(settings: Settings): Flow[] {
     );
   }
   return flows;
+}
+
+function allBut(components: Component[]): { matchExpressions?: Array<{ key: string; operator: string; values: string[] }> } {
+  if (components.length === 0) return {};
+  return { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: components }] };
 }
 
 export class NetworkPolicyChart extends Chart {
@@ -111,7 +128,7 @@ export class NetworkPolicyChart extends Chart {
       new KubeNetworkPolicy(this, flow.name, {
         metadata: { name: flow.name },
         spec: {
-          podSelector: flow.selects ? { matchLabels: podLabels(flow.selects) } : {},
+          podSelector: flow.selects ? { matchLabels: podLabels(flow.selects) } : allBut(flow.except ?? []),
           policyTypes,
           ...(flow.ingress ? { ingress: flow.ingress } : {}),
           ...(flow.egress ? { egress: flow.egress } : {}),

@@ -9,6 +9,8 @@ import { hostAccess } from "./kubernetes/host-access.js";
 import { neo4jNotExposed } from "./kubernetes/neo4j-not-exposed.js";
 import { podSecurityRestricted } from "./kubernetes/pod-security-restricted.js";
 import { serviceExposure } from "./kubernetes/service-exposure.js";
+import { sandboxHoldsNothing } from "./kubernetes/sandbox-contained.js";
+import { sandboxNetworkClosed } from "./stack/sandbox-network.js";
 import { bucketsComplete } from "./stack/buckets.js";
 import { namespacesDenyByDefault, neo4jEgressClosed, servicesSelectWorkloads, workloadsSelectedByPolicy } from "./stack/network.js";
 
@@ -24,6 +26,7 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   serviceExposure,
   cronJobGuardrails,
   neo4jNotExposed,
+  sandboxHoldsNothing,
   certificateRotation,
   bucketEncryption,
   bucketVersioning,
@@ -34,4 +37,4 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   irsaTrustPinned,
 ];
 
-export const STACK_RULES: readonly StackRule[] = [namespacesDenyByDefault, workloadsSelectedByPolicy, servicesSelectWorkloads, neo4jEgressClosed, bucketsComplete];
+export const STACK_RULES: readonly StackRule[] = [namespacesDenyByDefault, workloadsSelectedByPolicy, servicesSelectWorkloads, neo4jEgressClosed, sandboxNetworkClosed, bucketsComplete];

@@ -16,6 +16,7 @@ export const TOOL_PERMISSIONS = {
   delete_relations: "operator",
   delete_observations: "operator",
   fetch_url: "operator",
+  run_python: "operator",
   graph_query: "admin",
   security_stats: "admin",
   audit_search: "admin",

@@ -12,6 +12,8 @@ import { TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
 export interface ToolContext {
   readonly principal: Principal;
   readonly signal: AbortSignal;
+  /** Adds to this call's audit entry: a digest, a size, a verdict, never an argument's value. */
+  readonly audit?: (detail: string) => void;
 }
 
 export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
@@ -111,10 +113,12 @@ export class ToolRegistry {
       return errorResult(`invalid arguments: ${describeIssues(parsed.error, "arguments").join("; ")}`);
     }
     const started = performance.now();
+    const notes: string[] = [];
+    const audit = (detail: string) => void (notes.length < 8 && notes.push(detail.slice(0, 512)));
     let result: CallToolResult;
     let errorClass: string | undefined;
     try {
-      result = await this.runWithTimeout(tool.definition, parsed.data, context);
+      result = await this.runWithTimeout(tool.definition, parsed.data, { ...context, audit });
     } catch (error) {
       errorClass = error instanceof Error ? error.name : "UnknownError";
       result = errorResult(errorClass === "ToolTimeoutError" ? `tool ${name} timed out after ${this.limits.timeoutMs} ms` : `tool ${name} failed (${errorClass})`);
@@ -130,7 +134,7 @@ export class ToolRegistry {
       durationMs: Math.round(performance.now() - started),
       resultBytes: capped.originalBytes,
       errorClass,
-      detail: `arguments ${argumentShape(parsed.data)}${capped.truncated ? `; result of ${capped.originalBytes} bytes cut to ${this.limits.maxResultBytes}` : ""}`,
+      detail: `arguments ${argumentShape(parsed.data)}${notes.map((note) => `; ${note}`).join("")}${capped.truncated ? `; result of ${capped.originalBytes} bytes cut to ${this.limits.maxResultBytes}` : ""}`,
       ...(capped.truncated ? { reason: "truncated" } : {}),
     });
     return result;

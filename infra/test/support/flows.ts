@@ -12,6 +12,7 @@ export const ENDPOINTS: Endpoint[] = [
   kit("neo4j", "neo4j"),
   kit("backup", "backup"),
   kit("minio", "object-store"),
+  kit("sandbox", "sandbox"),
   { name: "ingress", namespace: "ingress-nginx", labels: { "app.kubernetes.io/name": "ingress-nginx" } },
   { name: "prometheus", namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } },
   { name: "dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
@@ -40,6 +41,9 @@ export function expectedFlows(backupTarget: "minio" | "s3"): string[] {
     backupTarget === "minio" ? "backup -> minio:9000/TCP" : "backup -> s3:443/TCP",
     // S3's address is public HTTPS, which the server may reach like any other public host.
     "mcp -> s3:443/TCP",
+    // run_python's sandbox: reached by the server alone, and itself reaching nothing at all
+    // (no DNS, no mesh), so it appears in no other line.
+    "mcp -> sandbox:8090/TCP",
   ];
   for (const pod of KIT) {
     lines.push(`${pod} -> dns:53/UDP`, `${pod} -> dns:53/TCP`);

@@ -1,7 +1,8 @@
 // A small evaluator of Kubernetes NetworkPolicy semantics, so tests can ask "may A open port P
 // on B?" of the policies a stack declares, and compare every answer with the intended flows.
 import type { KubeObject } from "../../charts/index.js";
-import { matches, type Json } from "./objects.js";
+import { selectorMatches } from "../../../policies/lib/kubernetes.js";
+import { type Json } from "./objects.js";
 
 export interface Endpoint {
   name: string;
@@ -11,9 +12,10 @@ export interface Endpoint {
   ip?: string;
 }
 
+// Label selectors are judged by the policy pack's own matcher (matchLabels and matchExpressions).
 interface Peer {
-  podSelector?: { matchLabels?: Record<string, string> };
-  namespaceSelector?: { matchLabels?: Record<string, string> };
+  podSelector?: Json;
+  namespaceSelector?: Json;
   ipBlock?: { cidr: string; except?: string[] };
 }
 interface Rule {
@@ -43,8 +45,8 @@ function peerMatches(peer: Peer, policyNamespace: string, endpoint: Endpoint): b
     return inCidr(endpoint.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((cidr) => inCidr(endpoint.ip as string, cidr));
   }
   if (endpoint.ip) return false;
-  const namespaceOk = peer.namespaceSelector ? matches(peer.namespaceSelector.matchLabels, namespaceLabels(endpoint.namespace)) : endpoint.namespace === policyNamespace;
-  const podOk = peer.podSelector ? matches(peer.podSelector.matchLabels, endpoint.labels) : true;
+  const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels(endpoint.namespace)) : endpoint.namespace === policyNamespace;
+  const podOk = peer.podSelector ? selectorMatches(peer.podSelector, endpoint.labels) : true;
   return namespaceOk && podOk;
 }
 
@@ -59,7 +61,7 @@ function selectedPolicies(policies: KubeObject[], endpoint: Endpoint, direction:
     .filter((policy) => policy.metadata.namespace === endpoint.namespace)
     .map((policy) => policy.spec as Json)
     .filter((spec) => ((spec.policyTypes as string[] | undefined) ?? ["Ingress"]).includes(direction))
-    .filter((spec) => matches((spec.podSelector as { matchLabels?: Record<string, string> }).matchLabels, endpoint.labels))
+    .filter((spec) => selectorMatches(spec.podSelector, endpoint.labels))
     .map((spec) => ({ namespace: endpoint.namespace, rules: ((direction === "Ingress" ? spec.ingress : spec.egress) as Rule[] | undefined) ?? [] }));
 }
 
