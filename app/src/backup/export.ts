@@ -82,7 +82,7 @@ function nodeRecord(node: Neo4jNode): Omit<NodeRecord, "k"> {
 
 const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
 
-/** A relationship with both endpoints by id; `resolveEndpoint` decides what the backup writes for each. */
+/** A relationship with both endpoints by id; `records` decides what the backup writes for each. */
 function relationshipOf(record: Neo4jRecord): RelationshipRecord & { start: string; end: string } {
   const relationship = record.get("r") as Neo4jRelationship;
   assertRestorable("relationship", relationship.elementId, [], relationship.properties);
@@ -97,12 +97,11 @@ function relationshipOf(record: Neo4jRecord): RelationshipRecord & { start: stri
 }
 
 /**
- * What a relationship line carries for one endpoint: its id when the backup has written that
- * node, otherwise the whole node, read now. Undefined when the node is gone: its relationships
- * went with it, and all of them came after the backup began.
+ * The whole of an endpoint the backup has not written (a node created while it ran), read now.
+ * Undefined when the node is gone: its relationships went with it, and all of them came after
+ * the backup began.
  */
-async function resolveEndpoint(driver: Driver, database: string, written: NodeIdSet, id: string): Promise<Endpoint | undefined> {
-  if (written.has(id)) return id;
+async function readEndpoint(driver: Driver, database: string, id: string): Promise<Endpoint | undefined> {
   const session = driver.session({ database, defaultAccessMode: "READ" });
   try {
     const [found] = (await session.run(NODE_BY_ID_QUERY, { id })).records;
@@ -154,8 +153,8 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
   }
   progress.phase = "relationships";
   for await (const read of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
-    const start = await resolveEndpoint(driver, database, written, read.start);
-    const end = start === undefined ? undefined : await resolveEndpoint(driver, database, written, read.end);
+    const start = written.has(read.start) ? read.start : await readEndpoint(driver, database, read.start);
+    const end = start === undefined ? undefined : written.has(read.end) ? read.end : await readEndpoint(driver, database, read.end);
     // Deleted with an endpoint after it was read: it never existed before the backup began.
     if (start === undefined || end === undefined) continue;
     const relationship: RelationshipRecord = { ...read, start, end };
@@ -169,8 +168,20 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
   yield { k: "end", nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, schema: manifest.counts.schema };
 }
 
-async function* asLines(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
-  for await (const record of source) yield `${JSON.stringify(record)}\n`;
+/** About this many characters of lines per chunk into gzip: zlib's cost per write dwarfs its cost per byte. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** The records as JSON lines, joined into chunks of about CHUNK_CHARS (a longer line is a chunk of its own). */
+async function* asLineChunks(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
+  let chunk = "";
+  for await (const record of source) {
+    chunk += `${JSON.stringify(record)}\n`;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk !== "") yield chunk;
 }
 
 /** Takes one backup; resolves with its manifest once the manifest (written last) is stored. */
@@ -218,7 +229,7 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   try {
     // Lines, not records, enter the stream: its buffer is then counted in bytes, so a graph of
     // large values holds one line at a time, where an object-mode stage would hold 16 records.
-    const lines = Readable.from(asLines(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
+    const lines = Readable.from(asLineChunks(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
     await pipeline(lines, createGzip({ level: 6 }), measure, body);
     progress.phase = "upload";
     await uploaded;

@@ -5,6 +5,12 @@
 
 /** Neo4j's node element ids end in the store's numeric id: `4:<database uuid>:<id>`. */
 const ELEMENT_ID = /^(.*:)(\d{1,15})$/;
+
+/** An element id as its prefix and its store id (below 10^15, so exact as a number), if it has that form. */
+export function splitElementId(elementId: string): { prefix: string; id: number } | undefined {
+  const match = ELEMENT_ID.exec(elementId);
+  return match ? { prefix: match[1] ?? "", id: Number(match[2]) } : undefined;
+}
 const PAGE_BITS = 8192;
 
 export class NodeIdSet {
@@ -36,11 +42,10 @@ export class NodeIdSet {
   }
 
   private slot(elementId: string): { prefix: string; page: number; word: number; mask: number } | undefined {
-    const match = ELEMENT_ID.exec(elementId);
-    if (!match) return undefined;
-    const [, prefix = "", digits = ""] = match;
+    const split = splitElementId(elementId);
+    if (!split) return undefined;
+    const { prefix, id } = split;
     if (this.prefix !== undefined && prefix !== this.prefix) return undefined;
-    const id = Number(digits);
     const bit = id % PAGE_BITS;
     return { prefix, page: Math.floor(id / PAGE_BITS), word: bit >>> 5, mask: (1 << (bit & 31)) >>> 0 };
   }
