@@ -16,13 +16,14 @@ import { startMinio } from "../../test/support/minio.js";
 import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 import { parseOptions, runMain } from "../lib/cli.js";
-import { neo4jDump, neo4jLoad } from "./neo4j-reference.js";
+import { cpuSeconds, neo4jDump, neo4jLoad, type ToolRun } from "./neo4j-reference.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WORKER = fileURLToPath(new URL("./backup-worker.ts", import.meta.url));
 
 interface Measurement {
   seconds: number;
+  cpuSeconds: number;
   maxRssMb: number;
   liveHeapMb: number;
   nodes: number;
@@ -30,7 +31,14 @@ interface Measurement {
   megabytes: number;
 }
 
-function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
+/** One backup or restore in a process of its own; `neo4jPid` is the server it talks to, whose CPU time is counted too. */
+async function measure(args: string[], env: NodeJS.ProcessEnv, neo4jPid: number): Promise<Measurement & { neo4jCpuSeconds: number }> {
+  const before = cpuSeconds(neo4jPid);
+  const measured = await measureWorker(args, env);
+  return { ...measured, neo4jCpuSeconds: cpuSeconds(neo4jPid) - before };
+}
+
+function measureWorker(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     // The same heap cap as the backup CronJob and restore Job.
     const child = spawn(process.execPath, [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--expose-gc", "--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
@@ -49,10 +57,13 @@ interface Row {
   megabytes: number;
   maxRssMb: number;
   liveHeapMb?: number;
+  /** CPU seconds of this process and of Neo4j, when the step has both. */
+  cpuSeconds: number;
+  neo4jCpuSeconds?: number;
   versus?: string;
 }
 
-const COLUMNS = "    nodes  step      seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  vs Neo4j";
+const COLUMNS = "    nodes  step      seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  CPU s (ours+Neo4j)  vs Neo4j";
 
 function printRow(size: number, row: Row): void {
   const rate = (count: number) => String(Math.round(count / row.seconds)).padStart(8);
@@ -66,6 +77,7 @@ function printRow(size: number, row: Row): void {
       (row.megabytes / row.seconds).toFixed(1).padStart(6),
       row.maxRssMb.toFixed(0).padStart(6),
       (row.liveHeapMb === undefined ? "-" : row.liveHeapMb.toFixed(0)).padStart(7),
+      (row.neo4jCpuSeconds === undefined ? row.cpuSeconds.toFixed(1) : `${row.cpuSeconds.toFixed(1)}+${row.neo4jCpuSeconds.toFixed(1)}`).padStart(18),
       row.versus ?? "",
     ].join("  "),
   );
@@ -108,8 +120,8 @@ runMain(async () => {
       await generateGraph(sourceDriver, size, size * 2);
       console.error(`generated ${size} nodes, ${size * 2} relationships in ${((Date.now() - generated) / 1000).toFixed(0)} s`);
       const env = { ...process.env, ...s3Env, NEO4J_URI: source.uri, NEO4J_PASSWORD_FILE: passwordFile };
-      const backup = await measure(["backup"], env);
-      const restore = await measure(["restore", target.uri], env);
+      const backup = await measure(["backup"], env, source.process.pid);
+      const restore = await measure(["restore", target.uri], env, target.process.pid);
       await sourceDriver.close();
       await source.process.stop();
       source = undefined;
@@ -118,9 +130,11 @@ runMain(async () => {
       const load = await neo4jLoad(loadHome, dumpDir);
       await rm(loadHome, { recursive: true, force: true });
       const graph = { nodes: backup.nodes, relationships: backup.relationships };
-      printRow(size, { step: "backup", ...backup, versus: `${(backup.seconds / dump.seconds).toFixed(1)}x dump` });
+      const versus = (ours: Measurement & { neo4jCpuSeconds: number }, theirs: ToolRun, name: string) =>
+        `${(ours.seconds / theirs.seconds).toFixed(1)}x ${name} (CPU ${((ours.cpuSeconds + ours.neo4jCpuSeconds) / theirs.cpuSeconds).toFixed(1)}x)`;
+      printRow(size, { step: "backup", ...backup, versus: versus(backup, dump, "dump") });
       printRow(size, { step: "dump", ...graph, ...dump });
-      printRow(size, { step: "restore", ...restore, versus: `${(restore.seconds / load.seconds).toFixed(1)}x load` });
+      printRow(size, { step: "restore", ...restore, versus: versus(restore, load, "load") });
       printRow(size, { step: "load", ...graph, ...load, megabytes: dump.megabytes });
     }
   } finally {
@@ -132,7 +146,8 @@ runMain(async () => {
   }
   console.log(
     "(nodes/s and rels/s: the graph's nodes and relationships over the step's time. MB/s: the compressed backup, or Neo4j's dump file. " +
-      "RSS: peak resident memory of the process. heap: the largest live heap after a full collection. restore includes its verification pass " +
+      "RSS: peak resident memory of the process. heap: the largest live heap after a full collection. CPU s: CPU seconds of the backup or restore " +
+      "process plus those of the Neo4j server it talks to, or of Neo4j's tool (steadier than seconds on a shared machine). restore includes its verification pass " +
       "and, for the second size on, the wipe of the previous graph; load writes into an empty home.)",
   );
   return 0;

@@ -11,6 +11,19 @@ export interface ToolRun {
   seconds: number;
   /** The tool's peak resident memory, sampled from /proc while it runs. */
   maxRssMb: number;
+  /** The tool's CPU time (user and system), sampled likewise: on a shared machine, steadier than its seconds. */
+  cpuSeconds: number;
+}
+
+/** CPU time (user and system) a running process has used so far, in seconds (0 once it has gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s; the name (field 2) may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** The high-water mark of a process's resident memory, in MB (0 once it has gone). */
@@ -37,7 +50,11 @@ async function neo4jAdmin(homeDir: string, args: string[]): Promise<ToolRun> {
     });
     let output = "";
     let maxRssMb = 0;
-    const sampler = setInterval(() => (maxRssMb = Math.max(maxRssMb, peakRssMb(child.pid ?? 0))), 100);
+    let cpu = 0;
+    const sampler = setInterval(() => {
+      maxRssMb = Math.max(maxRssMb, peakRssMb(child.pid ?? 0));
+      cpu = Math.max(cpu, cpuSeconds(child.pid ?? 0));
+    }, 100);
     for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("error", (error) => {
       clearInterval(sampler);
@@ -46,7 +63,7 @@ async function neo4jAdmin(homeDir: string, args: string[]): Promise<ToolRun> {
     child.on("close", (code) => {
       clearInterval(sampler);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code === 0) resolve({ seconds, maxRssMb });
+      if (code === 0) resolve({ seconds, maxRssMb, cpuSeconds: cpu });
       else reject(new Error(`neo4j-admin ${args.join(" ")} exited ${code}:\n${output.slice(-2000)}`));
     });
   });
