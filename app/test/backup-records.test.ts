@@ -2,7 +2,7 @@
 // none of the names the restore keeps for itself, each refusal saying where the problem is.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRecord, RESTORE_ENDPOINT_ONLY_KEY, RESTORE_ID_KEY, RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL } from "../src/backup/records.js";
+import { parseRecord, recordFromSchema, RESTORE_ENDPOINT_ONLY_KEY, RESTORE_ID_KEY, RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL } from "../src/backup/records.js";
 import { BackupFormatError } from "../src/backup/values.js";
 
 const endpoint = (overrides: object = {}) => ({ id: "4:db:1", labels: ["Item"], props: { uid: { i: "1" } }, ...overrides });
@@ -53,5 +53,33 @@ describe("backup records", () => {
     refused(relationship({ start: "" }), /^start: /);
     refused(relationship({ end: endpoint({ labels: [7] }) }), /^end\.labels\[0\]: /);
     refused(JSON.stringify({ k: "end", nodes: -1, relationships: 0, schema: 0 }), /^nodes: /);
+  });
+
+  it("reads node and relationship lines by hand exactly as the schema does, valid or not", () => {
+    // Every record here differs from a valid one in one place; the hand-written path must return
+    // the same record, or refuse with the same message, as the schema alone.
+    const changes: Record<string, unknown>[] = [
+      {}, { extra: 1 }, { k: "rel" }, { k: "node" }, { id: "" }, { id: 5 }, { labels: ["A", ""] }, { labels: ["A", 3] }, { labels: {} },
+      { labels: [RESTORE_MARKER_LABEL] }, { props: null }, { props: [] }, { props: { "": 1 } }, { props: { [RESTORE_ID_KEY]: 1 } },
+      { type: "" }, { type: 1 }, { start: "" }, { start: 7 }, { start: null }, { end: [] },
+      { start: endpoint({ extra: true }) }, { end: endpoint({ labels: [RESTORE_STAGED_LABEL] }) }, { end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: 1 } }) },
+      { start: endpoint({ id: "" }) }, { end: { id: "4:db:2", labels: [] } }, { start: "4:db:1", end: "4:db:2" },
+    ];
+    const outcome = (read: () => unknown) => {
+      try {
+        return { record: read() };
+      } catch (error) {
+        assert.ok(error instanceof BackupFormatError, String(error));
+        return { refused: error.message };
+      }
+    };
+    for (const change of changes) {
+      for (const line of [node(change), relationship(change)]) {
+        assert.deepEqual(outcome(() => parseRecord(line)), outcome(() => recordFromSchema(JSON.parse(line))), line);
+      }
+    }
+    // Where they differ: the schema's objects drop a key named __proto__, a property Neo4j holds like any other.
+    const proto = node({ props: JSON.parse('{"__proto__": {"i": "1"}}') as object });
+    assert.deepEqual(Object.keys((parseRecord(proto) as { props: object }).props), ["__proto__"]);
   });
 });

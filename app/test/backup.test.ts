@@ -17,6 +17,10 @@ import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
 import { s3Access } from "../../test/support/service-env.js";
 import { generateGraph, graphDigest } from "./backup-graph.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
+import { backupDriver } from "../src/backup/cli.js";
+import { loadBackupConfig } from "../src/backup/config.js";
+import { restoreBackup } from "../src/backup/import.js";
+import { BackupStore, createS3Client } from "../src/backup/storage.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NODES = 100_000;
@@ -195,6 +199,36 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.equal(lastJson(resumed.stdout).resumed, true);
     assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
+  });
+
+  it("resumes a restore stopped between relationship batches, writing every batch exactly once", async () => {
+    // In the restore's own process: it stops right after a batch committed, as a crash would.
+    const config = loadBackupConfig({ ...env, NEO4J_URI: target.uri });
+    const store = new BackupStore(createS3Client(config.s3), config.s3, config.neo4j.database);
+    const latest = await store.resolve("latest");
+    const driver = backupDriver(target.uri, config.neo4j.user, config.neo4j.password);
+    try {
+      // About half the relationships, in whole batches.
+      const batchSize = 200;
+      const stopAfter = batchSize * Math.floor(latest.counts.relationships / batchSize / 2);
+      assert.ok(stopAfter > 0, `the backup holds relationships for more than one batch (${latest.counts.relationships})`);
+      const stopped = restoreBackup(driver, config.neo4j.database, store, latest, {
+        wipe: true,
+        batchSize,
+        onProgress: (progress) => {
+          if (progress.phase === "relationships" && progress.relationships >= stopAfter) throw new Error("stopped");
+        },
+      });
+      await assert.rejects(stopped, /stopped/);
+      const partial = await targetDriver.executeQuery("MATCH ()-[r]->() RETURN count(r) AS relationships");
+      assert.equal(Number(partial.records[0]?.get("relationships")), stopAfter, "the batches that committed, and no more");
+      const resumed = await restoreBackup(driver, config.neo4j.database, store, latest, { batchSize });
+      assert.equal(resumed.resumed, true);
+      assert.equal(resumed.relationships, latest.counts.relationships);
+      assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
+    } finally {
+      await driver.close();
+    }
   });
 
   it("restores a backup of format 1, whose relationship lines carry both endpoints whole", async () => {

@@ -1,5 +1,5 @@
 // One measured backup or restore for bench:backup, in a process of its own so its peak RSS is
-// its own: prints {seconds, maxRssMb, liveHeapMb, nodes, relationships, megabytes} as JSON.
+// its own: prints {seconds, cpuSeconds, maxRssMb, liveHeapMb, nodes, relationships, megabytes} as JSON.
 // liveHeapMb is the largest heap left after a full collection, sampled every few seconds: what
 // the process really holds, as opposed to garbage V8 has not yet had a reason to collect.
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -30,7 +30,8 @@ runMain(async () => {
     if (mode === "restore") await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
-    console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, liveHeapMb: liveHeap / 1e6, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
+    const cpu = process.cpuUsage();
+    console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, liveHeapMb: liveHeap / 1e6, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
     return 0;
   } finally {
     clearInterval(sampler);

@@ -7,7 +7,7 @@ import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { Driver, Node as Neo4jNode, Record as Neo4jRecord, Relationship as Neo4jRelationship } from "neo4j-driver";
+import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
 import { BackupFormatError, encodeProperties } from "./values.js";
 import { unfinishedRestore } from "./import.js";
 import { NodeIdSet } from "./node-ids.js";
@@ -65,9 +65,11 @@ async function fetchSizeFor(driver: Driver, database: string, query: string, enc
   return Math.max(1, Math.min(MAX_FETCH_SIZE, Math.floor(FETCH_BYTES / largest)));
 }
 
-const NODES_QUERY = "MATCH (n) RETURN n";
-const RELATIONSHIPS_QUERY = "MATCH ()-[r]->() RETURN r";
-const NODE_BY_ID_QUERY = "MATCH (n) WHERE elementId(n) = $id RETURN n";
+// Fields rather than the Node and Relationship themselves: the driver then builds no entity
+// objects (with their integer ids) that the backup would take apart again.
+const NODES_QUERY = "MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props";
+const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN elementId(r) AS id, type(r) AS type, properties(r) AS props, elementId(a) AS start, elementId(b) AS end";
+const NODE_BY_ID_QUERY = "MATCH (n) WHERE elementId(n) = $id RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props";
 
 /** A backup that uses the restore's own names could never be restored: refused while it is taken. */
 function assertRestorable(kind: string, id: string, labels: readonly string[], properties: object): void {
@@ -75,38 +77,41 @@ function assertRestorable(kind: string, id: string, labels: readonly string[], p
   if (name !== undefined) throw new BackupFormatError(`${kind} ${id} uses the name ${name}, which the restore reserves for itself; rename it before backing up`);
 }
 
-function nodeRecord(node: Neo4jNode): Omit<NodeRecord, "k"> {
-  assertRestorable("node", node.elementId, node.labels, node.properties);
-  return { id: node.elementId, labels: [...node.labels].sort(), props: encodeProperties(node.properties) };
+function nodeRecord(record: Neo4jRecord): Omit<NodeRecord, "k"> {
+  const id = record.get("id") as string;
+  const labels = record.get("labels") as string[];
+  const properties = record.get("props") as Record<string, unknown>;
+  assertRestorable("node", id, labels, properties);
+  return { id, labels: labels.sort(), props: encodeProperties(properties) };
 }
 
-const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record.get("n") as Neo4jNode) });
+const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record) });
 
-/** A relationship with both endpoints by id; `resolveEndpoint` decides what the backup writes for each. */
+/** A relationship with both endpoints by id; `records` decides what the backup writes for each. */
 function relationshipOf(record: Neo4jRecord): RelationshipRecord & { start: string; end: string } {
-  const relationship = record.get("r") as Neo4jRelationship;
-  assertRestorable("relationship", relationship.elementId, [], relationship.properties);
+  const id = record.get("id") as string;
+  const properties = record.get("props") as Record<string, unknown>;
+  assertRestorable("relationship", id, [], properties);
   return {
     k: "rel",
-    id: relationship.elementId,
-    type: relationship.type,
-    props: encodeProperties(relationship.properties),
-    start: relationship.startNodeElementId,
-    end: relationship.endNodeElementId,
+    id,
+    type: record.get("type") as string,
+    props: encodeProperties(properties),
+    start: record.get("start") as string,
+    end: record.get("end") as string,
   };
 }
 
 /**
- * What a relationship line carries for one endpoint: its id when the backup has written that
- * node, otherwise the whole node, read now. Undefined when the node is gone: its relationships
- * went with it, and all of them came after the backup began.
+ * The whole of an endpoint the backup has not written (a node created while it ran), read now.
+ * Undefined when the node is gone: its relationships went with it, and all of them came after
+ * the backup began.
  */
-async function resolveEndpoint(driver: Driver, database: string, written: NodeIdSet, id: string): Promise<Endpoint | undefined> {
-  if (written.has(id)) return id;
+async function readEndpoint(driver: Driver, database: string, id: string): Promise<Endpoint | undefined> {
   const session = driver.session({ database, defaultAccessMode: "READ" });
   try {
     const [found] = (await session.run(NODE_BY_ID_QUERY, { id })).records;
-    return found ? nodeRecord(found.get("n") as Neo4jNode) : undefined;
+    return found ? nodeRecord(found) : undefined;
   } finally {
     await session.close();
   }
@@ -154,8 +159,8 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
   }
   progress.phase = "relationships";
   for await (const read of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
-    const start = await resolveEndpoint(driver, database, written, read.start);
-    const end = start === undefined ? undefined : await resolveEndpoint(driver, database, written, read.end);
+    const start = written.has(read.start) ? read.start : await readEndpoint(driver, database, read.start);
+    const end = start === undefined ? undefined : written.has(read.end) ? read.end : await readEndpoint(driver, database, read.end);
     // Deleted with an endpoint after it was read: it never existed before the backup began.
     if (start === undefined || end === undefined) continue;
     const relationship: RelationshipRecord = { ...read, start, end };
@@ -169,8 +174,20 @@ async function* records(driver: Driver, database: string, manifest: Manifest, op
   yield { k: "end", nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, schema: manifest.counts.schema };
 }
 
-async function* asLines(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
-  for await (const record of source) yield `${JSON.stringify(record)}\n`;
+/** About this many characters of lines per chunk into gzip: zlib's cost per write dwarfs its cost per byte. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** The records as JSON lines, joined into chunks of about CHUNK_CHARS (a longer line is a chunk of its own). */
+async function* asLineChunks(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
+  let chunk = "";
+  for await (const record of source) {
+    chunk += `${JSON.stringify(record)}\n`;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk !== "") yield chunk;
 }
 
 /** Takes one backup; resolves with its manifest once the manifest (written last) is stored. */
@@ -218,7 +235,7 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   try {
     // Lines, not records, enter the stream: its buffer is then counted in bytes, so a graph of
     // large values holds one line at a time, where an object-mode stage would hold 16 records.
-    const lines = Readable.from(asLines(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
+    const lines = Readable.from(asLineChunks(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
     await pipeline(lines, createGzip({ level: 6 }), measure, body);
     progress.phase = "upload";
     await uploaded;

@@ -1,18 +1,17 @@
 // Restore: reads a backup back into a Neo4j database. Schema first, then nodes, then
-// relationships, in batches; every write is a MERGE on the backup's ids, so running it again
-// after a crash converges. A marker node records the restore in progress and its phase.
-import type { Driver, QueryResult } from "neo4j-driver";
+// relationships, in batches (writes.ts); each batch commits with the restore's position in the
+// backup, so running it again after a crash skips what was written and converges. A marker node
+// records the restore in progress, its phase and that position.
+import type { Driver } from "neo4j-driver";
 import {
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
   RESTORE_MARKER_LABEL as MARKER,
   RESTORE_STAGED_LABEL as STAGED,
-  type Endpoint,
-  type NodeRecord,
 } from "./records.js";
 import type { BackupStore, Manifest } from "./storage.js";
-import { decodeProperties } from "./values.js";
 import { assertSchemaStatement, readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
+import { GraphWriter } from "./writes.js";
 
 export class TargetNotEmptyError extends Error {
   override readonly name = "TargetNotEmptyError";
@@ -20,6 +19,10 @@ export class TargetNotEmptyError extends Error {
 }
 
 const STAGED_CONSTRAINT = "mcp_bastion_restore_id";
+/** Schema statements held back until the data is in; a backup with more applies the rest as it reads them. */
+const DEFERRED_SCHEMA = 10_000;
+/** How long the restore waits for the indexes it created to be filled before it fails. */
+const INDEX_WAIT_SECONDS = 6 * 3600;
 
 export interface RestoreProgress {
   phase: "verify" | "wipe" | "schema" | "nodes" | "relationships" | "cleanup" | "check";
@@ -45,36 +48,6 @@ export interface RestoreResult {
   endpointOnlyNodes: number;
 }
 
-/** Rows for one UNWIND write, written when either the row or the byte limit is reached. */
-class WriteBatch<Row> {
-  private rows: Row[] = [];
-  private bytes = 0;
-
-  constructor(
-    private readonly limits: { rows: number; bytes: number },
-    private readonly writeRows: (rows: Row[]) => Promise<void>,
-  ) {}
-
-  async add(row: Row, bytes: number): Promise<void> {
-    this.rows.push(row);
-    this.bytes += bytes;
-    if (this.rows.length >= this.limits.rows || this.bytes >= this.limits.bytes) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.rows.length === 0) return;
-    const rows = this.rows;
-    this.rows = [];
-    this.bytes = 0;
-    await this.writeRows(rows);
-  }
-}
-
-const nodeRow = (node: Omit<NodeRecord, "k">) => ({ id: node.id, labels: node.labels, props: decodeProperties(node.props) });
-
-/** A relationship's endpoint as the write takes it: the node itself only when the line carries it whole. */
-const endpointRow = (endpoint: Endpoint) => (typeof endpoint === "string" ? { id: endpoint, node: null } : { id: endpoint.id, node: nodeRow(endpoint) });
-
 async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
   const session = driver.session({ database });
   try {
@@ -84,49 +57,13 @@ async function run(driver: Driver, database: string, query: string, parameters: 
   }
 }
 
-/** Runs one write transaction; `check` sees its result and rolls it back by throwing. */
-async function write(driver: Driver, database: string, query: string, parameters: Record<string, unknown>, check?: (result: QueryResult) => void) {
-  const session = driver.session({ database });
-  try {
-    await session.executeWrite(async (tx) => {
-      const result = await tx.run(query, parameters);
-      check?.(result);
-    });
-  } finally {
-    await session.close();
-  }
-}
-
-const NODE_BATCH = `
-UNWIND $rows AS row
-MERGE (n:${STAGED} {${STAGED_ID}: row.id})
-SET n += row.props
-SET n:$(row.labels)`;
-
-// An endpoint the line carries whole is created unless it is there; one named by id must be
-// there already. A row whose endpoint is missing matches nothing, which the count reveals.
-const mergeEndpoint = (side: "start" | "end") => `
-CALL (row) {
-  WITH row WHERE row.${side}.node IS NOT NULL
-  MERGE (n:${STAGED} {${STAGED_ID}: row.${side}.id})
-    ON CREATE SET n += row.${side}.node.props, n:$(row.${side}.node.labels), n.${ENDPOINT_ONLY} = true
-}`;
-
-const RELATIONSHIP_BATCH = `
-UNWIND $rows AS row
-${mergeEndpoint("start")}
-${mergeEndpoint("end")}
-MATCH (a:${STAGED} {${STAGED_ID}: row.start.id}), (b:${STAGED} {${STAGED_ID}: row.end.id})
-MERGE (a)-[r:$(row.type) {${STAGED_ID}: row.id}]->(b)
-SET r += row.props
-RETURN count(r) AS written`;
-
+/** Drops the schema first, so deleting the graph does not also keep its indexes current. */
 async function wipe(driver: Driver, database: string): Promise<void> {
-  await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS");
   const constraints = await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN name");
   for (const record of constraints.records) await run(driver, database, `DROP CONSTRAINT \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
   const indexes = await run(driver, database, "SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name");
   for (const record of indexes.records) await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
+  await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
 }
 
 async function applySchema(driver: Driver, database: string, cypher: string): Promise<void> {
@@ -145,10 +82,19 @@ async function countsByKey(driver: Driver, database: string, query: string): Pro
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
 }
 
+export interface UnfinishedRestore {
+  backupId: unknown;
+  phase: string;
+  /** How many of the backup's records are written; undefined for a restore by a version that did not count them. */
+  line: number | undefined;
+}
+
 /** The marker of a restore into `database` that has not finished (or crashed), if there is one. */
-export async function unfinishedRestore(driver: Driver, database: string): Promise<{ backupId: unknown; phase: string } | undefined> {
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase LIMIT 1`)).records[0];
-  return marker ? { backupId: marker.get("id"), phase: String(marker.get("phase")) } : undefined;
+export async function unfinishedRestore(driver: Driver, database: string): Promise<UnfinishedRestore | undefined> {
+  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.line AS line LIMIT 1`)).records[0];
+  if (!marker) return undefined;
+  const line = marker.get("line") as unknown;
+  return { backupId: marker.get("id"), phase: String(marker.get("phase")), line: line === null ? undefined : Number(line) };
 }
 
 /**
@@ -163,7 +109,8 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
   const report = () => options.onProgress?.({ ...progress });
 
   const marker = await unfinishedRestore(driver, database);
-  const resumed = marker?.backupId === manifest.id;
+  // A restore by an earlier version (which did not count its writes) cannot be resumed: it starts over with --wipe.
+  const resumed = marker?.backupId === manifest.id && (marker.line !== undefined || marker.phase !== "load");
   const phase = resumed ? marker.phase : "load";
   if (!resumed) {
     const nodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
@@ -184,47 +131,42 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
       report();
       await wipe(driver, database);
     }
-    await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', startedAt: datetime()})`, { id: manifest.id });
+    await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', line: 0, startedAt: datetime()})`, { id: manifest.id });
   }
   progress.phase = "schema";
 
   if (phase === "load") {
+    // Records up to here were written (and committed with this position) by the run that was interrupted.
+    const written = resumed ? (marker?.line ?? 0) : 0;
     await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
-    const limits = { rows: batchSize, bytes: options.batchBytes ?? 4 * 1024 * 1024 };
-    const nodes = new WriteBatch<ReturnType<typeof nodeRow>>(limits, async (rows) => {
-      await write(driver, database, NODE_BATCH, { rows });
-      progress.nodes += rows.length;
+    const writer = new GraphWriter(driver, database, { rows: batchSize, bytes: options.batchBytes ?? 4 * 1024 * 1024 }, (kind, count) => {
+      progress[kind] += count;
       report();
     });
-    // Nodes the pending batch carries whole: a line that names one by id waits for it to be written.
-    const carriedInBatch = new Set<string>();
-    const relationships = new WriteBatch<{ id: string; type: string; props: Record<string, unknown>; start: ReturnType<typeof endpointRow>; end: ReturnType<typeof endpointRow> }>(limits, async (rows) => {
-      carriedInBatch.clear();
-      await write(driver, database, RELATIONSHIP_BATCH, { rows }, (result) => {
-        const written = Number(result.records[0]?.get("written") ?? 0);
-        if (written !== rows.length) throw new VerificationError(`${rows.length - written} of ${rows.length} relationships in a batch name an endpoint that is not in the restored graph`);
-      });
-      progress.relationships += rows.length;
-      report();
-    });
+    // Indexes and constraints are created once the data is in: filling an index from the whole
+    // graph at once costs much less than keeping it current through every write.
+    const schema: string[] = [];
+    let line = 0;
     for await (const { record, bytes } of readSizedRecords(store, manifest, { etag: verified?.etag })) {
+      line += 1;
       if (record.k === "schema") {
-        await applySchema(driver, database, record.cypher);
-      } else if (record.k === "node") {
-        progress.phase = "nodes";
-        await nodes.add(nodeRow(record), bytes);
-      } else if (record.k === "rel") {
-        // Every node is written before the first relationship that may point at it.
-        await nodes.flush();
-        progress.phase = "relationships";
-        const endpoints = [record.start, record.end];
-        if (endpoints.some((endpoint) => typeof endpoint === "string" && carriedInBatch.has(endpoint))) await relationships.flush();
-        for (const endpoint of endpoints) if (typeof endpoint !== "string") carriedInBatch.add(endpoint.id);
-        await relationships.add({ id: record.id, type: record.type, props: decodeProperties(record.props), start: endpointRow(record.start), end: endpointRow(record.end) }, bytes);
+        if (schema.length < DEFERRED_SCHEMA) schema.push(record.cypher);
+        else await applySchema(driver, database, record.cypher);
+      } else if (record.k === "node" || record.k === "rel") {
+        progress.phase = record.k === "node" ? "nodes" : "relationships";
+        if (line <= written) {
+          writer.skip(record);
+          progress[progress.phase] += 1;
+        } else if (record.k === "node") await writer.addNode(record, bytes, line);
+        else await writer.addRelationship(record, bytes, line);
       }
     }
-    await nodes.flush();
-    await relationships.flush();
+    await writer.finish();
+    progress.phase = "schema";
+    report();
+    // Applied again on resume, which is harmless.
+    for (const cypher of schema) await applySchema(driver, database, cypher);
+    await run(driver, database, `CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
     // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
     const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
     await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
@@ -232,7 +174,8 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
 
   progress.phase = "cleanup";
   report();
-  await run(driver, database, `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`);
+  // Only a restore by an earlier version marked its relationships.
+  if (resumed && marker?.line === undefined) await run(driver, database, `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`);
   await run(driver, database, `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`);
   await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
 

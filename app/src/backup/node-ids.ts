@@ -3,8 +3,23 @@
 // relationship. The backup and the restore's verification build the same set from the same
 // records in the same order, so both agree on which ids it holds.
 
-/** Neo4j's node element ids end in the store's numeric id: `4:<database uuid>:<id>`. */
-const ELEMENT_ID = /^(.*:)(\d{1,15})$/;
+/**
+ * Neo4j's node element ids end in the store's numeric id, `4:<database uuid>:<id>`: an element id
+ * as the prefix up to its last colon and the 1 to 15 digits after it (below 10^15, so exact as a
+ * number), if it has that form. Read by hand: the backup and the restore ask it of every line.
+ */
+export function splitElementId(elementId: string): { prefix: string; id: number } | undefined {
+  const colon = elementId.lastIndexOf(":");
+  const digits = elementId.length - colon - 1;
+  if (colon < 0 || digits < 1 || digits > 15) return undefined;
+  let id = 0;
+  for (let index = colon + 1; index < elementId.length; index += 1) {
+    const digit = elementId.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    id = id * 10 + digit;
+  }
+  return { prefix: elementId.slice(0, colon + 1), id };
+}
 const PAGE_BITS = 8192;
 
 export class NodeIdSet {
@@ -36,11 +51,10 @@ export class NodeIdSet {
   }
 
   private slot(elementId: string): { prefix: string; page: number; word: number; mask: number } | undefined {
-    const match = ELEMENT_ID.exec(elementId);
-    if (!match) return undefined;
-    const [, prefix = "", digits = ""] = match;
+    const split = splitElementId(elementId);
+    if (!split) return undefined;
+    const { prefix, id } = split;
     if (this.prefix !== undefined && prefix !== this.prefix) return undefined;
-    const id = Number(digits);
     const bit = id % PAGE_BITS;
     return { prefix, page: Math.floor(id / PAGE_BITS), word: bit >>> 5, mask: (1 << (bit & 31)) >>> 0 };
   }

@@ -66,6 +66,45 @@ function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   return { ...furthest, path: [...issue.path, ...furthest.path] } as z.core.$ZodIssue;
 }
 
+const isToken = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+
+/** Exactly these own keys, in any order: zod would strip any others, so a record with more takes the schema's path. */
+function hasExactKeys(value: object, count: number, keys: readonly string[]): boolean {
+  let own = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false;
+    own += 1;
+  }
+  return own === count && keys.every((key) => Object.hasOwn(value, key));
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+const NODE_KEYS = ["id", "labels", "props"] as const;
+
+function isNodeShape(value: Record<string, unknown>): boolean {
+  if (!isToken(value.id) || !Array.isArray(value.labels) || !isPlainObject(value.props)) return false;
+  for (const name of value.labels) if (!isToken(name) || reservedLabels.has(name)) return false;
+  for (const key in value.props) if (key.length === 0 || reservedKeys.has(key)) return false;
+  return true;
+}
+
+const isEndpoint = (value: unknown): boolean => isToken(value) || (isPlainObject(value) && hasExactKeys(value, 3, NODE_KEYS) && isNodeShape(value));
+
+/**
+ * Node and relationship lines, nearly all of a backup, checked by hand: a record that passes is
+ * one the schema accepts unchanged (same rules, no extra keys), so it is returned as parsed.
+ * Anything else, valid or not, goes through the schema, which alone words the refusals.
+ */
+function fastRecord(value: unknown): BackupRecord | undefined {
+  if (!isPlainObject(value)) return undefined;
+  if (value.k === "node") return hasExactKeys(value, 4, ["k", ...NODE_KEYS]) && isNodeShape(value) ? (value as NodeRecord) : undefined;
+  if (value.k !== "rel" || !hasExactKeys(value, 6, ["k", "id", "type", "props", "start", "end"])) return undefined;
+  if (!isToken(value.id) || !isToken(value.type) || !isPlainObject(value.props) || !isEndpoint(value.start) || !isEndpoint(value.end)) return undefined;
+  for (const key in value.props) if (key.length === 0 || reservedKeys.has(key)) return undefined;
+  return value as RelationshipRecord;
+}
+
 /** One line of a backup as a record, or a format error that says what is wrong with it. */
 export function parseRecord(line: string): BackupRecord {
   let value: unknown;
@@ -74,6 +113,11 @@ export function parseRecord(line: string): BackupRecord {
   } catch {
     throw new BackupFormatError("not valid JSON");
   }
+  return fastRecord(value) ?? recordFromSchema(value);
+}
+
+/** A parsed line checked by the schema alone: what `parseRecord` must always agree with. */
+export function recordFromSchema(value: unknown): BackupRecord {
   const parsed = backupRecord.safeParse(value);
   if (parsed.success) return parsed.data;
   const [first] = parsed.error.issues;

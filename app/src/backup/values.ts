@@ -57,7 +57,8 @@ export function encodeValue(value: unknown): EncodedValue {
   if (typeof value === "string" || typeof value === "boolean") return value;
   // Lossless integers are on in the backup's driver: a JS number is always a float.
   if (typeof value === "number") return { f: encodeFloat(value) };
-  if (Integer.isInteger(value)) return { i: (value as Integer).toString() };
+  // Integer's own toString divides step by step; one in the safe range prints as the number it is.
+  if (Integer.isInteger(value)) return { i: (value as Integer).inSafeRange() ? String((value as Integer).toNumber()) : (value as Integer).toString() };
   if (typeof value === "bigint") return { i: value.toString() };
   // The driver reads a byte array as an Int8Array, and writes only an Int8Array as one (any other
   // typed array becomes a list of floats), so no other typed array is a byte array here.
@@ -176,7 +177,10 @@ export function decodeValue(value: unknown): unknown {
 }
 
 export function encodeProperties(properties: Record<string, unknown>): Record<string, EncodedValue> {
-  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, encodeValue(value)]));
+  // No prototype: a key named __proto__ is then a property like any other.
+  const encoded = Object.create(null) as Record<string, EncodedValue>;
+  for (const key of Object.keys(properties)) encoded[key] = encodeValue(properties[key]);
+  return encoded;
 }
 
 export function decodeProperties(properties: unknown): Record<string, unknown> {
