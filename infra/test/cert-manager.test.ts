@@ -14,6 +14,7 @@ import { startKubeCluster, type KubeCluster } from "../../test/support/kube-clus
 import { crdFiles } from "../../test/support/kube-crds.js";
 import { installCrds, readObjects } from "../../test/support/kube-objects.js";
 import { startCertManager } from "../../test/support/kit-cluster.js";
+import { isReady, until } from "../../test/support/polling.js";
 import type { ServiceProcess } from "../../test/support/service-process.js";
 import { runCommand } from "../../test/support/toolchain.js";
 import { synthStack } from "./support/synth.js";
@@ -37,23 +38,11 @@ let core: CoreV1Api;
 let kitCertificates: KubernetesObject[] = [];
 let stackObjects: KubernetesObject[] = [];
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function certificate(namespace: string, name: string): Promise<Certificate> {
   return (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as Certificate;
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
-    await pause(250);
-  }
-}
-
-const ready = (cert: Certificate) => cert.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
 
 async function secretFiles(namespace: string, name: string): Promise<Record<string, Buffer>> {
   const secret = await core.readNamespacedSecret({ name, namespace });
@@ -123,7 +112,7 @@ describe("cert-manager in the test cluster", () => {
     assert.ok(kitCertificates.length >= 4, `the stack declares its certificates (${kitCertificates.length})`);
     for (const object of kitCertificates) {
       const { namespace = "", name = "" } = object.metadata ?? {};
-      await until(`Certificate ${namespace}/${name} ready`, 60, async () => (ready(await certificate(namespace, name)) ? true : undefined));
+      await until(`Certificate ${namespace}/${name} ready`, 60, async () => (isReady(await certificate(namespace, name)) ? true : undefined));
     }
     // The root is self-signed, and the server certificates chain to it.
     const rootObject = kitCertificates.find((object) => object.metadata?.name === "mcp-bastion-root-ca");
@@ -146,7 +135,7 @@ describe("cert-manager in the test cluster", () => {
     const servername = annotations["nginx.ingress.kubernetes.io/proxy-ssl-name"] ?? "";
     assert.equal(annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"], "on");
     await until("the MCP serving and ingress client certificates", 60, async () =>
-      ready(await certificate(KIT_NAMESPACE, "mcp-server-tls")) && ready(await certificate(clientNamespace, clientSecret)) ? true : undefined,
+      isReady(await certificate(KIT_NAMESPACE, "mcp-server-tls")) && isReady(await certificate(clientNamespace, clientSecret)) ? true : undefined,
     );
 
     // The Secret's files as the kubelet mounts them, read by the app's own loader.
@@ -218,7 +207,7 @@ describe("cert-manager in the test cluster", () => {
     assert.match(stdout, /re-issuance triggered for mcp-bastion\/neo4j-bolt-tls/);
     const after = await until("re-issuance", 60, async () => {
       const current = await certificate(KIT_NAMESPACE, "neo4j-bolt-tls");
-      return (current.status?.revision ?? 0) > (before.status?.revision ?? 0) && ready(current) ? current : undefined;
+      return (current.status?.revision ?? 0) > (before.status?.revision ?? 0) && isReady(current) ? current : undefined;
     });
     const secretAfter = await secretCertificate(KIT_NAMESPACE, after.spec.secretName ?? "");
     assert.notEqual(secretAfter?.fingerprint256, secretBefore?.fingerprint256, "the Secret holds a new certificate");

@@ -17,6 +17,7 @@ import { runDeploy } from "../../scripts/lib/deploy-run.js";
 import { openEngine } from "../../scripts/lib/engine.js";
 import { readObjects, readRawObject } from "../../test/support/kube-objects.js";
 import { CERT_MANAGER_NAMESPACE } from "../../test/support/kit-cluster.js";
+import { isReady, until } from "../../test/support/polling.js";
 import { quantityValue, settingDefault } from "../config.js";
 import { PROJECT_ROOT, kitProgram } from "../program.js";
 import { synthStack } from "./support/synth.js";
@@ -73,17 +74,6 @@ async function deploy(...args: string[]): Promise<DeployJson> {
   }
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
-    await pause(500);
-  }
-}
 
 const readLive = (object: KubernetesObject) => readRawObject(config, objects, object);
 const isGone = async (object: KubernetesObject) => (await readLive(object)) === undefined;
@@ -217,8 +207,8 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     for (const certificate of declared.filter((object) => object.kind === "Certificate")) {
       const { namespace = "", name = "" } = certificate.metadata ?? {};
       await until(`Certificate ${namespace}/${name} ready`, 120, async () => {
-        const live = (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
-        return live.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ? true : undefined;
+        const live = (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as Parameters<typeof isReady>[0];
+        return isReady(live) ? true : undefined;
       });
     }
   });
