@@ -11,13 +11,19 @@ import { installCertManagerController } from "./kube-builds.js";
 import { startKubeCluster, type KubeCluster } from "./kube-cluster.js";
 import { crdFiles } from "./kube-crds.js";
 import { installCrds } from "./kube-objects.js";
+import { installKubeNode, startKubeNode, type KubeNode } from "./kube-node.js";
+import { NODE_NETWORK } from "./kube-node-host.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 
 export const CERT_MANAGER_NAMESPACE = String(settingDefault("certManagerNamespace"));
+/** The kubernetes Service's address in the control plane's service range (10.96.0.0/16). */
+const KUBERNETES_SERVICE_IP = "10.96.0.1";
 export const LINKERD_NAMESPACE = String(settingDefault("linkerdNamespace"));
 
 export interface KitCluster extends KubeCluster {
   readonly config: KubeConfig;
+  /** With `node: true`: the node that runs the pods. */
+  readonly node?: KubeNode;
 }
 
 /** A cert-manager controller for the cluster, as its Helm chart runs it (certificate owner references on). */
@@ -42,8 +48,10 @@ export async function startCertManager(kubeconfig: string, workDir: string): Pro
   return controller;
 }
 
-export async function startKitCluster(workDir: string): Promise<KitCluster> {
-  const cluster = await startKubeCluster(path.join(workDir, "control-plane"));
+export async function startKitCluster(workDir: string, options: { node?: boolean } = {}): Promise<KitCluster> {
+  const podFacingAddress = options.node ? { address: NODE_NETWORK.gateway, serviceIp: KUBERNETES_SERVICE_IP } : undefined;
+  if (options.node) await installKubeNode();
+  const cluster = await startKubeCluster(path.join(workDir, "control-plane"), { podFacingAddress });
   const stops: Array<() => Promise<void>> = [() => cluster.stop()];
   const stop = async () => {
     for (const next of [...stops].reverse()) await next();
@@ -56,7 +64,10 @@ export async function startKitCluster(workDir: string): Promise<KitCluster> {
     for (const name of [CERT_MANAGER_NAMESPACE, LINKERD_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
     const certManager = await startCertManager(cluster.kubeconfig, workDir);
     stops.push(() => certManager.stop());
-    return { ...cluster, config, stop };
+    if (!options.node) return { ...cluster, config, stop };
+    const node = await startKubeNode({ ...cluster, config }, path.join(workDir, "node"));
+    stops.push(() => node.stop());
+    return { ...cluster, config, node, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -20,6 +20,12 @@ interface ScratchBuild {
   /** The program's import path, and the name of the binary built from it. */
   main: string;
   binary: string;
+  /** More programs of the same module graph, built in the same `go build` into bin/ (named by their last path element). */
+  more?: string[];
+  /** Linker flags, such as the version stamps a release build sets. */
+  ldflags?: string;
+  /** No cgo: a static binary that runs in an image with no C library. */
+  static?: boolean;
   /** go.mod edits: required modules and replacements. */
   require: string[];
   replace?: string[];
@@ -38,15 +44,18 @@ async function buildScratch(build: ScratchBuild): Promise<string> {
     process.stderr.write(`building ${build.title} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`);
     const source = path.join(staging, "src");
     await mkdir(source, { recursive: true });
-    const env = { ...process.env, ...GO_ENV };
+    const env = { ...process.env, ...GO_ENV, ...(build.static ? { CGO_ENABLED: "0" } : {}) };
     await go(["mod", "init", "scratch"], source, env);
     for (const module of build.require) await go(["mod", "edit", `-require=${module}`], source, env);
     for (const replacement of build.replace ?? []) await go(["mod", "edit", `-replace=${replacement}`], source, env);
     // A blank import pins the program's package graph in the scratch module for `go mod tidy`.
-    await writeFile(path.join(source, "tools.go"), `//go:build tools\n\npackage tools\n\nimport _ "${build.main}"\n`);
+    const mains = [build.main, ...(build.more ?? [])];
+    await writeFile(path.join(source, "tools.go"), `//go:build tools\n\npackage tools\n\nimport (\n${mains.map((main) => `\t_ "${main}"\n`).join("")})\n`);
+    const ldflags = build.ldflags === undefined ? [] : ["-ldflags", build.ldflags];
     try {
       await go(["mod", "tidy", "-e"], source, env);
-      await go(["build", "-o", path.join(staging, "bin", build.binary), build.main], source, env);
+      if (build.more === undefined) await go(["build", ...ldflags, "-o", path.join(staging, "bin", build.binary), build.main], source, env);
+      else await go(["build", ...ldflags, "-o", path.join(staging, "bin") + path.sep, ...mains], source, env);
     } catch (error) {
       throw new Error(`building ${build.title} failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
     }
@@ -92,6 +101,67 @@ async function installKubernetesProgram(program: string): Promise<string> {
     replace: await stagingReplacements(),
   });
   return path.join(dir, "bin", program);
+}
+
+/** The version a release build stamps into the programs (and that the Node then reports). */
+const KUBERNETES_LDFLAGS = [
+  `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
+  `-X k8s.io/component-base/version.gitMajor=${KUBERNETES_VERSION.split(".")[0]?.slice(1)}`,
+  `-X k8s.io/component-base/version.gitMinor=${KUBERNETES_VERSION.split(".")[1]}`,
+  `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
+].join(" ");
+
+export interface NodePrograms {
+  kubelet: string;
+  kubeScheduler: string;
+  kubeProxy: string;
+}
+
+/**
+ * kubelet, kube-scheduler and kube-proxy in one `go build` of the same module graph as the API
+ * server's, so the Go build cache already holds most of what they compile.
+ */
+export async function installKubernetesNodePrograms(): Promise<NodePrograms> {
+  const dir = await buildScratch({
+    name: `kube-node-${KUBERNETES_VERSION}`,
+    title: `kubelet, kube-scheduler and kube-proxy ${KUBERNETES_VERSION}`,
+    main: "k8s.io/kubernetes/cmd/kubelet",
+    binary: "kubelet",
+    more: ["k8s.io/kubernetes/cmd/kube-scheduler", "k8s.io/kubernetes/cmd/kube-proxy"],
+    ldflags: KUBERNETES_LDFLAGS,
+    require: [`k8s.io/kubernetes@${KUBERNETES_VERSION}`],
+    replace: await stagingReplacements(),
+  });
+  const bin = (name: string) => path.join(dir, "bin", name);
+  return { kubelet: bin("kubelet"), kubeScheduler: bin("kube-scheduler"), kubeProxy: bin("kube-proxy") };
+}
+
+export const COREDNS_VERSION = "v1.15.0";
+export const KUBE_ROUTER_VERSION = "v2.1.0";
+
+/** The cluster's DNS server, static: it runs in a pod of an image holding nothing else. */
+export async function installCoreDns(): Promise<string> {
+  const dir = await buildScratch({
+    name: `coredns-static-${COREDNS_VERSION}`,
+    static: true,
+    title: `CoreDNS ${COREDNS_VERSION}`,
+    main: "github.com/coredns/coredns",
+    binary: "coredns",
+    require: [`github.com/coredns/coredns@${COREDNS_VERSION}`],
+  });
+  return path.join(dir, "bin", "coredns");
+}
+
+/** kube-router, of which the node runs only the NetworkPolicy controller (iptables + ipset). */
+export async function installKubeRouter(): Promise<string> {
+  const dir = await buildScratch({
+    name: `kube-router-${KUBE_ROUTER_VERSION}`,
+    title: `kube-router ${KUBE_ROUTER_VERSION}`,
+    main: "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",
+    binary: "kube-router",
+    require: [`github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}`],
+  });
+  return path.join(dir, "bin", "kube-router");
 }
 
 export const installKubeApiserver = (): Promise<string> => installKubernetesProgram("kube-apiserver");

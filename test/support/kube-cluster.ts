@@ -9,10 +9,12 @@ import path from "node:path";
 import { installCertManagerController, installEtcd, installKubeApiserver, installKubeControllerManager } from "./kube-builds.js";
 import { crdFiles } from "./kube-crds.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
-import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate } from "./test-pki.js";
+import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate, type TestCa } from "./test-pki.js";
 
 export interface KubeCluster {
   readonly server: string;
+  /** The cluster's CA, which also signs the node's client certificates. */
+  readonly ca: TestCa;
   /** A kubeconfig file with one context, "test", for a cluster-admin user. */
   readonly kubeconfig: string;
   stop(): Promise<void>;
@@ -47,8 +49,8 @@ export async function installKubeCluster(): Promise<{ etcd: string; apiserver: s
   };
 }
 
-/** kube-controller-manager serves /healthz over TLS with a certificate of its own making. */
-async function healthzOk(port: number): Promise<string | undefined> {
+/** kube-controller-manager and kube-scheduler serve /healthz over TLS with a certificate of their own making. */
+export async function healthzOk(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const req = request({ host: "127.0.0.1", port, path: "/healthz", rejectUnauthorized: false, timeout: 2_000 }, (res) => {
       res.resume();
@@ -60,13 +62,25 @@ async function healthzOk(port: number): Promise<string | undefined> {
   });
 }
 
-export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
+export interface KubeClusterOptions {
+  /**
+   * For a cluster with a node: the address pods reach the API server at (the node's own
+   * address, forwarded to the loopback listener), advertised as the kubernetes Service's
+   * endpoint and named in the serving certificate with the Service's cluster IP.
+   */
+  podFacingAddress?: { address: string; serviceIp: string };
+}
+
+export async function startKubeCluster(workDir: string, options: KubeClusterOptions = {}): Promise<KubeCluster> {
   const { etcd: etcdBinary, apiserver: apiserverBinary, controllerManager: controllerManagerBinary } = await installKubeCluster();
   const pki = path.join(workDir, "pki");
   await mkdir(pki, { recursive: true, mode: 0o700 });
   const ca = await createTestCa(pki, "test cluster CA");
-  const serving = await issueServerCertificate(ca, "kube-apiserver");
+  const podFacing = options.podFacingAddress;
+  const serving = await issueServerCertificate(ca, "kube-apiserver", podFacing ? [podFacing.address, podFacing.serviceIp] : []);
   const admin = await issueClientCertificate(ca, "admin", "system:masters");
+  // The API server's identity towards kubelets, for logs, exec and port-forward.
+  const kubeletClient = await issueClientCertificate(ca, "kube-apiserver-kubelet-client", "system:masters");
   const serviceAccount = await createSigningKeyPair(pki, "service-account");
 
   const [clientPort, peerPort, apiPort, controllerManagerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -104,14 +118,18 @@ export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
       command: apiserverBinary,
       args: [
         `--etcd-servers=http://127.0.0.1:${clientPort}`,
-        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+        "--bind-address=127.0.0.1", `--advertise-address=${podFacing?.address ?? "127.0.0.1"}`, `--secure-port=${apiPort}`,
         `--tls-cert-file=${serving.certFile}`, `--tls-private-key-file=${serving.keyFile}`, `--client-ca-file=${ca.certFile}`,
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${serviceAccount.publicKeyFile}`, `--service-account-signing-key-file=${serviceAccount.privateKeyFile}`,
         "--service-cluster-ip-range=10.96.0.0/16",
-        "--authorization-mode=RBAC",
+        // Node: a kubelet reads only what its own pods need, as on real clusters.
+        "--authorization-mode=Node,RBAC",
         // PodSecurity is on by default in 1.33; named so that a change of defaults cannot drop it.
-        "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota",
+        "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota,NodeRestriction",
+        `--kubelet-client-certificate=${kubeletClient.certFile}`, `--kubelet-client-key=${kubeletClient.keyFile}`,
+        // The node's name resolves nowhere; its InternalIP is the address the cluster gave it.
+        "--kubelet-preferred-address-types=InternalIP",
         `--cert-dir=${path.join(workDir, "apiserver-certs")}`,
         "--profiling=false",
         // As on real clusters: privileged pods are allowed by the API, so Pod Security admission
@@ -155,7 +173,7 @@ export async function startKubeCluster(workDir: string): Promise<KubeCluster> {
       timeoutMs: 120_000,
     });
     processes.push(controllerManager.process);
-    return { server, kubeconfig, stop };
+    return { server, ca, kubeconfig, stop };
   } catch (error) {
     await stop();
     throw error;

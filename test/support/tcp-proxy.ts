@@ -16,7 +16,13 @@ export interface TcpProxy {
   setCertificate(pair: { cert: Buffer; key: Buffer }): void;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number, options: { tls?: { cert: Buffer; key: Buffer } } = {}): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  tls?: { cert: Buffer; key: Buffer };
+  /** Where the proxy listens. @default 127.0.0.1, a port the kernel chooses */
+  listen?: { host: string; port: number };
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
   let accepted = 0;
@@ -34,7 +40,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
     upstream.on("close", () => client.destroy());
   };
   const server: Server | TlsServer = options.tls ? createTlsServer({ ...options.tls, minVersion: "TLSv1.2" }, onConnection) : createServer(onConnection);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? "127.0.0.1", resolve);
+  });
   const address = server.address();
   if (typeof address !== "object" || !address) throw new Error("proxy has no address");
   return {

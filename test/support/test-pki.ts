@@ -43,9 +43,10 @@ async function issue(ca: TestCa, name: string, subject: string, extensions: stri
   return { certFile: `${base}.crt`, keyFile: `${base}.key` };
 }
 
-/** A server certificate for 127.0.0.1 and localhost, signed by `ca`, written under `name`. */
-export function issueServerCertificate(ca: TestCa, name: string): Promise<IssuedCertificate> {
-  return issue(ca, name, `/CN=${name}`, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
+/** A server certificate for 127.0.0.1 and localhost (and `moreIps`), signed by `ca`, written under `name`. */
+export function issueServerCertificate(ca: TestCa, name: string, moreIps: readonly string[] = []): Promise<IssuedCertificate> {
+  const names = ["IP:127.0.0.1", "DNS:localhost", ...moreIps.map((ip) => `IP:${ip}`)].join(",");
+  return issue(ca, name, `/CN=${name}`, `subjectAltName=${names}\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n`);
 }
 
 /** A client certificate (CN = user, O = group) signed by `ca`, for a kubeconfig user. */

@@ -1,0 +1,304 @@
+// A real node for the test cluster: containerd + runc run the pods, the kubelet registers with
+// the control plane, kube-scheduler places pods, kube-proxy programs Services, kube-router
+// enforces NetworkPolicies (iptables + ipset) and CoreDNS answers in kube-system. Pods sit on a
+// bridge the node makes (kube-node-host.ts); the node's address is that bridge's gateway, so no
+// cluster traffic touches the machine's own network. Everything stops and is removed on stop().
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { installCoreDns, installKubeRouter, installKubernetesNodePrograms, type NodePrograms } from "./kube-builds.js";
+import { healthzOk, type KubeCluster } from "./kube-cluster.js";
+import { NODE_NETWORK, claimNodeHost, ensureNodePackages, type NodeHost } from "./kube-node-host.js";
+import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
+import { createLocalVolumes, startClusterDns } from "./kube-node-objects.js";
+import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+import { issueClientCertificate, type TestCa } from "./test-pki.js";
+import { runCommand } from "./toolchain.js";
+
+export const NODE_NAME = "mcp-bastion-node";
+export const COREDNS_IMAGE = "localhost/mcp-bastion/coredns:1.15.0";
+
+export interface KubeNode {
+  readonly name: string;
+  /** Imports an image archive into the node's containerd; resolves to its reference by digest. */
+  importImage(archive: ImageArchive): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface NodeBuilds {
+  programs: NodePrograms;
+  kubeRouter: string;
+  coreDns: string;
+  pause: ImageArchive;
+  coreDnsImage: ImageArchive;
+}
+
+/** Builds and installs what the node needs (first run only). */
+export async function installKubeNode(): Promise<NodeBuilds> {
+  await ensureNodePackages();
+  const programs = await installKubernetesNodePrograms();
+  const coreDns = await installCoreDns();
+  return {
+    programs,
+    kubeRouter: await installKubeRouter(),
+    coreDns,
+    pause: await buildPauseImage(),
+    coreDnsImage: await buildBinaryImage("coredns-1.15.0", COREDNS_IMAGE, coreDns, "10006:10006", "/coredns"),
+  };
+}
+
+async function writeKubeconfig(file: string, server: string, ca: TestCa, user: { certFile: string; keyFile: string }): Promise<void> {
+  const b64 = async (f: string) => (await readFile(f)).toString("base64");
+  await writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "test", cluster: { server, "certificate-authority-data": await b64(ca.certFile) } }],
+      users: [{ name: "user", user: { "client-certificate-data": await b64(user.certFile), "client-key-data": await b64(user.keyFile) } }],
+      contexts: [{ name: "test", context: { cluster: "test", user: "user" } }],
+      "current-context": "test",
+    }),
+    { mode: 0o600 },
+  );
+}
+
+function containerdConfig(dir: string): string {
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+[grpc]
+  address = "${dir}/containerd.sock"
+[ttrpc]
+  address = "${dir}/containerd.sock.ttrpc"
+[debug]
+  level = "warn"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE}"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  netns_mounts_under_state_dir = true
+  # The machine's root lacks CAP_SYS_RESOURCE: runc may only raise a container's oom_score_adj.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "${dir}/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${dir}/../cni/net.d"
+    max_conf_num = 1
+`;
+}
+
+function cniConfig(ipamDir: string): string {
+  return JSON.stringify({
+    cniVersion: "1.0.0",
+    name: "mcp-bastion",
+    plugins: [
+      {
+        type: "bridge",
+        bridge: NODE_NETWORK.bridge,
+        isGateway: true,
+        // No masquerade: pods reach only the cluster, and NetworkPolicies see their real addresses.
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: { type: "host-local", dataDir: ipamDir, ranges: [[{ subnet: NODE_NETWORK.podCidr, gateway: NODE_NETWORK.gateway }]], routes: [{ dst: "0.0.0.0/0" }] },
+      },
+    ],
+  });
+}
+
+function kubeletConfig(dir: string, socket: string, ca: TestCa, ports: { kubelet: number; healthz: number }): string {
+  return JSON.stringify({
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    containerRuntimeEndpoint: `unix://${socket}`,
+    cgroupDriver: "cgroupfs",
+    failSwapOn: false,
+    failCgroupV1: false,
+    address: NODE_NETWORK.gateway,
+    port: ports.kubelet,
+    readOnlyPort: 0,
+    healthzBindAddress: "127.0.0.1",
+    healthzPort: ports.healthz,
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: ca.certFile } },
+    authorization: { mode: "Webhook" },
+    clusterDNS: [NODE_NETWORK.dnsServiceIp],
+    clusterDomain: "cluster.local",
+    // No kubelet iptables chains: kube-proxy owns the NAT rules.
+    makeIPTablesUtilChains: false,
+    kernelMemcgNotification: false,
+    podLogsDir: path.join(dir, "pod-logs"),
+    volumePluginDir: path.join(dir, "volume-plugins"),
+    evictionHard: { "memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+    imageGCHighThresholdPercent: 100,
+    imageGCLowThresholdPercent: 99,
+    serializeImagePulls: false,
+    maxPods: 60,
+  });
+}
+
+function kubeProxyConfig(kubeconfig: string, ports: { metrics: number; healthz: number }): string {
+  return JSON.stringify({
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    clientConnection: { kubeconfig },
+    mode: "iptables",
+    hostnameOverride: NODE_NAME,
+    bindAddress: NODE_NETWORK.gateway,
+    clusterCIDR: NODE_NETWORK.podCidr,
+    healthzBindAddress: `127.0.0.1:${ports.healthz}`,
+    metricsBindAddress: `127.0.0.1:${ports.metrics}`,
+    // NodePorts only on the node's own address, never on the machine's.
+    nodePortAddresses: [`${NODE_NETWORK.gateway}/32`],
+    // Zero leaves the host's conntrack settings as they are.
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s", udpTimeout: "0s", udpStreamTimeout: "0s" },
+    // Localhost NodePorts would need route_localnet on every interface.
+    iptables: { localhostNodePorts: false, masqueradeAll: false, syncPeriod: "10s", minSyncPeriod: "1s" },
+  });
+}
+
+async function httpOk(url: string): Promise<string | undefined> {
+  const response = await fetch(url).catch(() => undefined);
+  return response?.ok ? "ok" : undefined;
+}
+
+async function nodeReady(config: KubeConfig): Promise<string | undefined> {
+  const { CoreV1Api } = await import("@kubernetes/client-node");
+  const node = await config.makeApiClient(CoreV1Api).readNode({ name: NODE_NAME }).catch(() => undefined);
+  return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? "ok" : undefined;
+}
+
+export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig }, workDir: string): Promise<KubeNode> {
+  const builds = await installKubeNode();
+  const { programs, kubeRouter } = builds;
+  const routerArgs = (extra: string[]) => [`--kubeconfig=${cluster.kubeconfig}`, `--hostname-override=${NODE_NAME}`, ...extra];
+  const host: NodeHost = await claimNodeHost(workDir, [
+    async () => void (await runCommand(programs.kubeProxy, ["--cleanup", "--proxy-mode=iptables"])),
+    async () => void (await runCommand(kubeRouter, routerArgs(["--cleanup-config"]))),
+  ]);
+  const processes: ServiceProcess[] = [];
+  let apiProxy: TcpProxy | undefined;
+  const stop = async () => {
+    for (const child of [...processes].reverse()) await child.stop();
+    await apiProxy?.close();
+    await host.restore();
+  };
+  try {
+    const dirs = { containerd: path.join(workDir, "containerd"), cni: path.join(workDir, "cni"), kubelet: path.join(workDir, "kubelet"), pki: path.join(workDir, "pki") };
+    for (const dir of [...Object.values(dirs), path.join(dirs.cni, "net.d")]) await mkdir(dir, { recursive: true, mode: 0o700 });
+
+    // Pods reach the API server at the node's address; the API server listens on loopback only.
+    const apiPort = Number(new URL(cluster.server).port);
+    apiProxy = await startTcpProxy("127.0.0.1", apiPort, { listen: { host: NODE_NETWORK.gateway, port: apiPort } });
+
+    const socket = path.join(dirs.containerd, "containerd.sock");
+    await writeFile(path.join(dirs.containerd, "config.toml"), containerdConfig(dirs.containerd));
+    await writeFile(path.join(dirs.cni, "net.d", "10-mcp-bastion.conflist"), cniConfig(path.join(dirs.cni, "ipam")));
+    const containerd = await startServiceProcess({
+      name: "containerd",
+      command: "containerd",
+      args: ["--config", path.join(dirs.containerd, "config.toml")],
+      logFile: path.join(workDir, "containerd.log"),
+      ready: { probe: () => runCommand("ctr", ["--address", socket, "version"]).then(() => "ok", () => undefined) },
+      timeoutMs: 60_000,
+    });
+    processes.push(containerd.process);
+    const importImage = async (archive: ImageArchive): Promise<string> => {
+      await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "import", "--snapshotter", "native", archive.file]);
+      const listed = (await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "ls"])).stdout;
+      const row = listed.split("\n").map((line) => line.trim().split(/\s+/)).find((columns) => columns[0] === archive.name);
+      const digest = row?.find((column) => /^sha256:[0-9a-f]{64}$/.test(column));
+      if (!digest) throw new Error(`containerd lists no image ${archive.name} after importing ${archive.file}`);
+      const repository = archive.name.replace(/:[^/:]+$/, "");
+      const byDigest = `${repository}@${digest}`;
+      // The CRI plugin resolves a reference by the image names containerd holds: name the digest too.
+      await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "tag", "--force", archive.name, byDigest]);
+      return byDigest;
+    };
+    await importImage(builds.pause);
+    const coreDnsImage = await importImage(builds.coreDnsImage);
+
+    const ca = cluster.ca;
+    const kubeletCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, `system:node:${NODE_NAME}`, "system:nodes");
+    const schedulerCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, "system:kube-scheduler", "system:kube-scheduler");
+    const proxyCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, "system:kube-proxy", "system:node-proxier");
+    const kubeconfigs = { kubelet: path.join(dirs.pki, "kubelet.kubeconfig"), scheduler: path.join(dirs.pki, "scheduler.kubeconfig"), proxy: path.join(dirs.pki, "proxy.kubeconfig") };
+    await writeKubeconfig(kubeconfigs.kubelet, cluster.server, ca, kubeletCert);
+    await writeKubeconfig(kubeconfigs.scheduler, cluster.server, ca, schedulerCert);
+    await writeKubeconfig(kubeconfigs.proxy, cluster.server, ca, proxyCert);
+
+    const kubeletPorts = { kubelet: await freePort(), healthz: await freePort() };
+    await writeFile(path.join(dirs.kubelet, "config.json"), kubeletConfig(dirs.kubelet, socket, ca, kubeletPorts));
+    const kubelet = await startServiceProcess({
+      name: "kubelet",
+      command: programs.kubelet,
+      args: [
+        `--config=${path.join(dirs.kubelet, "config.json")}`, `--kubeconfig=${kubeconfigs.kubelet}`,
+        `--root-dir=${path.join(dirs.kubelet, "root")}`, `--cert-dir=${path.join(dirs.kubelet, "pki")}`,
+        `--hostname-override=${NODE_NAME}`, `--node-ip=${NODE_NETWORK.gateway}`, "--v=1",
+      ],
+      logFile: path.join(workDir, "kubelet.log"),
+      ready: { probe: () => nodeReady(cluster.config) },
+      timeoutMs: 120_000,
+    });
+    processes.push(kubelet.process);
+
+    const schedulerPort = await freePort();
+    const scheduler = await startServiceProcess({
+      name: "kube-scheduler",
+      command: programs.kubeScheduler,
+      args: [
+        `--kubeconfig=${kubeconfigs.scheduler}`, `--authentication-kubeconfig=${kubeconfigs.scheduler}`, `--authorization-kubeconfig=${kubeconfigs.scheduler}`,
+        "--bind-address=127.0.0.1", `--secure-port=${schedulerPort}`, "--leader-elect=false", `--cert-dir=${path.join(workDir, "scheduler-certs")}`,
+      ],
+      logFile: path.join(workDir, "kube-scheduler.log"),
+      ready: { probe: () => healthzOk(schedulerPort) },
+      timeoutMs: 60_000,
+    });
+    processes.push(scheduler.process);
+
+    const proxyPorts = { metrics: await freePort(), healthz: await freePort() };
+    await writeFile(path.join(workDir, "kube-proxy.json"), kubeProxyConfig(kubeconfigs.proxy, proxyPorts));
+    const proxy = await startServiceProcess({
+      name: "kube-proxy",
+      command: programs.kubeProxy,
+      args: [`--config=${path.join(workDir, "kube-proxy.json")}`],
+      logFile: path.join(workDir, "kube-proxy.log"),
+      ready: { probe: () => httpOk(`http://127.0.0.1:${proxyPorts.healthz}/healthz`) },
+      timeoutMs: 60_000,
+    });
+    processes.push(proxy.process);
+
+    const router = await startServiceProcess({
+      name: "kube-router",
+      command: kubeRouter,
+      args: routerArgs([
+        "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
+        `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`, // No health or metrics listeners: kube-router would open them on every address.
+        "--health-port=0", "--metrics-port=0",
+        "--iptables-sync-period=10s", "--v=1",
+      ]),
+      logFile: path.join(workDir, "kube-router.log"),
+      // Ready once its first sync has hooked its chain into FORWARD.
+      ready: { probe: () => runCommand("iptables", ["-S", "KUBE-ROUTER-FORWARD"]).then(() => "ok", () => undefined) },
+      timeoutMs: 60_000,
+    });
+    processes.push(router.process);
+
+    await createLocalVolumes(cluster.config, NODE_NAME, path.join(workDir, "volumes"));
+    await startClusterDns(cluster.config, coreDnsImage);
+    return { name: NODE_NAME, importImage, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
