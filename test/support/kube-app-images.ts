@@ -115,8 +115,9 @@ async function treeDigest(entries: readonly string[]): Promise<string> {
  */
 export async function buildServerImage(): Promise<ImageArchive> {
   const [buildBase, runtimeBase] = [await buildNodeBuildBase(), await buildNodeRuntimeBase()];
-  const name = `localhost/mcp-bastion/server:${await treeDigest(IMAGE_SOURCES)}`;
-  const dir = path.join(cacheRoot(), "images", name.split(":").pop() as string);
+  const sources = await treeDigest(IMAGE_SOURCES);
+  const name = `localhost/mcp-bastion/server:${sources}`;
+  const dir = path.join(cacheRoot(), "images", `server-${sources}`);
   await installOnce(dir, async (staging) => {
     for (const base of [buildBase, runtimeBase]) await buildah(["pull", "--quiet", `docker-archive:${base.file}`]);
     const npmCache = path.join(cacheRoot(), "npm-cache-images");

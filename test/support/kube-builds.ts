@@ -4,6 +4,7 @@
 // published module and repeats what its replace lines mean with published versions.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { TRUST_MANAGER_VERSION } from "./kube-crds.js";
 import { cacheRoot, installOnce, requireTool, runCommand } from "./toolchain.js";
 
 export const ETCD_VERSION = "v3.5.21";
@@ -162,6 +163,18 @@ export async function installKubeRouter(): Promise<string> {
     require: [`github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}`],
   });
   return path.join(dir, "bin", "kube-router");
+}
+
+/** trust-manager, which writes the CA bundle ConfigMaps the kit's pods mount (the version of the CRDs in kube-crds.ts). */
+export async function installTrustManager(): Promise<string> {
+  const dir = await buildScratch({
+    name: `trust-manager-${TRUST_MANAGER_VERSION}`,
+    title: `trust-manager ${TRUST_MANAGER_VERSION}`,
+    main: "github.com/cert-manager/trust-manager/cmd/trust-manager",
+    binary: "trust-manager",
+    require: [`github.com/cert-manager/trust-manager@${TRUST_MANAGER_VERSION}`],
+  });
+  return path.join(dir, "bin", "trust-manager");
 }
 
 export const installKubeApiserver = (): Promise<string> => installKubernetesProgram("kube-apiserver");

@@ -147,3 +147,35 @@ export async function startClusterDns(config: KubeConfig, image: string): Promis
     return (deployment?.status?.readyReplicas ?? 0) >= 1 ? true : undefined;
   });
 }
+
+/**
+ * No ingress controller runs on this node (ingress-nginx's image cannot be had here), so the
+ * cluster does the one thing of a controller's that the engine waits for: it records the
+ * node's address as each Ingress's load-balancer address. Traffic reaches the server through
+ * its Service; nothing serves the Ingress. Returns the function that stops it.
+ */
+export function publishIngressAddresses(config: KubeConfig): () => void {
+  let stopped = false;
+  const loop = (async () => {
+    const { NetworkingV1Api } = await import("@kubernetes/client-node");
+    const networking = config.makeApiClient(NetworkingV1Api);
+    while (!stopped) {
+      const ingresses = await networking.listIngressForAllNamespaces().catch(() => ({ items: [] }));
+      for (const ingress of ingresses.items) {
+        if ((ingress.status?.loadBalancer?.ingress ?? []).length > 0 || !ingress.metadata?.name || !ingress.metadata.namespace) continue;
+        await networking
+          .replaceNamespacedIngressStatus({
+            name: ingress.metadata.name,
+            namespace: ingress.metadata.namespace,
+            body: { ...ingress, status: { loadBalancer: { ingress: [{ ip: NODE_NETWORK.gateway }] } } },
+          })
+          .catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  })();
+  return () => {
+    stopped = true;
+    void loop;
+  };
+}

@@ -10,7 +10,7 @@ import { installCoreDns, installKubeRouter, installKubernetesNodePrograms, type 
 import { healthzOk, type KubeCluster } from "./kube-cluster.js";
 import { NODE_NETWORK, claimNodeHost, ensureNodePackages, type NodeHost } from "./kube-node-host.js";
 import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
-import { createLocalVolumes, startClusterDns } from "./kube-node-objects.js";
+import { createLocalVolumes, publishIngressAddresses, startClusterDns } from "./kube-node-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import { issueClientCertificate, type TestCa } from "./test-pki.js";
@@ -187,7 +187,9 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
   ]);
   const processes: ServiceProcess[] = [];
   let apiProxy: TcpProxy | undefined;
+  let stopPublishing = () => {};
   const stop = async () => {
+    stopPublishing();
     for (const child of [...processes].reverse()) await child.stop();
     await apiProxy?.close();
     await host.restore();
@@ -296,6 +298,7 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
 
     await createLocalVolumes(cluster.config, NODE_NAME, path.join(workDir, "volumes"));
     await startClusterDns(cluster.config, coreDnsImage);
+    stopPublishing = publishIngressAddresses(cluster.config);
     return { name: NODE_NAME, importImage, stop };
   } catch (error) {
     await stop();
