@@ -7,7 +7,9 @@ import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { settingDefault } from "../../infra/config.js";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
-import { installCertManagerController } from "./kube-builds.js";
+import { mkdir } from "node:fs/promises";
+import { installCertManagerController, installTrustManager } from "./kube-builds.js";
+import { issueServerCertificate } from "./test-pki.js";
 import { startKubeCluster, type KubeCluster } from "./kube-cluster.js";
 import { crdFiles } from "./kube-crds.js";
 import { installCrds } from "./kube-objects.js";
@@ -48,9 +50,42 @@ export async function startCertManager(kubeconfig: string, workDir: string): Pro
   return controller;
 }
 
+/**
+ * trust-manager, for a cluster whose pods run: it writes the CA bundle ConfigMaps they mount.
+ * Its webhook (which only validates Bundles) listens on loopback; its metrics listener takes
+ * no address, so it opens on a free port.
+ */
+export async function startTrustManager(cluster: KubeCluster, workDir: string): Promise<ServiceProcess> {
+  const certs = path.join(workDir, "trust-manager-webhook");
+  await mkdir(certs, { recursive: true, mode: 0o700 });
+  await issueServerCertificate({ ...cluster.ca, dir: certs }, "tls");
+  const readinessPort = await freePort();
+  const { process: controller } = await startServiceProcess({
+    name: "trust-manager",
+    command: await installTrustManager(),
+    args: [
+      `--kubeconfig=${cluster.kubeconfig}`, "--leader-elect=false", `--trust-namespace=${CERT_MANAGER_NAMESPACE}`,
+      "--webhook-host=127.0.0.1", `--webhook-port=${await freePort()}`, `--webhook-certificate-dir=${certs}`,
+      `--metrics-port=${await freePort()}`, `--readiness-probe-port=${readinessPort}`,
+    ],
+    logFile: path.join(workDir, "trust-manager.log"),
+    ready: {
+      probe: async () => {
+        const response = await fetch(`http://127.0.0.1:${readinessPort}/readyz`).catch(() => undefined);
+        return response?.ok ? "ok" : undefined;
+      },
+    },
+    timeoutMs: 60_000,
+  });
+  return controller;
+}
+
 export async function startKitCluster(workDir: string, options: { node?: boolean } = {}): Promise<KitCluster> {
   const podFacingAddress = options.node ? { address: NODE_NETWORK.gateway, serviceIp: KUBERNETES_SERVICE_IP } : undefined;
-  if (options.node) await installKubeNode();
+  if (options.node) {
+    await installKubeNode();
+    await installTrustManager();
+  }
   const cluster = await startKubeCluster(path.join(workDir, "control-plane"), { podFacingAddress });
   const stops: Array<() => Promise<void>> = [() => cluster.stop()];
   const stop = async () => {
@@ -65,6 +100,8 @@ export async function startKitCluster(workDir: string, options: { node?: boolean
     const certManager = await startCertManager(cluster.kubeconfig, workDir);
     stops.push(() => certManager.stop());
     if (!options.node) return { ...cluster, config, stop };
+    const trustManager = await startTrustManager(cluster, workDir);
+    stops.push(() => trustManager.stop());
     const node = await startKubeNode({ ...cluster, config }, path.join(workDir, "node"));
     stops.push(() => node.stop());
     return { ...cluster, config, node, stop };
