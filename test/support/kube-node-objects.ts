@@ -1,9 +1,9 @@
 // What a cluster with a node gets from its platform team before any workload: a "standard"
 // StorageClass backed by local volumes on the node, and cluster DNS (CoreDNS in kube-system,
 // labelled k8s-app=kube-dns like every distribution's, behind the Service the kubelet names).
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { NODE_NETWORK } from "./kube-node-host.js";
 import { until } from "./polling.js";
 
@@ -29,7 +29,8 @@ export async function createLocalVolumes(config: KubeConfig, nodeName: string, d
       spec: {
         capacity: { storage: "20Gi" },
         accessModes: ["ReadWriteOnce"],
-        persistentVolumeReclaimPolicy: "Delete",
+        // Retain, then wiped and made Available again by recycleLocalVolumes(): no provisioner deletes local volumes.
+        persistentVolumeReclaimPolicy: "Retain",
         storageClassName: STORAGE_CLASS,
         local: { path: volumeDir },
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [nodeName] }] }] } },
@@ -43,7 +44,7 @@ export async function createLocalVolumes(config: KubeConfig, nodeName: string, d
       metadata: { name: STORAGE_CLASS },
       provisioner: "kubernetes.io/no-provisioner",
       volumeBindingMode: "WaitForFirstConsumer",
-      reclaimPolicy: "Delete",
+      reclaimPolicy: "Retain",
     } as KubernetesObject,
     ...volumes,
   ]);
@@ -169,6 +170,35 @@ export function publishIngressAddresses(config: KubeConfig): () => void {
             namespace: ingress.metadata.namespace,
             body: { ...ingress, status: { loadBalancer: { ingress: [{ ip: NODE_NETWORK.gateway }] } } },
           })
+          .catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  })();
+  return () => {
+    stopped = true;
+    void loop;
+  };
+}
+
+/**
+ * What a local-volume provisioner does once a claim is gone: the volume's data is deleted and
+ * the volume is offered again, so a destroyed stack leaves none of its data on the node.
+ */
+export function recycleLocalVolumes(config: KubeConfig): () => void {
+  let stopped = false;
+  const loop = (async () => {
+    const { CoreV1Api } = await import("@kubernetes/client-node");
+    const core = config.makeApiClient(CoreV1Api);
+    while (!stopped) {
+      const volumes = await core.listPersistentVolume().catch(() => ({ items: [] }));
+      for (const volume of volumes.items) {
+        const dir = volume.spec?.local?.path;
+        if (volume.spec?.storageClassName !== STORAGE_CLASS || !dir || volume.status?.phase !== "Released" || !volume.metadata?.name) continue;
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true, mode: 0o755 });
+        await core
+          .patchPersistentVolume({ name: volume.metadata.name, body: [{ op: "remove", path: "/spec/claimRef" }] }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch))
           .catch(() => undefined);
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -10,7 +10,7 @@ import { installCoreDns, installKubeRouter, installKubernetesNodePrograms, type 
 import { healthzOk, type KubeCluster } from "./kube-cluster.js";
 import { NODE_NETWORK, claimNodeHost, ensureNodePackages, type NodeHost } from "./kube-node-host.js";
 import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
-import { createLocalVolumes, publishIngressAddresses, startClusterDns } from "./kube-node-objects.js";
+import { createLocalVolumes, publishIngressAddresses, recycleLocalVolumes, startClusterDns } from "./kube-node-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import { issueClientCertificate, type TestCa } from "./test-pki.js";
@@ -18,6 +18,8 @@ import { runCommand } from "./toolchain.js";
 
 export const NODE_NAME = "mcp-bastion-node";
 export const COREDNS_IMAGE = "localhost/mcp-bastion/coredns:1.15.0";
+/** busybox alone, for pods that probe the network (nc, nslookup) in tests. */
+export const PROBE_IMAGE = "localhost/mcp-bastion/busybox:1.35";
 
 export interface KubeNode {
   readonly name: string;
@@ -32,6 +34,7 @@ export interface NodeBuilds {
   coreDns: string;
   pause: ImageArchive;
   coreDnsImage: ImageArchive;
+  probeImage: ImageArchive;
 }
 
 /** Builds and installs what the node needs (first run only). */
@@ -45,6 +48,7 @@ export async function installKubeNode(): Promise<NodeBuilds> {
     coreDns,
     pause: await buildPauseImage(),
     coreDnsImage: await buildBinaryImage("coredns-1.15.0", COREDNS_IMAGE, coreDns, "10006:10006", "/coredns"),
+    probeImage: await buildBinaryImage("busybox-1.35", PROBE_IMAGE, "/bin/busybox", "10010:10010", "/bin/busybox"),
   };
 }
 
@@ -187,9 +191,9 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
   ]);
   const processes: ServiceProcess[] = [];
   let apiProxy: TcpProxy | undefined;
-  let stopPublishing = () => {};
+  const loops: Array<() => void> = [];
   const stop = async () => {
-    stopPublishing();
+    for (const stopLoop of loops) stopLoop();
     for (const child of [...processes].reverse()) await child.stop();
     await apiProxy?.close();
     await host.restore();
@@ -228,6 +232,7 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
     };
     await importImage(builds.pause);
     const coreDnsImage = await importImage(builds.coreDnsImage);
+    await importImage(builds.probeImage);
 
     const ca = cluster.ca;
     const kubeletCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, `system:node:${NODE_NAME}`, "system:nodes");
@@ -298,7 +303,7 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
 
     await createLocalVolumes(cluster.config, NODE_NAME, path.join(workDir, "volumes"));
     await startClusterDns(cluster.config, coreDnsImage);
-    stopPublishing = publishIngressAddresses(cluster.config);
+    loops.push(publishIngressAddresses(cluster.config), recycleLocalVolumes(cluster.config));
     return { name: NODE_NAME, importImage, stop };
   } catch (error) {
     await stop();
