@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { connect as tlsConnect } from "node:tls";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
@@ -66,15 +67,19 @@ const ENTITY = `node-e2e-${process.pid}`;
  * pod's certificate (issued for the Service's name) against the kit's CA only, with the public
  * Host, and a token minted by `npm run token` for the local-cluster issuer.
  */
-async function connectMcp(): Promise<{ client: Client; close(): Promise<void> }> {
+async function mcpEndpoint(): Promise<{ ca: Buffer; clusterIp: string; port: number; servername: string }> {
   const ca = Buffer.from((await core.readNamespacedSecret({ name: "mcp-bastion-root-ca", namespace: CERT_MANAGER_NAMESPACE })).data?.["ca.crt"] ?? "", "base64");
   assert.match(ca.toString(), /BEGIN CERTIFICATE/);
   const service = await core.readNamespacedService({ name: "mcp-server", namespace: NAMESPACE });
-  const clusterIp = service.spec?.clusterIP as string;
   const port = service.spec?.ports?.find((entry) => entry.name === "https")?.port as number;
+  return { ca, clusterIp: service.spec?.clusterIP as string, port, servername: `mcp-server.${NAMESPACE}.svc` };
+}
+
+async function connectMcp(): Promise<{ client: Client; close(): Promise<void> }> {
+  const { ca, clusterIp, port, servername } = await mcpEndpoint();
   const minted = await runScript("token.ts", ["mint", "--sub", "node-e2e", "--roles", "operator", "--issuer", "local-cluster", "--aud", `https://${MCP_HOST}/mcp`], env);
   assert.equal(minted.code, 0, minted.stderr);
-  const connect = buildConnector({ ca, servername: `mcp-server.${NAMESPACE}.svc` });
+  const connect = buildConnector({ ca, servername });
   const agent = new Agent({ connect: (options, callback) => connect({ ...options, hostname: clusterIp, port: String(port) }, callback) });
   const client = new Client({ name: "node-e2e", version: "1.0.0" });
   await client.connect(
@@ -230,6 +235,52 @@ describe("the kit on a real node", () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it("cert-manager renews the MCP server's certificate while a client keeps calling, and no request fails", async () => {
+    const { ca, clusterIp, port, servername } = await mcpEndpoint();
+    const servedSerial = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: clusterIp, port, servername, ca }, () => {
+          resolve(socket.getPeerCertificate().serialNumber);
+          socket.end();
+        });
+        socket.on("error", reject);
+      });
+    const before = await servedSerial();
+    const mcp = await connectMcp();
+    const failures: string[] = [];
+    let calls = 0;
+    let calling = true;
+    const caller = (async () => {
+      while (calling) {
+        try {
+          const result = await mcp.client.callTool({ name: "read_graph", arguments: { limit: 1 } });
+          if (result.isError) failures.push(JSON.stringify(result.content));
+          calls += 1;
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+        // Under the server's default limit per principal and tool (60 a minute).
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      }
+    })();
+    try {
+      const renew = await runScript("certs.ts", ["renew", "mcp-server-tls", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string], env);
+      assert.equal(renew.code, 0, renew.stderr);
+      const started = Date.now();
+      // cert-manager issues, the kubelet swaps the mounted files (its sync period), the server reloads.
+      await until("the server serves the renewed certificate", 300, async () => ((await servedSerial()) !== before ? true : undefined), 2_000);
+      console.error(`renewed certificate served ${seconds(started)} after the renewal, ${calls} calls so far`);
+      const atSwap = calls;
+      await until("calls go on after the swap", 30, async () => (calls > atSwap + 3 ? true : undefined));
+    } finally {
+      calling = false;
+      await caller;
+      await mcp.close();
+    }
+    assert.deepEqual(failures, [], "no call failed while the certificate was renewed");
+    assert.ok(calls > 10, `the client kept calling (${calls} calls)`);
   });
 
   it("destroy leaves nothing of the stack", async () => {

@@ -80,6 +80,17 @@ export async function startTrustManager(cluster: KubeCluster, workDir: string): 
   return controller;
 }
 
+/** Builds everything a cluster with a node needs (first run only): the node, trust-manager, the kit's images. */
+export async function installNodeCluster(): Promise<void> {
+  await installKubeNode();
+  await installTrustManager();
+  const { buildMinioImage, buildServerImage } = await import("./kube-app-images.js");
+  const { buildNeo4jImage } = await import("./kube-neo4j-image.js");
+  await buildServerImage();
+  await buildNeo4jImage();
+  await buildMinioImage();
+}
+
 export async function startKitCluster(workDir: string, options: { node?: boolean } = {}): Promise<KitCluster> {
   const podFacingAddress = options.node ? { address: NODE_NETWORK.gateway, serviceIp: KUBERNETES_SERVICE_IP } : undefined;
   if (options.node) {
