@@ -59,12 +59,14 @@ async function main(): Promise<number> {
     const built = Date.now();
     await installKubeCluster();
     console.error(`test cluster programs ready in ${((Date.now() - built) / 1000).toFixed(1)} s`);
-    if (files.some((file) => file.endsWith("node-e2e.test.ts"))) {
-      // The node's programs and the kit's images, so the end-to-end suite spends its time on the stack.
-      const nodeBuilt = Date.now();
-      await installNodeCluster();
-      console.error(`the node and the kit's images ready in ${((Date.now() - nodeBuilt) / 1000).toFixed(1)} s`);
-    }
+    // The node's programs and the kit's images (first run only, about 20 minutes on two cores)
+    // build while the tests before the end-to-end suite run; its cluster waits on their locks.
+    const node = files.some((file) => file.endsWith("node-e2e.test.ts"))
+      ? installNodeCluster().then(
+          () => console.error(`the node and the kit's images ready after ${((Date.now() - built) / 1000).toFixed(1)} s`),
+          (error: unknown) => console.error(`building the node or the kit's images failed: ${(error as Error).message}`),
+        )
+      : Promise.resolve();
     // The Pulumi engine (first run only, many minutes) builds while the tests that do not need
     // it run; a test that does waits on the install's lock until it is there.
     const engine = installPulumiEngine().then(
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
     console.error(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Neo4j ${services.env.NEO4J_URI}, MinIO ${services.env.S3_ENDPOINT}`);
     const code = await runNodeTests(files, { ...services.env, MCP_BASTION_TEST_STATE: stateDir });
     await engine;
+    await node;
     return code;
   } finally {
     await stopAll();
