@@ -160,10 +160,14 @@ describe("the sandbox pod's service", () => {
     const parsed = parseSandboxSettings({ SANDBOX_POOL_SIZE: "1", SANDBOX_MAX_CONCURRENT: "1", SANDBOX_STRICT: "true" });
     assert.ok("settings" in parsed);
     settings = parsed.settings;
-    service = (await buildSandboxService(settings)).app;
+    const built = await buildSandboxService(settings);
+    service = built.app;
     await service.listen({ host: "127.0.0.1", port: 0 });
     const address = service.server.address() as { port: number };
     url = `http://127.0.0.1:${address.port}`;
+    assert.equal((await fetch(`${url}/readyz`)).status, 503, "not ready before its interpreters are warm");
+    await built.warm();
+    assert.equal((await fetch(`${url}/readyz`)).status, 200);
   });
   after(() => service.close());
 

@@ -10,7 +10,12 @@ import { parseSandboxSettings, type SandboxSettings } from "./settings.js";
 
 export const SANDBOX_PORT = 8090;
 
-export async function buildSandboxService(settings: SandboxSettings): Promise<{ app: FastifyInstance; pool: WarmPool }> {
+/**
+ * The service and the pool behind it. `warm()` starts the pool's interpreters; until it has,
+ * /readyz answers 503. It is not an onReady hook: Pyodide's start on a busy node can outlast
+ * fastify's plugin timeout, which would kill the process before it ever listened.
+ */
+export async function buildSandboxService(settings: SandboxSettings): Promise<{ app: FastifyInstance; pool: WarmPool; warm: () => Promise<void> }> {
   const pool = new WarmPool(settings);
   const request = z
     .object({
@@ -41,11 +46,11 @@ export async function buildSandboxService(settings: SandboxSettings): Promise<{ 
     }
   });
   app.addHook("onClose", () => pool.close());
-  app.addHook("onReady", async () => {
+  const warm = async (): Promise<void> => {
     await pool.start();
     ready = true;
-  });
-  return { app, pool };
+  };
+  return { app, pool, warm };
 }
 
 /** Entry of the sandbox pod's container. */
@@ -55,7 +60,8 @@ export async function runSandboxService(): Promise<void> {
     console.error(`mcp-bastion sandbox: invalid configuration:\n  ${parsed.problems.join("\n  ")}`);
     process.exit(2);
   }
-  const { app } = await buildSandboxService(parsed.settings);
+  const { app, warm } = await buildSandboxService(parsed.settings);
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));
   await app.listen({ host: process.env.SANDBOX_HOST ?? "0.0.0.0", port: Number(process.env.SANDBOX_PORT ?? SANDBOX_PORT) });
+  await warm();
 }
