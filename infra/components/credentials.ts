@@ -52,6 +52,25 @@ export class Credentials extends pulumi.ComponentResource {
         ),
       );
     }
+    // The shared rate-limit store: the in-cluster Valkey's password (the vault's, or generated), or the external one's.
+    const storePassword = settings.rateLimitStore === "valkey" ? (settings.rateLimitStorePassword ?? generated("rate-limit-store", { length: 40, special: false })) : settings.rateLimitStorePassword;
+    if (storePassword !== undefined) {
+      this.secrets.push(
+        new k8s.core.v1.Secret(
+          `${name}-rate-limit-store`,
+          {
+            metadata: { name: NAMES.limitStoreCredentials, namespace: settings.namespace, labels: objectLabels("rate-limit-store") },
+            type: "Opaque",
+            // valkey.conf: the in-cluster store's one user, barred from the admin and dangerous commands.
+            stringData: {
+              password: pulumi.secret(storePassword),
+              ...(settings.rateLimitStore === "valkey" ? { "valkey.conf": pulumi.secret(pulumi.interpolate`user default on >${storePassword} ~* &* +@all -@dangerous -@admin\n`) } : {}),
+            },
+          },
+          child,
+        ),
+      );
+    }
     this.registerOutputs({});
   }
 }
