@@ -27,6 +27,7 @@ import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 import { runPythonTool } from "./tools/python.js";
 import { sandboxFor } from "./sandbox/sandbox.js";
+import { RedisRateLimitStore } from "./guards/rate-limit-redis.js";
 
 const CLEANUP_INTERVAL_MS = 60_000;
 const GRAPH_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 1_000 };
@@ -65,6 +66,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     onError: (error) => app.log.warn({ err: error }, "security state pull failed"),
   });
   const sandbox = sandboxFor(config.sandbox, config.env === "production");
+  // Shared buckets when a store is configured; the server starts even while it is down and
+  // denies with 503 until it answers (the client reconnects by itself).
+  const rateLimitStore = config.rateLimitStore ? new RedisRateLimitStore(config.rateLimitStore) : undefined;
   const app = await buildServer({
     config,
     verify,
@@ -72,6 +76,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     securityState,
     auditStore,
     metrics,
+    ...(rateLimitStore ? { rateLimitStore } : {}),
     tools: [
       whoamiTool,
       ...graphTools(new GraphStore(driver, config.neo4j.database)),
@@ -135,6 +140,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       certificates?.stop();
       await app.close();
       await sandbox.close();
+      await rateLimitStore?.close();
       await metricsApp.close();
       await driver.close();
     },

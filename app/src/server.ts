@@ -15,6 +15,7 @@ import { registerSecurityHeaders } from "./guards/security-headers.js";
 import { trustProxyFunction } from "./guards/trusted-proxy.js";
 import { mountMcp } from "./mcp/transport.js";
 import { ConcurrencyLimiter, RateLimiter, TooManyRequestsError, type RateLimitStore } from "./guards/rate-limit.js";
+import { RateLimitStoreUnavailableError } from "./guards/rate-limit-redis.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
@@ -99,6 +100,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (error instanceof SecurityStoreUnavailableError) {
       request.log.error({ err: error }, "security store unavailable: denying");
       return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check revocations right now" });
+    }
+    if (error instanceof RateLimitStoreUnavailableError) {
+      request.log.error({ err: error }, "rate-limit store unavailable: denying");
+      return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check rate limits right now (its rate-limit store is unreachable)" });
     }
     if (error instanceof OriginRefusedError) return reply.code(403).send({ error: "forbidden_origin", message: error.message });
     if (error instanceof BadRequestError) return reply.code(400).send({ error: "invalid_request", message: error.message });
