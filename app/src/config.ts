@@ -126,6 +126,11 @@ const envSchema = z
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
     TOOL_MAX_CONCURRENCY_PER_USER: intInRange(1, 1000, 4),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** OTLP/HTTP collector for traces and audit log records; absent: no telemetry export. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.literal("http/protobuf", { message: "must be http/protobuf, the one protocol this server exports" }).optional(),
+    OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("mcp-bastion"),
+    OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
     /** Serve HTTPS from these PEM files (cert-manager's tls.crt and tls.key); reloaded when they change. */
     MCP_TLS_CERT_FILE: z.string().min(1).optional(),
     MCP_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -205,6 +210,8 @@ export interface Config {
   /** run_python's sandbox: where programs run and their limits (SANDBOX_*). */
   sandbox: SandboxSettings;
   logLevel: string;
+  /** Where traces and audit log records go (OTEL_*); absent: nowhere. */
+  telemetry: { endpoint: string; serviceName: string } | undefined;
   /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
   tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | undefined;
 }
@@ -348,6 +355,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
         }
       : undefined,
     logLevel: env.LOG_LEVEL,
+    telemetry: env.OTEL_EXPORTER_OTLP_ENDPOINT && env.OTEL_SDK_DISABLED !== "true" ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME } : undefined,
     tls: env.MCP_TLS_CERT_FILE && env.MCP_TLS_KEY_FILE
       ? { certFile: env.MCP_TLS_CERT_FILE, keyFile: env.MCP_TLS_KEY_FILE, reloadIntervalMs: env.MCP_TLS_RELOAD_SECONDS * 1000 }
       : undefined,

@@ -21,6 +21,7 @@ import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
 import { loggerOptions } from "./telemetry/logger.js";
 import type { Metrics } from "./telemetry/metrics.js";
+import { authenticationSpan, type Telemetry } from "./telemetry/otel.js";
 import { TLS_OPTIONS } from "./tls/serving.js";
 
 export interface ServerDeps {
@@ -37,6 +38,8 @@ export interface ServerDeps {
   logger?: FastifyBaseLogger;
   /** Serve HTTPS with this certificate and key (compose keeps them in step with their files). */
   https?: { cert: Buffer; key: Buffer };
+  /** Traces and the audit export; absent: neither. */
+  telemetry?: Telemetry;
 }
 
 declare module "fastify" {
@@ -66,7 +69,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyFunction(config.trustedProxies),
     ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
   }) as unknown as FastifyInstance;
-  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));
+  const telemetry = deps.telemetry;
+  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event), telemetry ? (event) => {
+    telemetry.exportAudit(event);
+    if (event.kind === "tool_call" && event.durationMs !== undefined) telemetry.recordToolCall(event);
+  } : undefined);
+  // Before every route: the request span, joined to a client's traceparent.
+  if (telemetry) await telemetry.instrument(app);
   deps.metrics.instrument(app);
   app.decorate("auditor", auditor);
   app.decorateRequest("principal", null);
@@ -126,7 +135,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // DNS rebinding: a browser tricked into calling us under another name is refused first.
       const refusal = originRefusal(config.origins, request.headers.host, request.headers.origin);
       if (refusal) throw new OriginRefusedError(refusal);
-      request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
+      const credentials = { url: request.url, authorization: request.headers.authorization, ip: request.ip };
+      request.principal = telemetry ? await authenticationSpan(telemetry.tracer, () => authenticate(credentials)) : await authenticate(credentials);
     });
     registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
     mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, concurrency: new ConcurrencyLimiter(config.tools.maxConcurrencyPerUser), auditor }));
