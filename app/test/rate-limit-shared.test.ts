@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
 import { startRedis, type RedisInstance } from "../../test/support/redis.js";
 import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
@@ -55,6 +56,18 @@ describe("rate limits shared by two replicas through redis-server", () => {
     assert.ok(retryAfter > 50 && retryAfter <= 60, `retry-after ${retryAfter}`);
     const other = await replicas[1].mint({ sub: uniqueSub("other"), roles: ["guest"] });
     assert.equal((await callTool(replicas[1], other, "whoami")).status, 200, "another user has a bucket of their own");
+  });
+
+  test("the store's user (the in-cluster Valkey's ACL) takes tokens but may run no admin or dangerous command", async () => {
+    const client = new Redis({ host: "127.0.0.1", port: redis.port, password: redis.password, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    try {
+      for (const command of [["flushall"], ["config", "get", "requirepass"], ["keys", "*"], ["acl", "list"], ["save"]] as const) {
+        await assert.rejects(client.call(...(command as unknown as [string, ...string[]])), /NOPERM/, command.join(" "));
+      }
+      assert.ok((await client.dbsize()) > 0, "the buckets the replicas took are there");
+    } finally {
+      client.disconnect();
+    }
   });
 
   test("with the store stopped every replica denies with 503 and names the store, audited; then serves again once it is back", async () => {

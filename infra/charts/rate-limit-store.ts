@@ -10,6 +10,15 @@ import { IDS, NAMES, PORTS, mountSecretFiles, objectLabels, pinPodSeccomp, podLa
 
 const TLS_DIR = "/tls";
 const AUTH_DIR = "/etc/valkey-auth";
+const RUN_DIR = "/run/valkey";
+/** The certificate valkey-server loaded at start (it never re-reads its files). */
+const LOADED_CERT = `${RUN_DIR}/serving.crt`;
+
+/**
+ * The store's one user, as a line of its config file: the password, every key, and no admin or
+ * dangerous command (no CONFIG, FLUSHALL, KEYS, DEBUG ...); the rate-limit script needs none.
+ */
+export const valkeyAclLine = (password: string): string => `user default on >${password} ~* &* +@all -@dangerous -@admin\n`;
 
 /** Host names the store's certificate covers (the Service, however addressed). */
 export function valkeyDnsNames(settings: Settings): string[] {
@@ -68,13 +77,16 @@ export class RateLimitStoreChart extends Chart {
           name: "valkey",
           image: settings.valkeyImage,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          command: ["valkey-server"],
+          // Valkey does not reload a renewed certificate: the copy it started with is kept, and
+          // the liveness probe restarts the container once cert-manager has rotated the file
+          // (renewal is 8 h before expiry, so the served certificate never expires).
+          command: ["sh", "-c", `cp ${TLS_DIR}/tls.crt ${LOADED_CERT} && exec valkey-server "$@"`, "valkey-server"],
           args: valkeyArgs(),
           ports: [{ name: "valkey-tls", number: PORTS.valkey }],
           securityContext: restrictedContainer(IDS.valkey),
           resources: resources("50m", "500m", "128Mi", "256Mi"),
           startup: kplus.Probe.fromTcpSocket({ port: PORTS.valkey, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
-          liveness: kplus.Probe.fromTcpSocket({ port: PORTS.valkey, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+          liveness: kplus.Probe.fromCommand(["cmp", "-s", `${TLS_DIR}/tls.crt`, LOADED_CERT], { periodSeconds: Duration.seconds(30), failureThreshold: 2 }),
           readiness: kplus.Probe.fromTcpSocket({ port: PORTS.valkey, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
         },
       ],
@@ -85,6 +97,7 @@ export class RateLimitStoreChart extends Chart {
     const [valkey] = statefulSet.containers;
     if (!valkey) throw new Error("the Valkey statefulset has no container");
     valkey.mount("/data", kplus.Volume.fromEmptyDir(this, "data", "data", { sizeLimit: Size.mebibytes(16) }));
+    valkey.mount(RUN_DIR, kplus.Volume.fromEmptyDir(this, "run", "run", { sizeLimit: Size.mebibytes(1) }));
     mountSecretFiles(this, valkey, AUTH_DIR, "auth", NAMES.limitStoreCredentials, { "valkey.conf": "valkey.conf" });
     mountSecretFiles(this, valkey, TLS_DIR, "tls", NAMES.valkeyTls, { "tls.crt": "tls.crt", "tls.key": "tls.key", "ca.crt": "ca.crt" });
   }

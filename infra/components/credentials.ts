@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { NAMES, objectLabels } from "../charts/common.js";
+import { valkeyAclLine } from "../charts/rate-limit-store.js";
 import type { Settings } from "../config.js";
 
 export interface CredentialsArgs {
@@ -64,7 +65,7 @@ export class Credentials extends pulumi.ComponentResource {
             // valkey.conf: the in-cluster store's one user, barred from the admin and dangerous commands.
             stringData: {
               password: pulumi.secret(storePassword),
-              ...(settings.rateLimitStore === "valkey" ? { "valkey.conf": pulumi.secret(pulumi.interpolate`user default on >${storePassword} ~* &* +@all -@dangerous -@admin\n`) } : {}),
+              ...(settings.rateLimitStore === "valkey" ? { "valkey.conf": pulumi.secret(pulumi.output(storePassword).apply(valkeyAclLine)) } : {}),
             },
           },
           child,

@@ -51,7 +51,10 @@ stackSuite(
     it("runs its Valkey TLS only, with the vault's password from a Secret file, no disk, and a certificate from the kit's CA", () => {
       const { objects } = get();
       const valkey = find(objects, "StatefulSet", "valkey");
-      const container = (podTemplate(valkey).spec.containers as Json[])[0] as { image: string; args: string[]; env?: unknown };
+      const container = (podTemplate(valkey).spec.containers as Json[])[0] as { image: string; command: string[]; args: string[]; env?: unknown; livenessProbe: { exec: { command: string[] } } };
+      // Valkey keeps the certificate it started with: a rotated file restarts it before expiry.
+      assert.match(container.command.join(" "), /cp \/tls\/tls\.crt \/run\/valkey\/serving\.crt && exec valkey-server/);
+      assert.deepEqual(container.livenessProbe.exec.command, ["cmp", "-s", "/tls/tls.crt", "/run/valkey/serving.crt"]);
       assert.match(container.image, /^registry\.bastion\.internal\/valkey\/valkey:8\.1@sha256:/);
       const arg = (name: string) => container.args[container.args.indexOf(name) + 1];
       assert.equal(arg("--port"), "0", "no plain-text port");

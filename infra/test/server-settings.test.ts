@@ -44,6 +44,8 @@ const TUNED = {
   filesBaseDir: "/srv/files",
   toolTimeoutMs: 5000,
   logLevel: "warn",
+  otelEndpoint: "http://otel-collector.observability.svc:4318",
+  otelEgressNamespace: "observability",
 };
 
 describe("the server's settings as stack settings", () => {
@@ -69,6 +71,7 @@ describe("the server's settings as stack settings", () => {
     assert.equal(config.tools.timeoutMs, 5000);
     assert.equal(config.logLevel, "warn");
     assert.ok(config.origins.origins.has("https://console.example.org"));
+    assert.deepEqual(config.telemetry, { endpoint: "http://otel-collector.observability.svc:4318", serviceName: "mcp-server" });
   });
 
   it("refuses bad values at once, naming each key", () => {

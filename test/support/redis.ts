@@ -1,7 +1,8 @@
 // A Redis-protocol store for the shared rate limits: Debian's redis-server, installed with
-// apt-get on first use when it is missing, serving on 127.0.0.1 with a password, no disk.
+// apt-get on first use when it is missing, serving on 127.0.0.1 with the kit's ACL, no disk.
 import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { valkeyAclLine } from "../../infra/charts/rate-limit-store.js";
 import { cacheRoot, installOnce, PrerequisiteError, requireTool, runCommand } from "./toolchain.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 
@@ -45,11 +46,12 @@ export async function startRedis(options: RedisOptions): Promise<RedisInstance> 
   const binary = await installRedis();
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const port = options.port ?? (await freePort());
-  // The password goes in a private config file, never on the command line.
+  // The password goes in a private config file, never on the command line; the user is the
+  // in-cluster store's, so the tests run against the same ACL.
   const configFile = path.join(options.dir, "redis.conf");
   await writeFile(
     configFile,
-    [`bind 127.0.0.1`, `port ${port}`, `requirepass ${options.password}`, `dir ${options.dir}`, `save ""`, `appendonly no`, `protected-mode yes`, `daemonize no`, ""].join("\n"),
+    [`bind 127.0.0.1`, `port ${port}`, valkeyAclLine(options.password).trim(), `dir ${options.dir}`, `save ""`, `appendonly no`, `protected-mode yes`, `daemonize no`, ""].join("\n"),
     { mode: 0o600 },
   );
   const { process: child } = await startServiceProcess({

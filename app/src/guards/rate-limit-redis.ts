@@ -62,6 +62,8 @@ export class RedisRateLimitStore implements RateLimitStore {
       port: url.port ? Number(url.port) : 6379,
       ...(settings.password !== undefined ? { password: settings.password } : {}),
       ...(tls ? { tls: { servername: url.hostname, minVersion: "TLSv1.2" as const, ...(settings.caFile ? { ca: readFileSync(settings.caFile) } : {}) } } : {}),
+      // The store's user may not run INFO (a dangerous command), which the ready check uses.
+      enableReadyCheck: false,
       // Fail at once while disconnected instead of queueing requests behind an outage.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
