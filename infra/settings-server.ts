@@ -94,9 +94,9 @@ export const SERVER_SETTING_DESCRIPTIONS: Record<keyof typeof serverSettingsShap
   toolMaxConcurrencyPerUser: "Tool calls one user may have in flight on one pod.",
   auditRetentionDays: "How long audit entries are kept in Neo4j.",
   logLevel: "The server's log level.",
-  otelEndpoint: "OTLP/HTTP endpoint of an OpenTelemetry Collector (such as http://otel-collector.observability.svc:4318) that receives traces and audit log records. Empty: telemetry export is off.",
-  otelEgressNamespace: "Namespace of the collector in the cluster: the MCP pods may reach it on the endpoint's port.",
-  otelEgressCidrs: "Addresses of a collector outside the cluster: the MCP pods may reach exactly these on the endpoint's port.",
+  otelEndpoint: "OTLP/HTTP endpoint of an OpenTelemetry Collector (such as http://otel-collector.observability.svc:4318) that receives traces (the MCP server's, and the backup job's S3 transfers) and audit log records. Empty: telemetry export is off.",
+  otelEgressNamespace: "Namespace of the collector in the cluster: the MCP pods and the backup job may reach it on the endpoint's port.",
+  otelEgressCidrs: "Addresses of a collector outside the cluster: the MCP pods and the backup job may reach exactly these on the endpoint's port.",
   otelSamplePercent: "Percent of traces sampled when the client sends no sampling decision (a client's traceparent decides for its own).",
 };
 

@@ -41,12 +41,13 @@ export function limitStoreEnv(settings: Settings, caFile: string): Record<string
 export const mountsLimitStorePassword = (settings: Settings): boolean =>
   settings.rateLimitStore === "valkey" || (settings.rateLimitStore === "external" && settings.rateLimitStorePassword !== undefined);
 
-function telemetryEnv(settings: Settings): Record<string, string> {
+/** Where a component sends its traces (the MCP server, the backup job); nothing when off. */
+export function telemetryEnv(settings: Settings, serviceName: string): Record<string, string> {
   if (!settings.otelEndpoint) return {};
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otelEndpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-    OTEL_SERVICE_NAME: NAMES.mcp,
+    OTEL_SERVICE_NAME: serviceName,
     // A client's traceparent decides for its own trace; the rest are sampled at this ratio.
     OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
     OTEL_TRACES_SAMPLER_ARG: String(settings.otelSamplePercent / 100),
@@ -77,7 +78,7 @@ export function serverSettingsEnv(settings: Settings): Record<string, string> {
     TOOL_MAX_CONCURRENCY_PER_USER: String(settings.toolMaxConcurrencyPerUser),
     AUDIT_RETENTION_DAYS: String(settings.auditRetentionDays),
     LOG_LEVEL: settings.logLevel,
-    ...telemetryEnv(settings),
+    ...telemetryEnv(settings, NAMES.mcp),
   };
 }
 

@@ -46,7 +46,12 @@ function settingFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [];
   if (settings.otelEndpoint) {
     const to = [...settings.otelEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ...(settings.otelEgressNamespace ? [namespace(settings.otelEgressNamespace)] : [])];
-    flows.push({ name: "mcp-server-to-otel-collector", selects: "mcp-server", egress: [{ to, ports: tcp(urlPort(settings.otelEndpoint)) }] });
+    const port = tcp(urlPort(settings.otelEndpoint));
+    flows.push(
+      { name: "mcp-server-to-otel-collector", selects: "mcp-server", egress: [{ to, ports: port }] },
+      // The backup job traces its S3 transfers to the same collector.
+      { name: "backup-to-otel-collector", selects: "backup", egress: [{ to, ports: port }] },
+    );
   }
   if (settings.rateLimitStore === "valkey") {
     flows.push(

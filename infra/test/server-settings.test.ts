@@ -112,6 +112,9 @@ describe("the server's settings as stack settings", () => {
     const on = objects({ otelEndpoint: "http://otel-collector.observability.svc:4318", otelEgressNamespace: "observability", otelSamplePercent: 25 });
     const egress = (find(on, "NetworkPolicy", "mcp-server-to-otel-collector").spec as { egress: Json[] }).egress;
     assert.deepEqual(egress, [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }], ports: [{ protocol: "TCP", port: 4318 }] }]);
+    assert.deepEqual((find(on, "NetworkPolicy", "backup-to-otel-collector").spec as { egress: Json[] }).egress, egress, "the backup job reaches the same collector, nothing more");
+    assert.ok(!policies(objects()).includes("backup-to-otel-collector"));
+    assert.equal((find(on, "ConfigMap", "neo4j-backup-config").data as Record<string, string>).OTEL_SERVICE_NAME, "neo4j-backup");
     const data = serverConfig(on);
     assert.equal(data.OTEL_EXPORTER_OTLP_ENDPOINT, "http://otel-collector.observability.svc:4318");
     assert.equal(data.OTEL_TRACES_SAMPLER, "parentbased_traceidratio");

@@ -143,6 +143,28 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry {
   return started;
 }
 
+/** The OTEL_* variables of a command that is not the server (the backup job); undefined: off. */
+export function telemetryFromEnv(env: NodeJS.ProcessEnv, serviceName: string): TelemetrySettings | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || env.OTEL_SDK_DISABLED === "true") return undefined;
+  if (!/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/.test(endpoint)) throw new Error("OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL without credentials");
+  return { endpoint, serviceName: env.OTEL_SERVICE_NAME && /^[A-Za-z0-9._-]{1,128}$/.test(env.OTEL_SERVICE_NAME) ? env.OTEL_SERVICE_NAME : serviceName };
+}
+
+/** `work` as the root span of a command's trace (the backup run). */
+export async function commandSpan<T>(name: string, work: () => Promise<T>): Promise<T> {
+  return trace.getTracer("mcp-bastion").startActiveSpan(name, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : "error" });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
 /**
  * The authentication decision as a span: allow with the caller's sub and role, or deny with the
  * refusal's reason code. Never the token, never other claims, never the refusal's message.

@@ -52,7 +52,7 @@ export function expectedFlows(backupTarget: "minio" | "s3", options: { limitStor
     // (no DNS, no mesh), so it appears in no other line.
     "mcp -> sandbox:8090/TCP",
     ...(options.limitStore ? [`mcp -> ${options.limitStore}:6379/TCP`] : []),
-    ...(options.collector ? ["mcp -> collector:4318/TCP"] : []),
+    ...(options.collector ? ["mcp -> collector:4318/TCP", "backup -> collector:4318/TCP"] : []),
   ];
   for (const pod of KIT) {
     lines.push(`${pod} -> dns:53/UDP`, `${pod} -> dns:53/TCP`);
