@@ -12,6 +12,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import type { FastifyInstance } from "fastify";
 import type { Driver } from "neo4j-driver";
 import type { AuditEvent } from "../store/audit-store.js";
+import { endedWith } from "./spans.js";
 
 export interface TelemetrySettings {
   /** OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT); /v1/traces and /v1/logs are appended. */
@@ -36,6 +37,7 @@ export interface Telemetry {
 }
 
 const UNTRACED = new Set(["/healthz", "/readyz"]);
+
 
 /** The clauses a query may start with; the kind exported is one of these, or OTHER. */
 const CYPHER_CLAUSES = new Set(["MATCH", "OPTIONAL", "MERGE", "CREATE", "UNWIND", "WITH", "CALL", "RETURN", "DELETE", "DETACH", "SET", "REMOVE", "FOREACH", "LOAD", "SHOW", "DROP", "USE", "EXPLAIN", "PROFILE"]);
@@ -107,16 +109,7 @@ class OtlpTelemetry implements Telemetry {
 
   async query<T>(kind: string, database: string, work: () => Promise<T>): Promise<T> {
     if (!trace.getActiveSpan()) return work();
-    return this.tracer.startActiveSpan(`neo4j ${kind}`, { kind: SpanKind.CLIENT, attributes: { "db.system.name": "neo4j", "db.operation.name": kind, "db.namespace": database } }, async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : "error" });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return this.tracer.startActiveSpan(`neo4j ${kind}`, { kind: SpanKind.CLIENT, attributes: { "db.system.name": "neo4j", "db.operation.name": kind, "db.namespace": database } }, (span) => endedWith(span, work));
   }
 
   async shutdown(): Promise<void> {
@@ -153,16 +146,7 @@ export function telemetryFromEnv(env: NodeJS.ProcessEnv, serviceName: string): T
 
 /** `work` as the root span of a command's trace (the backup run). */
 export async function commandSpan<T>(name: string, work: () => Promise<T>): Promise<T> {
-  return trace.getTracer("mcp-bastion").startActiveSpan(name, async (span) => {
-    try {
-      return await work();
-    } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : "error" });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return trace.getTracer("mcp-bastion").startActiveSpan(name, (span) => endedWith(span, work));
 }
 
 /**
