@@ -1,6 +1,7 @@
 // What each stack setting means, for Pulumi.yaml's config schema and the README. The test
 // keeps this, the schema in config.ts and Pulumi.yaml in step.
 import { isOptionalSetting, settingDefault, settingKind, type SettingKey } from "./config.js";
+import { SERVER_SETTING_DESCRIPTIONS } from "./settings-server.js";
 
 export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   platform: "Where the kit runs: aws (EKS, S3, KMS, IRSA) or local (any cluster, MinIO inside it, no AWS calls).",
@@ -74,6 +75,7 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   sandboxMaxTimeMs: "Longest time limit a call may ask for (wall and CPU time; the program is killed).",
   sandboxStrict: "Strict validation for every program (an import allowlist, no getattr, no dunder attribute).",
   minioImage: "MinIO image for the local platform's object store, pinned by digest.",
+  ...SERVER_SETTING_DESCRIPTIONS,
 };
 
 export interface PulumiConfigEntry {

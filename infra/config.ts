@@ -2,22 +2,19 @@
 // name), validated at once so a bad stack stops before anything is created, with a message
 // that names every wrong key. No Pulumi imports: charts and the offline tools use this too.
 import { z } from "zod";
+import { checkServerSettings, serverSettingsShape } from "./settings-server.js";
+import { cidr, dnsLabel, imageByDigest, password } from "./settings-kinds.js";
 
 export const PLATFORMS = ["aws", "local"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-const DIGEST_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
-const imageByDigest = z.string().regex(DIGEST_REFERENCE, "must be an image reference pinned by digest (name@sha256:<64 hex>)");
 const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 250m, 1, 512Mi");
 const wholeMemory = z.string().regex(/^[1-9][0-9]*(Mi|Gi)$/, "must be a whole number of Mi or Gi, such as 512Mi or 2Gi");
 const wholeStorage = z.string().regex(/^[1-9][0-9]*(Gi|Ti)$/, "must be a whole number of Gi or Ti, such as 20Gi");
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lower-case letters, digits, '-')");
 const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a fully qualified lower-case host name");
 const httpsUrl = z.url({ protocol: /^https$/ });
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, "must be a CIDR such as 10.0.0.0/16");
 const cronSchedule = z.string().regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule");
 const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/, "must be an exact chart version");
-const password = z.string().regex(/^[\x21-\x7e]{16,256}$/, "must be 16 to 256 printable characters without spaces");
 const accessKeyId = z.string().regex(/^[A-Za-z0-9]{8,128}$/, "must be 8 to 128 letters and digits");
 const oidcProviderArn = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/.+$/, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)");
 
@@ -95,11 +92,13 @@ export const settingsSchema = z
     sandboxMaxTimeMs: z.number().int().min(100).max(600_000).default(10_000),
     sandboxStrict: z.boolean().default(false),
     minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
+    ...serverSettingsShape,
   })
   .strict()
   .superRefine((settings, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     if (settings.mcpMaxReplicas < settings.mcpReplicas) problem("mcpMaxReplicas", "must be at least mcpReplicas");
+    checkServerSettings(settings, problem);
     for (const [request, limit] of [["mcpCpuRequest", "mcpCpuLimit"], ["mcpMemoryRequest", "mcpMemoryLimit"], ["neo4jCpuRequest", "neo4jCpuLimit"], ["neo4jMemoryRequest", "neo4jMemoryLimit"], ["sandboxCpuRequest", "sandboxCpuLimit"], ["sandboxMemoryRequest", "sandboxMemoryLimit"]] as const) {
       if (quantityValue(settings[request]) > quantityValue(settings[limit])) problem(request, `must not exceed ${limit} (${settings[limit]})`);
     }
@@ -172,7 +171,7 @@ export function settingDefault(key: string): unknown {
  * Settings that hold credentials: a stack must keep them as Pulumi secrets (encrypted in the
  * stack file, `pulumi config set --secret`), and the program handles them only as secrets.
  */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["neo4jPassword", "objectStoreAccessKeyId", "objectStoreSecretAccessKey"] satisfies SettingKey[]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(["neo4jPassword", "objectStoreAccessKeyId", "objectStoreSecretAccessKey", "rateLimitStorePassword"] satisfies SettingKey[]);
 
 export const isOptionalSetting = (key: string): boolean => (settingsSchema.shape as Record<string, z.ZodType | undefined>)[key] instanceof z.ZodOptional;
 

@@ -57,6 +57,7 @@ function generatedCredentials(): Record<string, { value: string; secret: true }>
     [`${PROJECT_NAME}:neo4jPassword`]: secret(randomBytes(24).toString("base64url")),
     [`${PROJECT_NAME}:objectStoreAccessKeyId`]: secret(randomBytes(12).toString("hex")),
     [`${PROJECT_NAME}:objectStoreSecretAccessKey`]: secret(randomBytes(24).toString("base64url")),
+    [`${PROJECT_NAME}:rateLimitStorePassword`]: secret(randomBytes(24).toString("base64url")),
   };
 }
 

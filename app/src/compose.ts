@@ -27,6 +27,8 @@ import { whoamiTool } from "./tools/identity.js";
 import { securityTools } from "./tools/security.js";
 import { runPythonTool } from "./tools/python.js";
 import { sandboxFor } from "./sandbox/sandbox.js";
+import { RedisRateLimitStore } from "./guards/rate-limit-redis.js";
+import { cypherKind, startTelemetry } from "./telemetry/otel.js";
 
 const CLEANUP_INTERVAL_MS = 60_000;
 const GRAPH_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 1_000 };
@@ -65,6 +67,12 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     onError: (error) => app.log.warn({ err: error }, "security state pull failed"),
   });
   const sandbox = sandboxFor(config.sandbox, config.env === "production");
+  // Shared buckets when a store is configured; the server starts even while it is down and
+  // denies with 503 until it answers (the client reconnects by itself).
+  const rateLimitStore = config.rateLimitStore ? new RedisRateLimitStore(config.rateLimitStore) : undefined;
+  const telemetry = config.telemetry ? startTelemetry(config.telemetry) : undefined;
+  telemetry?.watchDriver(driver, config.neo4j.database);
+  const readOnly = (query: string, params: Record<string, unknown>) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS);
   const app = await buildServer({
     config,
     verify,
@@ -72,12 +80,14 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     securityState,
     auditStore,
     metrics,
+    ...(rateLimitStore ? { rateLimitStore } : {}),
+    ...(telemetry ? { telemetry } : {}),
     tools: [
       whoamiTool,
       ...graphTools(new GraphStore(driver, config.neo4j.database)),
       fetchTool({ ...config.fetch, resolve: options.resolve ?? systemResolver }),
       ...fileTools({ baseDir: config.files.baseDir ?? (await mkdtemp(path.join(tmpdir(), "mcp-bastion-files-"))), maxBytes: config.files.maxBytes }),
-      graphQueryTool((query, params) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS)),
+      graphQueryTool((query, params) => (telemetry ? telemetry.query(cypherKind(query), config.neo4j.database, () => readOnly(query, params)) : readOnly(query, params))),
       ...securityTools(securityStore, securityState),
       ...auditTools(auditStore),
       runPythonTool(sandbox, config.sandbox),
@@ -135,8 +145,11 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       certificates?.stop();
       await app.close();
       await sandbox.close();
+      await rateLimitStore?.close();
       await metricsApp.close();
       await driver.close();
+      // Last: the spans and audit records of the drain itself are sent too.
+      await telemetry?.shutdown();
     },
   };
 }

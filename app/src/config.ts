@@ -104,6 +104,11 @@ const envSchema = z
     RATE_LIMIT_BURST: intInRange(1, 100_000, 10),
     /** JSON: {"roles": {"admin": {"perMinute": 600, "burst": 50}}, "tools": {"whoami": {...}}} */
     RATE_LIMIT_OVERRIDES: rateLimitOverrides.optional(),
+    /** A Redis-protocol store every replica shares the buckets in; absent: each replica's memory. */
+    RATE_LIMIT_STORE_URL: z.string().regex(/^rediss?:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/i, "must be redis://host[:port] or rediss://host[:port], without credentials (see RATE_LIMIT_STORE_PASSWORD_FILE)").optional(),
+    RATE_LIMIT_STORE_PASSWORD_FILE: z.string().min(1).optional(),
+    /** PEM bundle the store's TLS certificate chains to; absent: the system's CAs. */
+    RATE_LIMIT_STORE_CA_FILE: z.string().min(1).optional(),
     FETCH_ALLOWED_PORTS: list.pipe(z.array(z.string().regex(/^\d{1,5}$/, "must be a port number").transform(Number).pipe(z.number().int().min(1).max(65535))).min(1)).default([80, 443]),
     FETCH_DENY_HOSTS: list.default([]),
     FETCH_ALLOW_HOSTS: list.default([]),
@@ -121,6 +126,11 @@ const envSchema = z
     TOOL_TIMEOUT_MS: intInRange(100, 600_000, 30_000),
     TOOL_MAX_CONCURRENCY_PER_USER: intInRange(1, 1000, 4),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** OTLP/HTTP collector for traces and audit log records; absent: no telemetry export. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.literal("http/protobuf", { message: "must be http/protobuf, the one protocol this server exports" }).optional(),
+    OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("mcp-bastion"),
+    OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
     /** Serve HTTPS from these PEM files (cert-manager's tls.crt and tls.key); reloaded when they change. */
     MCP_TLS_CERT_FILE: z.string().min(1).optional(),
     MCP_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -146,7 +156,13 @@ const envSchema = z
     if (env.SECURITY_MAX_STALENESS_MS < 2 * env.SECURITY_SYNC_INTERVAL_MS) {
       ctx.addIssue({ code: "custom", path: ["SECURITY_MAX_STALENESS_MS"], message: "must be at least twice SECURITY_SYNC_INTERVAL_MS" });
     }
+    if (!env.RATE_LIMIT_STORE_URL && (env.RATE_LIMIT_STORE_PASSWORD_FILE || env.RATE_LIMIT_STORE_CA_FILE)) {
+      ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_STORE_URL"], message: "is required with RATE_LIMIT_STORE_PASSWORD_FILE or RATE_LIMIT_STORE_CA_FILE" });
+    }
     if (env.NODE_ENV === "production") {
+      if (env.RATE_LIMIT_STORE_URL?.startsWith("redis:")) {
+        ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_STORE_URL"], message: "must use rediss:// (TLS) in production" });
+      }
       if (env.AUTH_JWKS_FILE && isDevelopmentJwksFile(env.AUTH_JWKS_FILE)) {
         ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_FILE"], message: "holds the local development key, which production refuses to trust" });
       }
@@ -185,6 +201,8 @@ export interface Config {
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
+  /** Where the buckets are shared (RATE_LIMIT_STORE_*); absent: in this replica's memory. */
+  rateLimitStore: { url: string; password: string | undefined; caFile: string | undefined } | undefined;
   auditRetentionDays: number;
   files: { baseDir: string | undefined; maxBytes: number };
   fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
@@ -192,6 +210,8 @@ export interface Config {
   /** run_python's sandbox: where programs run and their limits (SANDBOX_*). */
   sandbox: SandboxSettings;
   logLevel: string;
+  /** Where traces and audit log records go (OTEL_*); absent: nowhere. */
+  telemetry: { endpoint: string; serviceName: string } | undefined;
   /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
   tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | undefined;
 }
@@ -244,12 +264,13 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   const env = parsed.data;
   for (const name of Object.keys(source)) {
     // Secrets come from files; a secret passed in the environment is a deployment mistake.
-    if (/^(NEO4J_PASSWORD|S3_SECRET_ACCESS_KEY|AUTH_PRIVATE_KEY)$/.test(name)) {
+    if (/^(NEO4J_PASSWORD|S3_SECRET_ACCESS_KEY|AUTH_PRIVATE_KEY|RATE_LIMIT_STORE_PASSWORD)$/.test(name)) {
       throw new ConfigError(`${name}: secrets are read from files; set ${name}_FILE instead`);
     }
   }
   const resourceUrl = env.MCP_RESOURCE_URL ?? `${env.MCP_TLS_CERT_FILE ? "https" : "http"}://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
   if (env.NEO4J_CA_FILE) assertCertificateBundle("NEO4J_CA_FILE", env.NEO4J_CA_FILE);
+  if (env.RATE_LIMIT_STORE_CA_FILE) assertCertificateBundle("RATE_LIMIT_STORE_CA_FILE", env.RATE_LIMIT_STORE_CA_FILE);
   let allowedCidrs: FetchPolicy["allowedCidrs"];
   try {
     allowedCidrs = parseCidrs(env.FETCH_ALLOWED_CIDRS);
@@ -326,7 +347,15 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       roles: env.RATE_LIMIT_OVERRIDES?.roles ?? {},
       tools: env.RATE_LIMIT_OVERRIDES?.tools ?? {},
     },
+    rateLimitStore: env.RATE_LIMIT_STORE_URL
+      ? {
+          url: env.RATE_LIMIT_STORE_URL,
+          password: env.RATE_LIMIT_STORE_PASSWORD_FILE ? readSecretFile("RATE_LIMIT_STORE_PASSWORD_FILE", env.RATE_LIMIT_STORE_PASSWORD_FILE) : undefined,
+          caFile: env.RATE_LIMIT_STORE_CA_FILE,
+        }
+      : undefined,
     logLevel: env.LOG_LEVEL,
+    telemetry: env.OTEL_EXPORTER_OTLP_ENDPOINT && env.OTEL_SDK_DISABLED !== "true" ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME } : undefined,
     tls: env.MCP_TLS_CERT_FILE && env.MCP_TLS_KEY_FILE
       ? { certFile: env.MCP_TLS_CERT_FILE, keyFile: env.MCP_TLS_KEY_FILE, reloadIntervalMs: env.MCP_TLS_RELOAD_SECONDS * 1000 }
       : undefined,

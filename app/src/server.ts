@@ -15,11 +15,13 @@ import { registerSecurityHeaders } from "./guards/security-headers.js";
 import { trustProxyFunction } from "./guards/trusted-proxy.js";
 import { mountMcp } from "./mcp/transport.js";
 import { ConcurrencyLimiter, RateLimiter, TooManyRequestsError, type RateLimitStore } from "./guards/rate-limit.js";
+import { RateLimitStoreUnavailableError } from "./guards/rate-limit-redis.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { SecurityStore } from "./store/security-store.js";
 import { Auditor } from "./telemetry/audit.js";
 import { loggerOptions } from "./telemetry/logger.js";
 import type { Metrics } from "./telemetry/metrics.js";
+import { authenticationSpan, type Telemetry } from "./telemetry/otel.js";
 import { TLS_OPTIONS } from "./tls/serving.js";
 
 export interface ServerDeps {
@@ -36,6 +38,8 @@ export interface ServerDeps {
   logger?: FastifyBaseLogger;
   /** Serve HTTPS with this certificate and key (compose keeps them in step with their files). */
   https?: { cert: Buffer; key: Buffer };
+  /** Traces and the audit export; absent: neither. */
+  telemetry?: Telemetry;
 }
 
 declare module "fastify" {
@@ -65,7 +69,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyFunction(config.trustedProxies),
     ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
   }) as unknown as FastifyInstance;
-  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));
+  const telemetry = deps.telemetry;
+  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event), telemetry ? (event) => {
+    telemetry.exportAudit(event);
+    if (event.kind === "tool_call" && event.durationMs !== undefined) telemetry.recordToolCall(event);
+  } : undefined);
+  // Before every route: the request span, joined to a client's traceparent.
+  if (telemetry) await telemetry.instrument(app);
   deps.metrics.instrument(app);
   app.decorate("auditor", auditor);
   app.decorateRequest("principal", null);
@@ -100,6 +110,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       request.log.error({ err: error }, "security store unavailable: denying");
       return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check revocations right now" });
     }
+    if (error instanceof RateLimitStoreUnavailableError) {
+      request.log.error({ err: error }, "rate-limit store unavailable: denying");
+      return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check rate limits right now (its rate-limit store is unreachable)" });
+    }
     if (error instanceof OriginRefusedError) return reply.code(403).send({ error: "forbidden_origin", message: error.message });
     if (error instanceof BadRequestError) return reply.code(400).send({ error: "invalid_request", message: error.message });
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -121,7 +135,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // DNS rebinding: a browser tricked into calling us under another name is refused first.
       const refusal = originRefusal(config.origins, request.headers.host, request.headers.origin);
       if (refusal) throw new OriginRefusedError(refusal);
-      request.principal = await authenticate({ url: request.url, authorization: request.headers.authorization, ip: request.ip });
+      const credentials = { url: request.url, authorization: request.headers.authorization, ip: request.ip };
+      request.principal = telemetry ? await authenticationSpan(telemetry.tracer, () => authenticate(credentials)) : await authenticate(credentials);
     });
     registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
     mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, concurrency: new ConcurrencyLimiter(config.tools.maxConcurrencyPerUser), auditor }));

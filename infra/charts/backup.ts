@@ -6,6 +6,7 @@ import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
+import { telemetryEnv } from "./mcp-server-env.js";
 import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./mcp-server.js";
 
 const OBJECT_STORE_MOUNT = "/var/run/secrets/mcp-bastion/object-store";
@@ -45,7 +46,7 @@ export class BackupChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
     super(scope, id, { namespace: settings.namespace, labels: objectLabels("backup") });
 
-    const config = new kplus.ConfigMap(this, "config", { metadata: { name: NAMES.backupConfig }, data: backupEnvironment(settings, deploy) });
+    const config = new kplus.ConfigMap(this, "config", { metadata: { name: NAMES.backupConfig }, data: { ...backupEnvironment(settings, deploy), ...telemetryEnv(settings, NAMES.backup) } });
     const serviceAccount = new kplus.ServiceAccount(this, "service-account", {
       metadata: {
         name: NAMES.backup,

@@ -26,6 +26,10 @@ export const NAMES = {
   /** run_python's programs run here, in a pod of their own with nothing to steal. */
   sandbox: "python-sandbox",
   sandboxConfig: "python-sandbox-config",
+  /** The shared rate-limit store (rateLimitStore valkey), its password and its serving certificate. */
+  valkey: "valkey",
+  limitStoreCredentials: "rate-limit-store-credentials",
+  valkeyTls: "valkey-tls",
 } as const;
 
 export const PORTS = {
@@ -34,6 +38,7 @@ export const PORTS = {
   bolt: 7687,
   objectStore: 9000,
   https: 443,
+  valkey: 6379,
   dns: 53,
   linkerdProxyInbound: 4143,
   linkerdProxyAdmin: 4191,
@@ -43,9 +48,9 @@ export const PORTS = {
 } as const;
 
 /** Non-root ids at or above 10000, so they never collide with a host's system accounts. */
-export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004, sandbox: 10005 } as const;
+export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004, sandbox: 10005, valkey: 10006 } as const;
 
-export type Component = "mcp-server" | "neo4j" | "backup" | "object-store" | "sandbox";
+export type Component = "mcp-server" | "neo4j" | "backup" | "object-store" | "sandbox" | "rate-limit-store";
 
 /** The labels a component's pods carry and every selector in the kit matches on. */
 export function podLabels(component: Component): Record<string, string> {

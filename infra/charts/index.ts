@@ -13,6 +13,7 @@ import { Neo4jChart } from "./neo4j.js";
 import { NetworkPolicyChart } from "./network-policies.js";
 import { ObjectStoreChart } from "./object-store.js";
 import { PkiChart } from "./pki.js";
+import { RateLimitStoreChart } from "./rate-limit-store.js";
 import { SandboxChart } from "./sandbox.js";
 
 export type { DeployValues } from "./deploy-values.js";
@@ -38,6 +39,7 @@ export function kitApps(settings: Settings, deploy: DeployValues): { platform: A
   new NetworkPolicyChart(app, "network-policies", settings);
   new Neo4jChart(app, "neo4j", settings);
   if (settings.platform === "local") new ObjectStoreChart(app, "object-store", settings);
+  if (settings.rateLimitStore === "valkey") new RateLimitStoreChart(app, "rate-limit-store", settings);
   new McpServerChart(app, "mcp-server", settings, deploy);
   new BackupChart(app, "backup", settings, deploy);
   if (settings.sandboxEnabled) new SandboxChart(app, "sandbox", settings, deploy);

@@ -9,6 +9,7 @@ import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/
 import { mcpResourceUrl, type Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
 import type { DeployValues } from "./deploy-values.js";
+import { LIMIT_STORE_SECRET_MOUNT, configChecksum, limitStoreEnv, mountsLimitStorePassword, serverSettingsEnv } from "./mcp-server-env.js";
 import { sandboxClientEnv } from "./sandbox.js";
 
 export const SECRET_MOUNTS = {
@@ -101,15 +102,19 @@ export class McpServerChart extends Chart {
         MCP_TLS_CERT_FILE: `${SECRET_MOUNTS.serving}/tls.crt`,
         MCP_TLS_KEY_FILE: `${SECRET_MOUNTS.serving}/tls.key`,
         ...sandboxClientEnv(settings),
+        ...serverSettingsEnv(settings),
+        ...limitStoreEnv(settings, `${SECRET_MOUNTS.caBundle}/ca.crt`),
       },
     });
+    const jwksData = settings.authJwks ? { "jwks.json": settings.authJwks } : undefined;
 
     const deployment = new kplus.Deployment(this, "deployment", {
       metadata: { name: NAMES.mcp },
       // No replica count: the HPA owns it, from mcpReplicas up to mcpMaxReplicas.
       select: false,
       spread: false,
-      podMetadata: { labels },
+      // The settings are read once at start: a changed ConfigMap must roll the pods.
+      podMetadata: { labels, annotations: { "checksum/config": configChecksum(config.data, jwksData ?? {}) } },
       automountServiceAccountToken: false,
       serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.mcp }, automountToken: false }),
       securityContext: restrictedPod(IDS.mcp),
@@ -147,8 +152,11 @@ export class McpServerChart extends Chart {
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
     mountNeo4jClientFiles(this, container);
     mountSecretFiles(this, container, SECRET_MOUNTS.serving, "serving-tls", NAMES.mcpTls, { "tls.crt": "tls.crt", "tls.key": "tls.key" });
-    if (settings.authJwks) {
-      const jwks = new kplus.ConfigMap(this, "jwks", { metadata: { name: `${NAMES.mcp}-jwks` }, data: { "jwks.json": settings.authJwks } });
+    if (mountsLimitStorePassword(settings)) {
+      mountSecretFiles(this, container, LIMIT_STORE_SECRET_MOUNT, "rate-limit-store", NAMES.limitStoreCredentials, { password: "password" });
+    }
+    if (jwksData) {
+      const jwks = new kplus.ConfigMap(this, "jwks", { metadata: { name: `${NAMES.mcp}-jwks` }, data: jwksData });
       container.mount(SECRET_MOUNTS.jwks, kplus.Volume.fromConfigMap(this, "jwks-volume", jwks, { name: "jwks", defaultMode: 0o444 }), { readOnly: true });
     }
 

@@ -100,6 +100,12 @@ export class MeshPolicyChart extends Chart {
     server("mcp-metrics", "mcp-server", PORTS.metrics, "HTTP/1");
     authorize("mcp-metrics", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
 
+    if (settings.rateLimitStore === "valkey") {
+      server("rate-limit-store", "rate-limit-store", PORTS.valkey, "opaque");
+      meshClients("rate-limit-store-clients", [NAMES.mcp]);
+      authorize("rate-limit-store", { kind: "MeshTLSAuthentication", name: "rate-limit-store-clients" });
+    }
+
     if (settings.platform === "local") {
       server("object-store-s3", "object-store", PORTS.objectStore, "HTTP/1");
       meshClients("object-store-clients", [NAMES.backup]);

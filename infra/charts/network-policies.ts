@@ -4,6 +4,7 @@ import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { Settings } from "../config.js";
+import { urlPort } from "../settings-server.js";
 import { PORTS, objectLabels, podLabels, type Component } from "./common.js";
 
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
@@ -37,6 +38,37 @@ function identityProviderFlows(settings: Settings): Flow[] {
   return to.length === 0 ? [] : [{ name: "mcp-server-to-identity-provider", selects: "mcp-server", egress: [{ to, ports: tcp(settings.authEgressPort) }] }];
 }
 
+/**
+ * The telemetry collector and an external rate-limit store: each reached on exactly the
+ * namespace or ranges and the port its stack settings name, nothing wider.
+ */
+function settingFlows(settings: Settings): Flow[] {
+  const flows: Flow[] = [];
+  if (settings.otelEndpoint) {
+    const to = [...settings.otelEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ...(settings.otelEgressNamespace ? [namespace(settings.otelEgressNamespace)] : [])];
+    const port = tcp(urlPort(settings.otelEndpoint));
+    flows.push(
+      { name: "mcp-server-to-otel-collector", selects: "mcp-server", egress: [{ to, ports: port }] },
+      // The backup job traces its S3 transfers to the same collector.
+      { name: "backup-to-otel-collector", selects: "backup", egress: [{ to, ports: port }] },
+    );
+  }
+  if (settings.rateLimitStore === "valkey") {
+    flows.push(
+      { name: "mcp-server-to-rate-limit-store", selects: "mcp-server", egress: [{ to: [pods("rate-limit-store")], ports: tcp(PORTS.valkey) }] },
+      { name: "rate-limit-store-from-mcp-server", selects: "rate-limit-store", ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.valkey) }] },
+    );
+  }
+  if (settings.rateLimitStore === "external" && settings.rateLimitStoreUrl) {
+    flows.push({
+      name: "mcp-server-to-rate-limit-store",
+      selects: "mcp-server",
+      egress: [{ to: settings.rateLimitStoreEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(urlPort(settings.rateLimitStoreUrl, PORTS.valkey)) }],
+    });
+  }
+  return flows;
+}
+
 /** The allowed flows, as data: the chart renders them and the tests read them. */
 export function allowedFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [
@@ -62,6 +94,7 @@ export function allowedFlows(settings: Settings): Flow[] {
       egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } }], ports: tcp(PORTS.https) }],
     },
     ...identityProviderFlows(settings),
+    ...settingFlows(settings),
     { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "neo4j-from-clients", selects: "neo4j", ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }] },

@@ -9,6 +9,7 @@ import { NAMES, objectLabels } from "./common.js";
 import { TRUST_BUNDLE_LABEL } from "./namespace.js";
 import { mcpDnsNames } from "./mcp-server.js";
 import { neo4jDnsNames } from "./neo4j.js";
+import { valkeyDnsNames } from "./rate-limit-store.js";
 
 export interface CertificateLifetime {
   duration: string;
@@ -111,6 +112,10 @@ export class PkiChart extends Chart {
       dnsNames: neo4jDnsNames(settings),
       ...INTERNAL_LIFETIME,
     });
+
+    if (settings.rateLimitStore === "valkey") {
+      certificate(this, { name: NAMES.valkeyTls, namespace: settings.namespace, secretName: NAMES.valkeyTls, issuer: issuers.ca, dnsNames: valkeyDnsNames(settings), ...INTERNAL_LIFETIME });
+    }
 
     // The ingress controller sits outside the mesh, so Linkerd's mTLS does not cover its hop to
     // the MCP pod: the pod serves TLS itself and the controller verifies it against the kit's CA.

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { NAMES, objectLabels } from "../charts/common.js";
+import { valkeyAclLine } from "../charts/rate-limit-store.js";
 import type { Settings } from "../config.js";
 
 export interface CredentialsArgs {
@@ -47,6 +48,25 @@ export class Credentials extends pulumi.ComponentResource {
             metadata: { name: NAMES.objectStoreCredentials, namespace: settings.namespace, labels: objectLabels("object-store") },
             type: "Opaque",
             stringData: { "access-key-id": pulumi.secret(accessKey), "secret-access-key": pulumi.secret(secretKey) },
+          },
+          child,
+        ),
+      );
+    }
+    // The shared rate-limit store: the in-cluster Valkey's password (the vault's, or generated), or the external one's.
+    const storePassword = settings.rateLimitStore === "valkey" ? (settings.rateLimitStorePassword ?? generated("rate-limit-store", { length: 40, special: false })) : settings.rateLimitStorePassword;
+    if (storePassword !== undefined) {
+      this.secrets.push(
+        new k8s.core.v1.Secret(
+          `${name}-rate-limit-store`,
+          {
+            metadata: { name: NAMES.limitStoreCredentials, namespace: settings.namespace, labels: objectLabels("rate-limit-store") },
+            type: "Opaque",
+            // valkey.conf: the in-cluster store's one user, barred from the admin and dangerous commands.
+            stringData: {
+              password: pulumi.secret(storePassword),
+              ...(settings.rateLimitStore === "valkey" ? { "valkey.conf": pulumi.secret(pulumi.output(storePassword).apply(valkeyAclLine)) } : {}),
+            },
           },
           child,
         ),

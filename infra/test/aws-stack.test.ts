@@ -25,7 +25,7 @@ const list = (value: string | string[]): string[] => (Array.isArray(value) ? val
 stackSuite("aws", (get) => {
   it("allows exactly the intended network flows; the backup reaches S3 only at the configured ranges", () => {
     const policies = ofKind(get().objects, "NetworkPolicy");
-    assert.deepEqual(allowedFlowTable(policies, ENDPOINTS, PORTS, "mcp-bastion"), expectedFlows("s3"));
+    assert.deepEqual(allowedFlowTable(policies, ENDPOINTS, PORTS, "mcp-bastion"), expectedFlows("s3", { limitStore: "elasticache", collector: true }));
   });
 
   it("encrypts the backup bucket with a rotating customer KMS key, versions it and blocks public access", () => {

@@ -220,16 +220,24 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     assert.deepEqual(Object.keys(up.changes ?? {}), ["same"]);
   });
 
-  it("updates exactly the objects a changed setting reaches, and replaces nothing", async () => {
+  it("updates exactly the objects a changed setting reaches, and replaces nothing; the pod template's checksum rolls the pods", async () => {
+    const checksumOf = async () => {
+      const live = (await readLive({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "mcp-server", namespace: KIT_NAMESPACE } })) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+      return live.spec.template.metadata.annotations["checksum/config"];
+    };
+    const before = await checksumOf();
     await stack.setConfig("mcp-bastion:mcpReplicas", { value: "3" });
     await stack.setConfig("mcp-bastion:authIssuer", { value: "https://idp2.bastion.internal" });
     const up = await deploy("up", "--yes");
     assert.equal(up.exitCode, 0);
     const steps = (up.steps ?? []).map((step) => `${step.op} ${step.type} ${step.name}`).sort();
     assert.deepEqual(steps, [
+      `update kubernetes:apps/v1:Deployment apps:Deployment:${KIT_NAMESPACE}:mcp-server`,
       `update kubernetes:autoscaling/v2:HorizontalPodAutoscaler autoscaling:HorizontalPodAutoscaler:${KIT_NAMESPACE}:mcp-server`,
       `update kubernetes:core/v1:ConfigMap core:ConfigMap:${KIT_NAMESPACE}:mcp-server-config`,
     ]);
+    assert.match(before ?? "", /^[a-f0-9]{64}$/);
+    assert.notEqual(await checksumOf(), before);
     const configMap = (await readLive({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "mcp-server-config", namespace: KIT_NAMESPACE } })) as { data: Record<string, string>; metadata: { uid: string } };
     assert.equal(configMap.data.AUTH_ISSUER, "https://idp2.bastion.internal");
     const hpa = (await readLive({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "mcp-server", namespace: KIT_NAMESPACE } })) as { spec: { minReplicas: number } };

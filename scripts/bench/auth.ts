@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     const bare = Fastify({ loggerInstance: pino({ level: "silent" }) as FastifyBaseLogger });
     bareMetrics.instrument(bare);
     const fixed = { sub: "bench-user", role: "operator" } as Principal;
-    mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...fileTools({ baseDir: dir, maxBytes: 1024 }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database)), runPythonTool(disabledSandbox("not part of this bench"), config.sandbox)], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), () => () => undefined);
+    mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...fileTools({ baseDir: dir, maxBytes: 1024 }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database)), runPythonTool(disabledSandbox("not part of this bench"), config.sandbox)], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), async () => () => undefined);
     const barePort = await freePort();
     await bare.listen({ host: "127.0.0.1", port: barePort });
     // The floor: what fastify and the loopback HTTP exchange cost before any MCP code runs.

@@ -9,6 +9,7 @@ import { loadBackupConfig } from "./config.js";
 import { RestoreInProgressError, runBackup } from "./export.js";
 import { BackupStore, createS3Client } from "./storage.js";
 import { BackupFormatError } from "./values.js";
+import { commandSpan, startTelemetry, telemetryFromEnv } from "../telemetry/otel.js";
 
 const USAGE = `usage: backup [--json]          take a backup now
        backup prune --keep N [--json]   keep the newest N complete backups`;
@@ -70,6 +71,22 @@ export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = 
     console.log(parsed.values.json ? JSON.stringify(result) : `kept ${result.kept.length} backup(s); deleted ${result.deleted.length}: ${result.deleted.join(", ") || "none"}`);
     return 0;
   }
+  let telemetry;
+  try {
+    const settings = telemetryFromEnv(env, "mcp-bastion-backup");
+    telemetry = settings ? startTelemetry(settings) : undefined;
+  } catch (error) {
+    console.error(`backup: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    return await commandSpan("backup", () => backupTo(store, config, parsed.values.json === true));
+  } finally {
+    await telemetry?.shutdown();
+  }
+}
+
+async function backupTo(store: BackupStore, config: ReturnType<typeof loadBackupConfig>, json: boolean): Promise<number> {
   await store.ensureBucket();
   const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
   try {
@@ -85,7 +102,7 @@ export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = 
       },
     });
     const seconds = (Date.now() - started) / 1000;
-    if (parsed.values.json) console.log(JSON.stringify(manifest));
+    if (json) console.log(JSON.stringify(manifest));
     else {
       console.log(
         `backup ${manifest.id}: ${manifest.counts.nodes} nodes, ${manifest.counts.relationships} relationships, ${manifest.counts.schema} schema rules, ` +

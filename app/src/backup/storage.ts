@@ -3,6 +3,7 @@
 import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
 import type { BackupConfig } from "./config.js";
+import { traceS3Commands } from "../telemetry/s3-spans.js";
 
 /** 2: a relationship names an endpoint already written by its id. 1 carried both endpoints whole. */
 export const FORMAT_VERSION = 2;
@@ -35,12 +36,13 @@ export class BackupNotFoundError extends Error {
 }
 
 export function createS3Client(s3: BackupConfig["s3"]): S3Client {
-  return new S3Client({
+  // Each S3 command is a span once telemetry is on (OTEL_EXPORTER_OTLP_ENDPOINT), a no-op otherwise.
+  return traceS3Commands(new S3Client({
     region: s3.region,
     forcePathStyle: s3.forcePathStyle,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
     ...(s3.credentials ? { credentials: s3.credentials } : {}),
-  });
+  }));
 }
 
 export const BACKUP_ID = /^\d{8}T\d{9}Z$/;

@@ -1,5 +1,5 @@
 // Token-bucket rate limits per user and tool, behind a store interface. The in-memory store
-// counts per replica: N replicas allow up to N x the limit until a shared store is configured.
+// counts per replica: N replicas allow up to N x the limit; rate-limit-redis.ts shares them.
 import type { Role } from "../auth/roles.js";
 
 export interface RateLimit {
@@ -23,7 +23,8 @@ export interface RateDecision {
 }
 
 export interface RateLimitStore {
-  take(key: string, limit: RateLimit, now: number): RateDecision;
+  /** A shared store keeps its own clock and may ignore `now`. */
+  take(key: string, limit: RateLimit, now: number): RateDecision | Promise<RateDecision>;
 }
 
 /** The limit that applies to `role` calling `tool` (undefined: a request that is no tool call). */
@@ -129,8 +130,8 @@ export class RateLimiter {
   ) {}
 
   /** Takes one request from the caller's bucket for `tool` (undefined: not a tool call). */
-  check(sub: string, role: Role, tool: string | undefined): void {
-    const decision = this.store.take(`${sub}\u0000${tool ?? "*"}`, limitFor(this.policy, role, tool), this.now());
+  async check(sub: string, role: Role, tool: string | undefined): Promise<void> {
+    const decision = await this.store.take(`${sub}\u0000${tool ?? "*"}`, limitFor(this.policy, role, tool), this.now());
     if (!decision.allowed) throw new RateLimitedError(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)), tool);
   }
 }

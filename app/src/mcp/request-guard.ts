@@ -6,6 +6,7 @@ import type { Principal } from "../auth/authenticator.js";
 import { AuthorizationError } from "../auth/errors.js";
 import { roleSatisfies, scopeOf } from "../auth/roles.js";
 import { RateLimitedError, type ConcurrencyLimiter, type RateLimiter } from "../guards/rate-limit.js";
+import { RateLimitStoreUnavailableError } from "../guards/rate-limit-redis.js";
 import type { Auditor } from "../telemetry/audit.js";
 import type { ToolRegistry } from "./registry.js";
 
@@ -15,7 +16,7 @@ interface JsonRpcMessage {
 }
 
 /** Checks a request; when it may proceed, returns the function that ends it (frees its slot). */
-export type RequestGuard = (principal: Principal, body: unknown) => () => void;
+export type RequestGuard = (principal: Principal, body: unknown) => Promise<() => void>;
 
 export function createRequestGuard(deps: {
   registry: ToolRegistry;
@@ -24,15 +25,17 @@ export function createRequestGuard(deps: {
   auditor: Auditor;
 }): RequestGuard {
   const { registry, rateLimiter, concurrency, auditor } = deps;
-  return (principal, body) => {
+  return async (principal, body) => {
     const messages = (Array.isArray(body) ? body : [body]) as Array<JsonRpcMessage | null | undefined>;
     for (const message of messages) {
       const tool = message?.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name.slice(0, 128) : undefined;
       try {
-        rateLimiter.check(principal.sub, principal.role, tool);
+        await rateLimiter.check(principal.sub, principal.role, tool);
       } catch (error) {
         if (error instanceof RateLimitedError) {
           auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, tool, reason: "rate_limited" });
+        } else if (error instanceof RateLimitStoreUnavailableError) {
+          auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, tool, reason: "rate_limit_store_unavailable" });
         }
         throw error;
       }

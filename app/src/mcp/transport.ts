@@ -92,7 +92,7 @@ export function mountMcp(
 
   app.post("/mcp", async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = callerOf(request);
-    const done = guard(principal, request.body);
+    const done = await guard(principal, request.body);
     const aborted = new AbortController();
     reply.raw.on("close", () => {
       done();

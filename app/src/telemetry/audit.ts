@@ -31,12 +31,15 @@ export class Auditor {
     private readonly log: FastifyBaseLogger,
     /** Sees every event as it is recorded (metrics count decisions here). */
     private readonly onEvent: (event: AuditEvent) => void = () => undefined,
+    /** Sees each recorded event once, sanitized: the audit export (OpenTelemetry log records). */
+    private readonly onRecorded: (event: AuditEvent) => void = () => undefined,
   ) {}
 
   record(raw: AuditEvent): void {
     const event = sanitizeEvent(raw);
     this.log.info({ audit: event }, `audit ${event.kind} ${event.decision}`);
     this.onEvent(event);
+    this.onRecorded(event);
     if (this.queue.length >= MAX_QUEUE) {
       this.dropped += 1;
       return;
