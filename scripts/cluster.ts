@@ -71,6 +71,8 @@ async function nodeSettings(node: KubeNode): Promise<Record<string, unknown>> {
     minioImage: await node.importImage(minio),
     // The node has 2 CPUs: one sandbox replica keeps every pod's CPU request within them.
     sandboxReplicas: 1,
+    // No Valkey image is built for the node: its rate limits stay in each replica's memory.
+    rateLimitStore: "memory",
     authIssuer: LOCAL_CLUSTER_ISSUER,
     authJwks: JSON.stringify(JSON.parse(await readFile((await ensureLocalClusterKeys()).jwksFile, "utf8"))),
   };
