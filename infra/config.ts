@@ -94,7 +94,7 @@ export const settingsSchema = z
     sandboxMemoryMiB: z.number().int().min(32).max(2048).default(256),
     sandboxMaxTimeMs: z.number().int().min(100).max(600_000).default(10_000),
     sandboxStrict: z.boolean().default(false),
-    minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
+    minioImage: imageByDigest.default("docker.io/alpine/minio:RELEASE.2025-10-15T17-29-55Z@sha256:cf23643a6cf9ce159c57643ceb88279e431262282428c9e0bf3a7ef1a97e84b4"),
   })
   .strict()
   .superRefine((settings, ctx) => {
