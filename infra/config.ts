@@ -2,6 +2,7 @@
 // name), validated at once so a bad stack stops before anything is created, with a message
 // that names every wrong key. No Pulumi imports: charts and the offline tools use this too.
 import { z } from "zod";
+import { describeIssue } from "./settings-wording.js";
 
 export const PLATFORMS = ["aws", "local"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -186,10 +187,7 @@ export function settingsProblems(raw: Record<string, unknown>): { settings: Sett
   const parsed = settingsSchema.safeParse(raw);
   if (parsed.success) return { settings: parsed.data, problems: [] };
   return {
-    problems: parsed.error.issues.map((issue) => {
-      const key = issue.path.length > 0 ? issue.path.join(".") : "stack config";
-      return issue.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `${key}: ${issue.message}`;
-    }),
+    problems: parsed.error.issues.map(describeIssue),
   };
 }
 
