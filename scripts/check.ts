@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { manifestsOf, writeManifests } from "../infra/offline/manifests.js";
 import { EXAMPLE_STACKS, PROJECT_ROOT, revealOrRedact, runProgram } from "../infra/offline/mock-run.js";
-import { evaluate, formatFinding, type Finding } from "../policies/lib/evaluate.js";
+import { evaluate, formatFinding, type Finding } from "../policies/evaluate.js";
 import { readManifests } from "../policies/lib/manifests.js";
 import type { CheckedResource, PackConfig } from "../policies/lib/types.js";
 import { parseOptions, runMain, usageProblem } from "./lib/cli.js";

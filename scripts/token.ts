@@ -13,7 +13,7 @@ import {
   readLocalClusterPrivateKey,
 } from "../app/src/auth/dev-keys.js";
 import { mintToken } from "../app/src/auth/mint.js";
-import { ROLES, isRole } from "../app/src/auth/roles.js";
+import { ROLES, isRole } from "../app/src/access/roles.js";
 import { parseOptions, runMain, usageProblem, wantsHelp } from "./lib/cli.js";
 
 const usage = `usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--issuer dev|local-cluster] [--json]

@@ -37,7 +37,7 @@ function identityProviderFlows(settings: Settings): Flow[] {
   return to.length === 0 ? [] : [{ name: "mcp-server-to-identity-provider", selects: "mcp-server", egress: [{ to, ports: tcp(settings.authEgressPort) }] }];
 }
 
-/** The allowed flows, as data: the chart renders them and the tests read them. */
+/** The allowed flows, as data the chart renders into one NetworkPolicy each. */
 export function allowedFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [
     {
