@@ -65,7 +65,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyFunction(config.trustedProxies),
     ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
   }) as unknown as FastifyInstance;
-  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event));
+  const auditor = new Auditor(
+    deps.auditStore,
+    app.log,
+    (event) => deps.metrics.observe(event),
+    (count, reason) => deps.metrics.auditEventsDropped(count, reason),
+  );
   deps.metrics.instrument(app);
   app.decorate("auditor", auditor);
   app.decorateRequest("principal", null);
