@@ -2,6 +2,7 @@
 // name), validated at once so a bad stack stops before anything is created, with a message
 // that names every wrong key. No Pulumi imports: charts and the offline tools use this too.
 import { z } from "zod";
+import { quantityValue } from "./quantity.js";
 import { describeIssue } from "./settings-wording.js";
 
 export const PLATFORMS = ["aws", "local"] as const;
@@ -144,14 +145,7 @@ function jwksKeys(text: string): Array<{ kid?: unknown }> | undefined {
   }
 }
 
-const UNITS: Record<string, number> = { "": 1, m: 0.001, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-
-/** A Kubernetes quantity as a number (cores or bytes), for comparing requests with limits. */
-export function quantityValue(quantity: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti)?$/.exec(quantity);
-  if (!match) return Number.NaN;
-  return Number(match[1]) * (UNITS[match[2] ?? ""] ?? Number.NaN);
-}
+export { quantityValue } from "./quantity.js";
 
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof z.input<typeof settingsSchema>;

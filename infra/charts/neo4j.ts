@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import { wholeAmount } from "../quantity.js";
 import { neo4jPodFqdn } from "./addresses.js";
 
 const NEO4J_HOME = "/var/lib/neo4j";
@@ -114,13 +115,9 @@ function neo4jEnvironment(settings: Settings): Record<string, kplus.EnvValue> {
 }
 
 function mebibytes(quantity: string): number {
-  const match = /^([0-9]+)(Mi|Gi)$/.exec(quantity);
-  if (!match) throw new Error(`neo4jMemoryLimit ${quantity} must be a whole number of Mi or Gi`);
-  return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+  return wholeAmount(quantity, ["Mi", "Gi"], "neo4jMemoryLimit", 2 ** 20);
 }
 
 function gibibytes(quantity: string): number {
-  const match = /^([0-9]+)(Gi|Ti)$/.exec(quantity);
-  if (!match) throw new Error(`neo4jStorageSize ${quantity} must be a whole number of Gi or Ti`);
-  return Number(match[1]) * (match[2] === "Ti" ? 1024 : 1);
+  return wholeAmount(quantity, ["Gi", "Ti"], "neo4jStorageSize", 2 ** 30);
 }
