@@ -15,7 +15,7 @@ import { loadKubeConfig } from "./lib/kube-config.js";
 import { restoreJobFrom } from "./lib/restore-job.js";
 import { parseOptions, runMain, usageProblem, wantsHelp } from "./lib/cli.js";
 
-const IN_CLUSTER_USAGE = `       npm run restore -- restore <id|latest> --in-cluster [--namespace NS | --stack-outputs FILE]
+const IN_CLUSTER_USAGE = `       npm run restore -- <id|latest> --in-cluster [--namespace NS | --stack-outputs FILE]
                          [--context NAME] [--kubeconfig FILE] [--wipe] [--json]
   (--stack-outputs: the JSON of \`pulumi stack output --json\`; its namespace output is used)`;
 
@@ -42,7 +42,9 @@ async function inCluster(args: string[]): Promise<number> {
   );
   if ("exitCode" in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
-  const [command, target, ...rest] = positionals;
+  // As locally, a backup id or latest in the command's place restores it.
+  const [command, target, ...rest] =
+    positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
   if (command !== "restore")
     return usageProblem(USAGE, `--in-cluster runs restore <id|latest>, not ${JSON.stringify(command ?? "nothing")}`);
   if (!target || !(target === "latest" || BACKUP_ID.test(target)))

@@ -73,6 +73,14 @@ cases.push(
   { command: "restore", args: ["verify"], code: 2, names: /verify needs a backup id or latest/ },
   { command: "restore", args: ["verify", "latest", "--force"], code: 2, names: /Unknown option '--force'/ },
   { command: "restore", args: ["list", "extra"], code: 2, names: /unexpected argument "extra"/ },
+  { command: "restore", args: ["latest", "--force"], code: 2, names: /Unknown option '--force'/ },
+  { command: "restore", args: ["latest", "extra"], code: 2, names: /unexpected argument "extra"/ },
+  {
+    command: "restore",
+    args: ["verify", "latest", "--wipe"],
+    code: 2,
+    names: /--wipe belongs to restoring a backup, not to verify/,
+  },
   { command: "restore", args: ["restore", "latest", "--in-cluster"], code: 2, names: /needs the kit's namespace/ },
   {
     command: "restore",

@@ -11,7 +11,7 @@ import { backupDriver } from "./cli.js";
 import { loadBackupConfig } from "./config.js";
 import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./import.js";
 import { VerificationError, verifyBackup } from "./verify.js";
-import { BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
+import { BACKUP_ID, BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
 import { BackupFormatError } from "./values.js";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, verification: 4, notEmpty: 5 } as const;
@@ -20,7 +20,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, verification: 4, 
 export function restoreUsage(invocation = "restore"): string {
   return `usage: ${invocation} list [--json]
        ${invocation} verify <id|latest> [--json]
-       ${invocation} restore <id|latest> [--to bolt://HOST:PORT] [--wipe] [--batch-size N] [--json]
+       ${invocation} <id|latest> [--to bolt://HOST:PORT] [--wipe] [--batch-size N] [--json]
+(the last, restoring a backup, is also spelled ${invocation} restore <id|latest> ...)
 
 Reads Neo4j and S3 settings from the environment (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD_FILE,
 S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY_FILE).
@@ -68,7 +69,8 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
   );
   if ("exitCode" in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
-  const [command, target, ...extra] = positionals;
+  // A backup id or latest in the command's place restores it: `restore latest` reads as it does.
+  const [command, target, ...extra] = positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
   if (command === undefined) return usageProblem(usage, `a command is needed: ${COMMANDS.join(", ")}`);
   if (!COMMANDS.includes(command)) return usageProblem(usage, `unknown command ${JSON.stringify(command)}`);
   const needsTarget = command !== "list";
@@ -77,7 +79,7 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
   if (unexpected !== undefined) return usageProblem(usage, `unexpected argument ${JSON.stringify(unexpected)}`);
   if (command !== "restore") {
     const misplaced = (["to", "wipe", "batch-size"] as const).find((option) => values[option] !== undefined);
-    if (misplaced) return usageProblem(usage, `--${misplaced} belongs to restore restore`);
+    if (misplaced) return usageProblem(usage, `--${misplaced} belongs to restoring a backup, not to ${command}`);
   }
   const batchSize = values["batch-size"] === undefined ? 2000 : Number(values["batch-size"]);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) return usageProblem(usage, "--batch-size must be a whole number from 1 to 100000");
