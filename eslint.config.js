@@ -2,6 +2,88 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// The one-way layers, checked by no-restricted-imports. ESLint applies one set of options per
+// rule and file, so every file is covered by exactly one entry and each entry lists all that
+// its files may not import.
+const outsideApp = {
+  group: ["**/infra/**", "**/scripts/**", "**/test/**", "**/policies/**"],
+  message: "app/src stands on nothing outside app/src.",
+};
+const wholeConfig = {
+  name: "../config.js",
+  importNames: ["Config", "loadConfig"],
+  message: "take the module's own options type; config.ts maps the environment onto it.",
+};
+const pureCheck = {
+  group: [
+    "../auth/*",
+    "../mcp/*",
+    "../tools/*",
+    "../store/*",
+    "../backup/*",
+    "../telemetry/*",
+    "../server.js",
+    "../compose.js",
+    "../config.js",
+    "../main.js",
+  ],
+  message: "guards/ are pure checks: the layers above call them, not the other way round.",
+};
+const otherCharts = {
+  // pki.ts is the certificate library the mesh builds on, and sandbox.ts owns the contract its
+  // clients keep (sandboxClientEnv): both are meant to be imported.
+  group: [
+    "./backup.js",
+    "./mcp-server.js",
+    "./mesh.js",
+    "./monitoring.js",
+    "./namespace.js",
+    "./neo4j.js",
+    "./network-policies.js",
+    "./object-store.js",
+  ],
+  message: "a chart does not import another chart: shared names and helpers live in common.ts and addresses.ts.",
+};
+
+const layers = [
+  // The process edge (config, compose, server, main) composes the modules below it.
+  { files: ["app/src/*.ts"], patterns: [outsideApp] },
+  // The role ladder and the permission matrix: pure data at the bottom, importing nothing of the app.
+  {
+    files: ["app/src/access/**/*.ts"],
+    patterns: [
+      outsideApp,
+      { group: ["../*"], message: "access/ imports nothing of the app: everything else imports it." },
+    ],
+  },
+  { files: ["app/src/guards/**/*.ts"], patterns: [outsideApp, pureCheck] },
+  // The backup job's own settings (backup/config.ts) are read beside the server's, from the same helpers.
+  { files: ["app/src/backup/**/*.ts"], patterns: [outsideApp] },
+  // Every other module owns its options type; only the process edge holds the whole Config.
+  {
+    files: ["app/src/*/**/*.ts"],
+    ignores: ["app/src/access/**", "app/src/guards/**", "app/src/backup/**"],
+    patterns: [outsideApp],
+    paths: [wholeConfig],
+  },
+  // Charts are pure functions of settings: no Pulumi, and no chart reaches into another.
+  {
+    files: ["infra/charts/**/*.ts"],
+    ignores: ["infra/charts/index.ts"],
+    patterns: [{ group: ["@pulumi/*"], message: "charts synthesize without Pulumi." }, otherCharts],
+  },
+  // The policy pack's library is what rules stand on; the rule set is composed above it.
+  {
+    files: ["policies/lib/**/*.ts"],
+    patterns: [
+      {
+        group: ["../rules/*", "../index.js", "../crossguard.js", "../evaluate.js"],
+        message: "policies/lib is below the rules: it does not import them.",
+      },
+    ],
+  },
+];
+
 export default tseslint.config(
   { ignores: ["node_modules/", "app/dist/", "dist/", "**/*.d.ts"] },
   js.configs.recommended,
@@ -12,4 +94,9 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  ...layers.map(({ files, ignores, patterns, paths }) => ({
+    files,
+    ...(ignores ? { ignores } : {}),
+    rules: { "no-restricted-imports": ["error", { ...(patterns ? { patterns } : {}), ...(paths ? { paths } : {}) }] },
+  })),
 );

@@ -74,7 +74,8 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   sandboxMemoryMiB: "WebAssembly memory one program may grow to (MiB); past it Python raises MemoryError.",
   sandboxMaxTimeMs: "Longest time limit a call may ask for (wall and CPU time; the program is killed).",
   sandboxStrict: "Strict validation for every program (an import allowlist, no getattr, no dunder attribute).",
-  minioImage: "MinIO image for the local platform's object store, pinned by digest.",
+  minioImage:
+    "MinIO image for the local platform's object store, pinned by digest. The default is RELEASE.2025-10-15T17-29-55Z, the first release with the fix for CVE-2025-62506 (a restricted service account or STS session could create service accounts with more rights than its own). MinIO publishes that release and later ones as source only, so the default is alpine/minio's build of that upstream tag; a review that accepts no third-party build sets an image of its own built from the tag.",
   ...SERVER_SETTING_DESCRIPTIONS,
 };
 

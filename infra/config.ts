@@ -4,6 +4,8 @@
 import { z } from "zod";
 import { checkServerSettings, serverSettingsShape } from "./settings-server.js";
 import { cidr, dnsLabel, imageByDigest, password } from "./settings-kinds.js";
+import { quantityValue } from "./quantity.js";
+import { describeIssue } from "./settings-wording.js";
 
 export const PLATFORMS = ["aws", "local"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -91,7 +93,7 @@ export const settingsSchema = z
     sandboxMemoryMiB: z.number().int().min(32).max(2048).default(256),
     sandboxMaxTimeMs: z.number().int().min(100).max(600_000).default(10_000),
     sandboxStrict: z.boolean().default(false),
-    minioImage: imageByDigest.default("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z@sha256:14cea493d9a34af32f524e538b8346cf79f3321eff8e708c1e2960462bd8936e"),
+    minioImage: imageByDigest.default("docker.io/alpine/minio:RELEASE.2025-10-15T17-29-55Z@sha256:cf23643a6cf9ce159c57643ceb88279e431262282428c9e0bf3a7ef1a97e84b4"),
     ...serverSettingsShape,
   })
   .strict()
@@ -142,14 +144,7 @@ function jwksKeys(text: string): Array<{ kid?: unknown }> | undefined {
   }
 }
 
-const UNITS: Record<string, number> = { "": 1, m: 0.001, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-
-/** A Kubernetes quantity as a number (cores or bytes), for comparing requests with limits. */
-export function quantityValue(quantity: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti)?$/.exec(quantity);
-  if (!match) return Number.NaN;
-  return Number(match[1]) * (UNITS[match[2] ?? ""] ?? Number.NaN);
-}
+export { quantityValue } from "./quantity.js";
 
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof z.input<typeof settingsSchema>;
@@ -185,10 +180,7 @@ export function settingsProblems(raw: Record<string, unknown>): { settings: Sett
   const parsed = settingsSchema.safeParse(raw);
   if (parsed.success) return { settings: parsed.data, problems: [] };
   return {
-    problems: parsed.error.issues.map((issue) => {
-      const key = issue.path.length > 0 ? issue.path.join(".") : "stack config";
-      return issue.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `${key}: ${issue.message}`;
-    }),
+    problems: parsed.error.issues.map(describeIssue),
   };
 }
 

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kitObjects, type DeployValues } from "./charts/index.js";
-import { objectStoreEndpoint } from "./charts/object-store.js";
+import { objectStoreEndpoint } from "./charts/addresses.js";
 import { mcpResourceUrl, type Settings } from "./config.js";
 import { BackupIdentity } from "./components/backup-identity.js";
 import { BackupStorage } from "./components/backup-storage.js";
@@ -54,13 +54,13 @@ export function deployKit(settings: Settings, options: { projectRoot: string }):
       s3Region,
       ...(kmsKeyArn ? { kmsKeyArn } : {}),
       ...(backupRoleArn ? { backupRoleArn } : {}),
-      ...(settings.platform === "local" ? { s3Endpoint: objectStoreEndpoint(settings) } : {}),
+      ...(settings.platform === "local" ? { s3Endpoint: objectStoreEndpoint(settings.namespace) } : {}),
     }));
   const placeholder: DeployValues = {
     mcpImage: `placeholder@${PLACEHOLDER_DIGEST}`,
     bucket: "placeholder",
     s3Region: "placeholder",
-    ...(storage ? { kmsKeyArn: "placeholder", backupRoleArn: "placeholder" } : { s3Endpoint: objectStoreEndpoint(settings) }),
+    ...(storage ? { kmsKeyArn: "placeholder", backupRoleArn: "placeholder" } : { s3Endpoint: objectStoreEndpoint(settings.namespace) }),
   };
   const plan = kitObjects(settings, placeholder);
   const resolved = deployValues.apply((values) => kitObjects(settings, values));

@@ -3,10 +3,10 @@
 // merges these into the one strict schema; charts/mcp-server-env.ts turns them into the server's
 // environment. No Pulumi imports.
 import { z } from "zod";
-import { TOOL_PERMISSIONS } from "../app/src/mcp/permissions.js";
+import { TOOL_PERMISSIONS } from "../app/src/access/permissions.js";
+import { ROLES } from "../app/src/access/roles.js";
 import { cidr, dnsLabel, imageByDigest, password } from "./settings-kinds.js";
 
-const ROLE_NAMES = ["guest", "readonly", "operator", "admin"] as const;
 const TOOL_NAMES = Object.keys(TOOL_PERMISSIONS);
 
 const origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "must be an origin: scheme://host[:port], lower case, no path");
@@ -37,7 +37,7 @@ export const serverSettingsShape = {
   mcpAllowedHosts: z.array(hostAndPort).default([]),
   rateLimitPerMinute: int(1, 1_000_000, 60),
   rateLimitBurst: int(1, 100_000, 10),
-  rateLimitRoles: rateEntries(ROLE_NAMES, "role", "admin=600/50"),
+  rateLimitRoles: rateEntries(ROLES, "role", "admin=600/50"),
   rateLimitTools: rateEntries(TOOL_NAMES, "tool", "fetch_url=30/5"),
   rateLimitStore: z.enum(RATE_LIMIT_STORES).default("memory"),
   valkeyImage: imageByDigest.optional(),

@@ -6,7 +6,7 @@
 // 2 usage, 3 no such certificate.
 import { settingDefault } from "../infra/config.js";
 import { certificateRow, listCertificates, renewCertificate, type CertificateRow } from "./lib/certificates.js";
-import { parseOptions, runMain } from "./lib/cli.js";
+import { parseOptions, runMain, usageProblem } from "./lib/cli.js";
 import { loadKubeConfig } from "./lib/kube-config.js";
 
 const KIT_NAMESPACE = String(settingDefault("namespace"));
@@ -21,11 +21,26 @@ const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 function table(rows: readonly CertificateRow[]): string {
   const header = ["NAMESPACE", "NAME", "READY", "NOT AFTER", "RENEWAL", "SECRET"];
-  const lines = rows.map((row) => [row.namespace, row.name, row.ready ? "True" : "False", row.notAfter ?? "-", row.renewalTime ?? "-", row.secret]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? "").length)));
-  const format = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  const lines = rows.map((row) => [
+    row.namespace,
+    row.name,
+    row.ready ? "True" : "False",
+    row.notAfter ?? "-",
+    row.renewalTime ?? "-",
+    row.secret,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...lines.map((line) => (line[column] ?? "").length)),
+  );
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
   const problems = rows.filter((row) => row.problem).map((row) => `  ${row.namespace}/${row.name}: ${row.problem}`);
-  return [format(header), ...lines.map(format), ...(problems.length > 0 ? ["", "not ready:", ...problems] : [])].join("\n");
+  return [format(header), ...lines.map(format), ...(problems.length > 0 ? ["", "not ready:", ...problems] : [])].join(
+    "\n",
+  );
 }
 
 runMain(async () => {
@@ -45,41 +60,61 @@ runMain(async () => {
   if ("exitCode" in parsed) return parsed.exitCode;
   const { values } = parsed;
   const [command, ...names] = parsed.positionals;
-  const usage = (problem: string) => {
-    console.error(`certs: ${problem}\n${USAGE}`);
-    return 2;
-  };
-  if (values.namespace !== undefined && !DNS_LABEL.test(values.namespace)) return usage(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name`);
-  if (values.namespace !== undefined && values["all-namespaces"]) return usage("--namespace and --all-namespaces exclude each other");
+  const usage = (problem: string) => usageProblem(USAGE, problem);
+  if (values.namespace !== undefined && !DNS_LABEL.test(values.namespace))
+    return usage(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name`);
+  if (values.namespace !== undefined && values["all-namespaces"])
+    return usage("--namespace and --all-namespaces exclude each other");
   const namespace = values["all-namespaces"] ? undefined : (values.namespace ?? KIT_NAMESPACE);
-
-  const { CustomObjectsApi } = await import("@kubernetes/client-node");
-  const api = (await loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context })).makeApiClient(CustomObjectsApi);
-
-  if (command === "status") {
-    if (names.length > 0 || values.all) return usage("status takes no names");
-    const rows = (await listCertificates(api, namespace)).map(certificateRow);
-    console.log(values.json ? JSON.stringify({ certificates: rows }, null, 2) : rows.length === 0 ? `no Certificates in ${namespace ?? "any namespace"}` : table(rows));
-    return rows.every((row) => row.ready) ? 0 : 1;
-  }
+  if (command !== "status" && command !== "renew")
+    return usage(
+      command === undefined ? "a command is needed: status or renew" : `unknown command ${JSON.stringify(command)}`,
+    );
+  if (command === "status" && (names.length > 0 || values.all)) return usage("status takes no names");
   if (command === "renew") {
     if (values["all-namespaces"]) return usage("renew works in one namespace");
-    if (values.all === (names.length > 0) || names.length > 1) return usage("renew takes one certificate name, or --all");
-    const name = names[0];
-    if (name !== undefined && !RESOURCE_NAME.test(name)) return usage(`${JSON.stringify(name)} is not a resource name`);
-    const certificates = (await listCertificates(api, namespace)).filter((certificate) => name === undefined || certificate.metadata.name === name);
-    if (certificates.length === 0) {
-      console.error(`certs: ${name === undefined ? "no Certificates" : `no Certificate ${name}`} in ${namespace}`);
-      return 3;
-    }
-    const results: Array<{ namespace: string; name: string; outcome: string }> = [];
-    for (const certificate of certificates) {
-      const outcome = await renewCertificate(api, certificate);
-      results.push({ namespace: certificate.metadata.namespace, name: certificate.metadata.name, outcome });
-      if (!values.json) console.log(outcome === "triggered" ? `re-issuance triggered for ${certificate.metadata.namespace}/${certificate.metadata.name}` : `${certificate.metadata.namespace}/${certificate.metadata.name} is already being issued: left alone`);
-    }
-    if (values.json) console.log(JSON.stringify({ renewed: results }, null, 2));
-    return 0;
+    if (Boolean(values.all) === names.length > 0 || names.length > 1)
+      return usage("renew takes one certificate name, or --all");
+    if (names[0] !== undefined && !RESOURCE_NAME.test(names[0]))
+      return usage(`${JSON.stringify(names[0])} is not a resource name`);
   }
-  return usage(command === undefined ? "a command is needed" : `unknown command ${JSON.stringify(command)}`);
+
+  // The cluster is reached only once the arguments are good.
+  const { CustomObjectsApi } = await import("@kubernetes/client-node");
+  const api = (await loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context })).makeApiClient(
+    CustomObjectsApi,
+  );
+
+  if (command === "status") {
+    const rows = (await listCertificates(api, namespace)).map(certificateRow);
+    console.log(
+      values.json
+        ? JSON.stringify({ certificates: rows }, null, 2)
+        : rows.length === 0
+          ? `no Certificates in ${namespace ?? "any namespace"}`
+          : table(rows),
+    );
+    return rows.every((row) => row.ready) ? 0 : 1;
+  }
+  const name = names[0];
+  const certificates = (await listCertificates(api, namespace)).filter(
+    (certificate) => name === undefined || certificate.metadata.name === name,
+  );
+  if (certificates.length === 0) {
+    console.error(`certs: ${name === undefined ? "no Certificates" : `no Certificate ${name}`} in ${namespace}`);
+    return 3;
+  }
+  const results: Array<{ namespace: string; name: string; outcome: string }> = [];
+  for (const certificate of certificates) {
+    const outcome = await renewCertificate(api, certificate);
+    results.push({ namespace: certificate.metadata.namespace, name: certificate.metadata.name, outcome });
+    if (!values.json)
+      console.log(
+        outcome === "triggered"
+          ? `re-issuance triggered for ${certificate.metadata.namespace}/${certificate.metadata.name}`
+          : `${certificate.metadata.namespace}/${certificate.metadata.name} is already being issued: left alone`,
+      );
+  }
+  if (values.json) console.log(JSON.stringify({ renewed: results }, null, 2));
+  return 0;
 });

@@ -16,7 +16,7 @@ import { buildNeo4jImage } from "../test/support/kube-neo4j-image.js";
 import type { KubeNode } from "../test/support/kube-node.js";
 import { startKitCluster } from "../test/support/kit-cluster.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { parseOptions, runMain, untilSignal } from "./lib/cli.js";
+import { parseOptions, runMain, untilSignal, usageProblem } from "./lib/cli.js";
 import { PROJECT_NAME, openEngine } from "./lib/engine.js";
 
 const USAGE = `usage: npm run cluster [-- --stack NAME] [--node]
@@ -84,14 +84,10 @@ runMain(async () => {
   const parsed = parseOptions({ stack: { type: "string", short: "s" }, node: { type: "boolean" } }, USAGE);
   if ("exitCode" in parsed) return parsed.exitCode;
   const stackName = parsed.values.stack ?? "cluster";
-  if (!STACK_NAME.test(stackName)) {
-    console.error(`cluster: --stack ${JSON.stringify(stackName)} is not a stack name (lower-case letters, digits, '-') (npm run cluster -- --help)`);
-    return 2;
-  }
+  if (!STACK_NAME.test(stackName)) return usageProblem(USAGE, `--stack ${JSON.stringify(stackName)} is not a stack name (lower-case letters, digits, '-')`);
   const stackFile = path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`);
   if (await readFile(stackFile).then(() => true, () => false)) {
-    console.error(`cluster: Pulumi.${stackName}.yaml exists already; name another stack with --stack, or remove it if no cluster uses it`);
-    return 2;
+    return usageProblem(USAGE, `Pulumi.${stackName}.yaml exists already; name another stack with --stack, or remove it if no cluster uses it`);
   }
 
   const runs = path.join(cacheRoot(), "clusters");

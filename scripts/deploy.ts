@@ -2,11 +2,10 @@
 // The kit's Pulumi program applied by the real engine through the Automation API: the same
 // program `pulumi up` runs, with the policy pack always enforced (scripts/lib/deploy-run.ts).
 import { access } from "node:fs/promises";
-import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation/index.js";
-import { PROJECT_ROOT } from "../infra/program.js";
-import { parseOptions, runMain } from "./lib/cli.js";
+import { parseOptions, runMain, usageProblem } from "./lib/cli.js";
+import { stackProblem } from "./lib/stacks.js";
 import { assertReachable, loadKubeConfig } from "./lib/kube-config.js";
 import { DEPLOY_COMMANDS, DEPLOY_EXIT, runDeploy, type DeployCommand, type DeployResult } from "./lib/deploy-run.js";
 import { openEngine } from "./lib/engine.js";
@@ -23,8 +22,11 @@ Progress goes to stderr; --json prints one JSON result on stdout.
 Exit codes: 0 done, 1 the engine or the cluster failed, 2 usage, 3 a policy violation stopped it
 (nothing changed), 4 the stack's settings are invalid (nothing changed).`;
 
-const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function ask(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
@@ -36,7 +38,8 @@ async function ask(question: string): Promise<boolean> {
 }
 
 function printOutputs(outputs: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(outputs)) console.log(`${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(outputs))
+    console.log(`${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
 }
 
 runMain(async () => {
@@ -54,19 +57,19 @@ runMain(async () => {
   );
   if ("exitCode" in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
-  const usage = (problem: string) => {
-    console.error(`deploy: ${problem} (npm run deploy -- --help)`);
-    return DEPLOY_EXIT.usage;
-  };
+  const usage = (problem: string) => usageProblem(USAGE, problem);
   const [command, ...extra] = positionals;
   if (command === undefined) return usage("a command is needed: preview, up, destroy or outputs");
-  if (!(DEPLOY_COMMANDS as readonly string[]).includes(command)) return usage(`unknown command ${JSON.stringify(command)}`);
+  if (!(DEPLOY_COMMANDS as readonly string[]).includes(command))
+    return usage(`unknown command ${JSON.stringify(command)}`);
   if (extra.length > 0) return usage(`unexpected argument ${JSON.stringify(extra[0])}`);
   if (values.stack === undefined) return usage("--stack NAME is required");
-  if (!STACK_NAME.test(values.stack)) return usage(`--stack ${JSON.stringify(values.stack)} is not a stack name`);
-  if (!(await exists(path.join(PROJECT_ROOT, `Pulumi.${values.stack}.yaml`)))) return usage(`there is no Pulumi.${values.stack}.yaml in the project root (copy an example stack file)`);
-  if (values.kubeconfig !== undefined && !(await exists(values.kubeconfig))) return usage(`--kubeconfig ${values.kubeconfig}: no such file`);
-  if ((command === "up" || command === "destroy") && !values.yes && !process.stdin.isTTY) return usage(`${command} changes the cluster: pass --yes to run it without a terminal`);
+  const stackIsBad = stackProblem(values.stack);
+  if (stackIsBad) return usage(stackIsBad);
+  if (values.kubeconfig !== undefined && !(await exists(values.kubeconfig)))
+    return usage(`--kubeconfig ${values.kubeconfig}: no such file`);
+  if ((command === "up" || command === "destroy") && !values.yes && !process.stdin.isTTY)
+    return usage(`${command} changes the cluster: pass --yes to run it without a terminal`);
 
   if (command !== "outputs") {
     try {
@@ -87,14 +90,20 @@ runMain(async () => {
   }).catch((error: unknown) => {
     if (!(error instanceof CommandError)) throw error;
     // The engine's output was streamed already; its error lines say what failed.
-    const lines = String(error.message).split("\n").filter((line) => /^\s*error:/.test(line));
-    const reason = error instanceof ConcurrentUpdateError ? "another update of this stack is running" : [...new Set(lines.map((line) => line.trim()))].slice(-5).join("\n  ") || "see its output above";
+    const lines = String(error.message)
+      .split("\n")
+      .filter((line) => /^\s*error:/.test(line));
+    const reason =
+      error instanceof ConcurrentUpdateError
+        ? "another update of this stack is running"
+        : [...new Set(lines.map((line) => line.trim()))].slice(-5).join("\n  ") || "see its output above";
     console.error(`deploy: ${command} failed: ${reason}`);
     return { exitCode: DEPLOY_EXIT.failed, body: { error: reason } } satisfies DeployResult as DeployResult;
   });
   const { exitCode, body } = await run;
   if (values.json) console.log(JSON.stringify({ command, stack: values.stack, exitCode, ...body }, null, 2));
   else if (body.outputs && exitCode === DEPLOY_EXIT.ok) printOutputs(body.outputs);
-  else if (body.changes && exitCode === DEPLOY_EXIT.ok) console.error(`deploy: ${command} of ${values.stack}: ${JSON.stringify(body.changes)}`);
+  else if (body.changes && exitCode === DEPLOY_EXIT.ok)
+    console.error(`deploy: ${command} of ${values.stack}: ${JSON.stringify(body.changes)}`);
   return exitCode;
 });

@@ -8,10 +8,10 @@ import { fileURLToPath } from "node:url";
 import { startServices } from "../test/support/services.js";
 import { startServiceProcess } from "../test/support/service-process.js";
 import { cacheRoot } from "../test/support/toolchain.js";
-import { parseOptions, runMain, untilSignal, writeEnvFile } from "./lib/cli.js";
+import { parseOptions, runMain, untilSignal, usageProblem, writeEnvFile } from "./lib/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const usage = `Usage: npm start -- [--port N] [--state DIR]
+const usage = `usage: npm start -- [--port N] [--state DIR]
 
 Starts Neo4j, MinIO and the MCP server on 127.0.0.1 (development mode: the server trusts the
 local development key that \`npm run token -- mint\` signs with).
@@ -26,10 +26,8 @@ async function main(): Promise<number> {
   if (!("values" in parsed)) return parsed.exitCode;
   const options = parsed.values;
   const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    console.error(`--port: '${options.port}' is not a port number\n\n${usage}`);
-    return 2;
-  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    return usageProblem(usage, `--port: '${options.port}' is not a port number`);
   const stateDir = path.resolve(options.state ?? path.join(cacheRoot(), "local-stack"));
   const services = await startServices(stateDir);
   await writeEnvFile(path.join(stateDir, "services.env"), services.env);

@@ -7,54 +7,72 @@
 // Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no such backup;
 // 4 the backup failed verification; 5 the target is not empty (pass --wipe).
 import { readFileSync } from "node:fs";
-import { EXIT, RESTORE_USAGE, runRestoreCommand } from "../app/src/backup/restore-cli.js";
+import { EXIT, restoreUsage, runRestoreCommand } from "../app/src/backup/restore-cli.js";
 import { BACKUP_ID } from "../app/src/backup/storage.js";
 import { NAMES } from "../infra/charts/common.js";
 import { operatorEnv } from "./lib/local-env.js";
 import { loadKubeConfig } from "./lib/kube-config.js";
 import { restoreJobFrom } from "./lib/restore-job.js";
-import { runMain } from "./lib/cli.js";
+import { parseOptions, runMain, usageProblem, wantsHelp } from "./lib/cli.js";
 
-const IN_CLUSTER_USAGE = `       npm run restore -- restore <id|latest> --in-cluster [--namespace NS | --stack-outputs FILE]
+const IN_CLUSTER_USAGE = `       npm run restore -- <id|latest> --in-cluster [--namespace NS | --stack-outputs FILE]
                          [--context NAME] [--kubeconfig FILE] [--wipe] [--json]
   (--stack-outputs: the JSON of \`pulumi stack output --json\`; its namespace output is used)`;
 
-function take(args: string[], flag: string): string | undefined {
-  const index = args.indexOf(flag);
-  if (index < 0) return undefined;
-  const value = args[index + 1];
-  if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
-  args.splice(index, 2);
-  return value;
-}
+const LOCAL_USAGE = restoreUsage("npm run restore --");
+const USAGE = `${LOCAL_USAGE}
+
+In the cluster:
+${IN_CLUSTER_USAGE}`;
 
 async function inCluster(args: string[]): Promise<number> {
-  let namespace: string | undefined;
-  let context: string | undefined;
-  let kubeconfig: string | undefined;
-  const json = args.includes("--json");
-  try {
-    namespace = take(args, "--namespace");
-    const outputs = take(args, "--stack-outputs");
-    context = take(args, "--context");
-    kubeconfig = take(args, "--kubeconfig");
-    if (outputs) namespace ??= String((JSON.parse(readFileSync(outputs, "utf8")) as { namespace?: unknown }).namespace ?? "");
-  } catch (error) {
-    console.error(`restore: ${(error as Error).message}\n${IN_CLUSTER_USAGE}`);
-    return EXIT.usage;
+  const parsed = parseOptions(
+    {
+      "in-cluster": { type: "boolean" },
+      namespace: { type: "string" },
+      "stack-outputs": { type: "string" },
+      context: { type: "string" },
+      kubeconfig: { type: "string" },
+      wipe: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+    args,
+    { allowPositionals: true },
+  );
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const { values, positionals } = parsed;
+  // As locally, a backup id or latest in the command's place restores it.
+  const [command, target, ...rest] =
+    positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
+  if (command !== "restore")
+    return usageProblem(USAGE, `--in-cluster runs restore <id|latest>, not ${JSON.stringify(command ?? "nothing")}`);
+  if (!target || !(target === "latest" || BACKUP_ID.test(target)))
+    return usageProblem(USAGE, "restore needs a backup id or latest");
+  if (rest.length > 0) return usageProblem(USAGE, `unexpected argument ${JSON.stringify(rest[0])}`);
+  if (values.namespace !== undefined && values["stack-outputs"] !== undefined)
+    return usageProblem(USAGE, "--namespace and --stack-outputs exclude each other");
+  let namespace = values.namespace;
+  if (values["stack-outputs"] !== undefined) {
+    try {
+      namespace = String(
+        (JSON.parse(readFileSync(values["stack-outputs"], "utf8")) as { namespace?: unknown }).namespace ?? "",
+      );
+    } catch (error) {
+      return usageProblem(USAGE, `--stack-outputs: ${(error as Error).message}`);
+    }
   }
-  const [command, target, ...rest] = args.filter((arg) => arg !== "--json" && arg !== "--wipe");
-  if (command !== "restore" || !target || rest.length > 0 || !namespace || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || !(target === "latest" || BACKUP_ID.test(target))) {
-    console.error(`restore: --in-cluster needs restore <id|latest> and the kit's namespace\n${IN_CLUSTER_USAGE}`);
-    return EXIT.usage;
-  }
+  if (!namespace) return usageProblem(USAGE, "--in-cluster needs the kit's namespace (--namespace or --stack-outputs)");
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
+    return usageProblem(USAGE, `${JSON.stringify(namespace)} is not a namespace name`);
+  const { context, kubeconfig, json } = values;
   // Loaded only here: a local restore needs no Kubernetes client.
   const { BatchV1Api } = await import("@kubernetes/client-node");
   const config = await loadKubeConfig({ kubeconfig, context });
   const batch = config.makeApiClient(BatchV1Api);
   const cronJob = await batch.readNamespacedCronJob({ name: NAMES.backup, namespace });
   const name = `neo4j-restore-${Date.now().toString(36)}`;
-  const job = restoreJobFrom(cronJob, ["restore", target, ...(args.includes("--wipe") ? ["--wipe"] : []), "--json"], name);
+  const job = restoreJobFrom(cronJob, ["restore", target, ...(values.wipe ? ["--wipe"] : []), "--json"], name);
   const created = await batch.createNamespacedJob({ namespace, body: job });
   const message = `created Job ${namespace}/${created.metadata?.name ?? name}; follow it with: kubectl -n ${namespace} logs -f job/${created.metadata?.name ?? name}`;
   console.log(json ? JSON.stringify({ ok: true, namespace, job: created.metadata?.name ?? name }) : message);
@@ -63,10 +81,11 @@ async function inCluster(args: string[]): Promise<number> {
 
 runMain(async () => {
   const args = process.argv.slice(2);
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(`${RESTORE_USAGE}\n\nIn the cluster:\n${IN_CLUSTER_USAGE}`);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
     return EXIT.ok;
   }
-  if (args.includes("--in-cluster")) return inCluster(args.filter((arg) => arg !== "--in-cluster"));
-  return runRestoreCommand(args, operatorEnv());
+  if (args.includes("--in-cluster")) return inCluster(args);
+  // The environment is read only once the arguments are good: usage errors need none.
+  return runRestoreCommand(args, () => operatorEnv(), LOCAL_USAGE);
 });

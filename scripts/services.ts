@@ -7,7 +7,7 @@ import { startServices } from "../test/support/services.js";
 import { cacheRoot } from "../test/support/toolchain.js";
 import { exportLines, parseOptions, runMain, untilSignal, writeEnvFile } from "./lib/cli.js";
 
-const usage = `Usage: npm run services -- [--state DIR] [--json]
+const usage = `usage: npm run services -- [--state DIR] [--json]
 
 Starts Neo4j and MinIO on 127.0.0.1 and prints the environment that reaches them.
 Data and generated credentials persist in the state directory between runs.

@@ -5,12 +5,18 @@
 //
 // Exit codes: 0 printed, 1 a key could not be read or made, 2 bad arguments.
 import { readFile } from "node:fs/promises";
-import { DEV_ISSUER, LOCAL_CLUSTER_ISSUER, ensureLocalClusterKeys, readDevPrivateKey, readLocalClusterPrivateKey } from "../app/src/auth/dev-keys.js";
+import {
+  DEV_ISSUER,
+  LOCAL_CLUSTER_ISSUER,
+  ensureLocalClusterKeys,
+  readDevPrivateKey,
+  readLocalClusterPrivateKey,
+} from "../app/src/auth/dev-keys.js";
 import { mintToken } from "../app/src/auth/mint.js";
-import { ROLES, isRole } from "../app/src/auth/roles.js";
-import { parseOptions, runMain } from "./lib/cli.js";
+import { ROLES, isRole } from "../app/src/access/roles.js";
+import { parseOptions, runMain, usageProblem, wantsHelp } from "./lib/cli.js";
 
-const usage = `Usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--issuer dev|local-cluster] [--json]
+const usage = `usage: npm run token -- mint --sub NAME --roles ROLE[,ROLE] [--ttl 15m] [--aud URL] [--issuer dev|local-cluster] [--json]
        npm run token -- local-cluster-issuer [--json]
 
 mint signs a token granting the roles as the OAuth scopes mcp:<role>:
@@ -52,21 +58,34 @@ export function parseTtl(span: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h" || command === undefined) {
+  if (wantsHelp(argv)) {
     console.log(usage);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
+  const [command, ...rest] = argv;
   if (command === "local-cluster-issuer") {
-    console.log(await localClusterSettings(rest.includes("--json")));
+    const parsed = parseOptions({ json: { type: "boolean" } }, usage, rest);
+    if ("exitCode" in parsed) return parsed.exitCode;
+    console.log(await localClusterSettings(parsed.values.json === true));
     return 0;
   }
   if (command !== "mint") {
-    console.error(`unknown command '${command}'\n\n${usage}`);
-    return 2;
+    return usageProblem(
+      usage,
+      command === undefined
+        ? "a command is needed: mint or local-cluster-issuer"
+        : `unknown command ${JSON.stringify(command)}`,
+    );
   }
   const parsed = parseOptions(
-    { sub: { type: "string" }, roles: { type: "string" }, ttl: { type: "string", default: "15m" }, aud: { type: "string" }, issuer: { type: "string", default: "dev" }, json: { type: "boolean" } },
+    {
+      sub: { type: "string" },
+      roles: { type: "string" },
+      ttl: { type: "string", default: "15m" },
+      aud: { type: "string" },
+      issuer: { type: "string", default: "dev" },
+      json: { type: "boolean" },
+    },
     usage,
     rest,
   );
@@ -76,8 +95,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     request = mintRequest(values);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
+    return usageProblem(usage, (error as Error).message);
   }
   const issuer = ISSUERS[request.issuer];
   const token = await mintToken(await issuer.key(), { ...request, issuer: issuer.issuer });
@@ -89,7 +107,8 @@ async function main(argv: string[]): Promise<number> {
 function mintRequest(values: { sub?: string; roles?: string; ttl?: string; aud?: string; issuer?: string }) {
   if (!values.sub) throw new Error("--sub is required");
   const issuer = values.issuer ?? "dev";
-  if (!Object.hasOwn(ISSUERS, issuer)) throw new Error(`--issuer: '${issuer}' is not one of ${Object.keys(ISSUERS).join(", ")}`);
+  if (!Object.hasOwn(ISSUERS, issuer))
+    throw new Error(`--issuer: '${issuer}' is not one of ${Object.keys(ISSUERS).join(", ")}`);
   if (!values.roles) throw new Error("--roles is required");
   const roles = values.roles.split(",").map((role) => role.trim());
   const unknown = roles.filter((role) => !isRole(role));

@@ -4,13 +4,16 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEV_ISSUER, ensureDevKeys, isDevelopmentJwksFile } from "./auth/dev-keys.js";
-import { ROLES, type RoleSources } from "./auth/roles.js";
+import { requiredRole } from "./access/permissions.js";
+import { ROLES } from "./access/roles.js";
+import type { AuthOptions, LockoutOptions } from "./auth/options.js";
 import { originPolicy, type OriginPolicy } from "./guards/origin.js";
 import type { RateLimitPolicy } from "./guards/rate-limit.js";
 import { parseCidrs, type CidrRange, type FetchPolicy } from "./guards/ssrf.js";
 import { parseTrustedProxies } from "./guards/trusted-proxy.js";
-import { requiredRole } from "./mcp/permissions.js";
 import { parseSandboxSettings, type SandboxSettings } from "./sandbox/settings.js";
+import type { Neo4jOptions } from "./store/driver.js";
+import type { TlsSettings } from "./tls/serving.js";
 import { describeIssues } from "./validation.js";
 
 export class ConfigError extends Error {
@@ -185,20 +188,9 @@ export interface Config {
   origins: OriginPolicy;
   /** Direct peers whose X-Forwarded-For names the client (the ingress controller); empty: none. */
   trustedProxies: readonly CidrRange[];
-  auth: {
-    issuer: string;
-    jwks: { url: URL; cooldownMs: number } | { file: string };
-    authorizationServers: string[];
-    algorithms: string[];
-    clockSkewSeconds: number;
-    maxTokenLifetimeSeconds: number;
-    /** Where a token's role comes from. */
-    roles: RoleSources;
-    tenantClaim: string;
-    defaultTenant: string;
-  };
-  neo4j: { uri: string; user: string; password: string; database: string; caFile: string | undefined };
-  lockout: { maxFailures: number; windowMs: number; durationMs: number };
+  auth: AuthOptions;
+  neo4j: Neo4jOptions;
+  lockout: LockoutOptions;
   securitySync: { intervalMs: number; maxStalenessMs: number };
   rateLimits: RateLimitPolicy;
   /** Where the buckets are shared (RATE_LIMIT_STORE_*); absent: in this replica's memory. */
@@ -213,7 +205,7 @@ export interface Config {
   /** Where traces and audit log records go (OTEL_*); absent: nowhere. */
   telemetry: { endpoint: string; serviceName: string } | undefined;
   /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
-  tls: { certFile: string; keyFile: string; reloadIntervalMs: number } | undefined;
+  tls: TlsSettings | undefined;
 }
 
 export function readSecretFile(setting: string, file: string): string {

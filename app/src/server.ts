@@ -70,10 +70,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: { ...TLS_OPTIONS, ...deps.https } } : {}),
   }) as unknown as FastifyInstance;
   const telemetry = deps.telemetry;
-  const auditor = new Auditor(deps.auditStore, app.log, (event) => deps.metrics.observe(event), telemetry ? (event) => {
-    telemetry.exportAudit(event);
-    if (event.kind === "tool_call" && event.durationMs !== undefined) telemetry.recordToolCall(event);
-  } : undefined);
+  const auditor = new Auditor(
+    deps.auditStore,
+    app.log,
+    (event) => deps.metrics.observe(event),
+    telemetry
+      ? (event) => {
+          telemetry.exportAudit(event);
+          if (event.kind === "tool_call" && event.durationMs !== undefined) telemetry.recordToolCall(event);
+        }
+      : undefined,
+    (count, reason) => deps.metrics.auditEventsDropped(count, reason),
+  );
   // Before every route: the request span, joined to a client's traceparent.
   if (telemetry) await telemetry.instrument(app);
   deps.metrics.instrument(app);

@@ -2,8 +2,8 @@
 // the code shows up here as a failing cell rather than passing silently.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ROLES, type Role } from "../src/auth/roles.js";
-import { TOOL_PERMISSIONS } from "../src/mcp/permissions.js";
+import { ROLES, type Role } from "../src/access/roles.js";
+import { TOOL_PERMISSIONS } from "../src/access/permissions.js";
 import { callTool, MCP_HEADERS, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 const READ = { guest: false, readonly: true, operator: true, admin: true };

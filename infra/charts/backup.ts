@@ -5,11 +5,10 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
 import { telemetryEnv } from "./mcp-server-env.js";
-import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./mcp-server.js";
 
-const OBJECT_STORE_MOUNT = "/var/run/secrets/mcp-bastion/object-store";
 
 /**
  * The V8 heap the backup and restore run within, well inside the container's 512Mi limit. Both
@@ -23,7 +22,7 @@ export function backupEnvironment(settings: Settings, deploy: DeployValues): Rec
   return {
     NODE_ENV: "production",
     NODE_OPTIONS: `--max-old-space-size=${BACKUP_HEAP_MB}`,
-    NEO4J_URI: neo4jBoltUri(settings),
+    NEO4J_URI: neo4jBoltUri(settings.namespace),
     NEO4J_USER: "neo4j",
     NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
     NODE_EXTRA_CA_CERTS: `${SECRET_MOUNTS.caBundle}/ca.crt`,
@@ -35,8 +34,8 @@ export function backupEnvironment(settings: Settings, deploy: DeployValues): Rec
       ? {
           S3_ENDPOINT: deploy.s3Endpoint,
           S3_FORCE_PATH_STYLE: "true",
-          S3_ACCESS_KEY_ID_FILE: `${OBJECT_STORE_MOUNT}/access-key-id`,
-          S3_SECRET_ACCESS_KEY_FILE: `${OBJECT_STORE_MOUNT}/secret-access-key`,
+          S3_ACCESS_KEY_ID_FILE: `${SECRET_MOUNTS.objectStore}/access-key-id`,
+          S3_SECRET_ACCESS_KEY_FILE: `${SECRET_MOUNTS.objectStore}/secret-access-key`,
         }
       : {}),
   };
@@ -90,7 +89,7 @@ export class BackupChart extends Chart {
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     mountNeo4jClientFiles(this, container);
     if (deploy.s3Endpoint) {
-      mountSecretFiles(this, container, OBJECT_STORE_MOUNT, "object-store-credentials", NAMES.objectStoreCredentials, { "access-key-id": "access-key-id", "secret-access-key": "secret-access-key" });
+      mountSecretFiles(this, container, SECRET_MOUNTS.objectStore, "object-store-credentials", NAMES.objectStoreCredentials, { "access-key-id": "access-key-id", "secret-access-key": "secret-access-key" });
     }
   }
 }

@@ -3,6 +3,7 @@
 import { ApiObject, JsonPatch, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
+import { wholeAmount } from "../quantity.js";
 
 export const PART_OF = "mcp-bastion";
 
@@ -105,19 +106,8 @@ function cpuOf(quantity: string): kplus.Cpu {
 }
 
 function sizeOf(quantity: string): Size {
-  const match = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
-  if (!match) throw new Error(`memory quantity ${quantity} must be a whole number of Ki, Mi, Gi or Ti`);
-  const amount = Number(match[1]);
-  switch (match[2]) {
-    case "Ki":
-      return Size.kibibytes(amount);
-    case "Mi":
-      return Size.mebibytes(amount);
-    case "Gi":
-      return Size.gibibytes(amount);
-    default:
-      return Size.tebibytes(amount);
-  }
+  // Whole KiB: the largest unit every Ki, Mi, Gi and Ti quantity is a whole number of.
+  return Size.kibibytes(wholeAmount(quantity, ["Ki", "Mi", "Gi", "Ti"], "memory quantity", 2 ** 10));
 }
 
 /** Mounts a Secret read-only (files 0440, group-readable by the pod's fsGroup); `items` maps keys to file names. */

@@ -8,41 +8,10 @@ import * as kplus from "cdk8s-plus-28";
 import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { mcpResourceUrl, type Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri, serviceHost } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
 import { LIMIT_STORE_SECRET_MOUNT, configChecksum, limitStoreEnv, mountsLimitStorePassword, serverSettingsEnv } from "./mcp-server-env.js";
 import { sandboxClientEnv } from "./sandbox.js";
-
-export const SECRET_MOUNTS = {
-  neo4j: "/var/run/secrets/mcp-bastion/neo4j",
-  caBundle: "/etc/mcp-bastion/ca",
-  serving: "/var/run/secrets/mcp-bastion/tls",
-  /** Public keys only (authJwks); a ConfigMap, since nothing in it is secret. */
-  jwks: "/etc/mcp-bastion/jwks",
-} as const;
-
-/** The name the ingress controller checks the MCP pod's certificate against. */
-function mcpServiceHost(settings: Settings): string {
-  return `${NAMES.mcp}.${settings.namespace}.svc`;
-}
-
-/** The names the MCP pod's serving certificate covers: its Service, however it is addressed. */
-export function mcpDnsNames(settings: Settings): string[] {
-  return [mcpServiceHost(settings), `${mcpServiceHost(settings)}.cluster.local`];
-}
-
-/** What a Neo4j client of the kit mounts: the password file and the CA bundle Bolt TLS chains to. */
-export function mountNeo4jClientFiles(scope: Construct, container: kplus.Container): void {
-  mountSecretFiles(scope, container, SECRET_MOUNTS.neo4j, "neo4j-credentials", NAMES.neo4jCredentials, { password: "password" });
-  container.mount(
-    SECRET_MOUNTS.caBundle,
-    kplus.Volume.fromConfigMap(scope, "ca-bundle", kplus.ConfigMap.fromConfigMapName(scope, "ca-bundle-map", NAMES.caBundle), { name: "ca-bundle", defaultMode: 0o444 }),
-    { readOnly: true },
-  );
-}
-
-export function neo4jBoltUri(settings: Settings): string {
-  return `bolt+s://${NAMES.neo4j}.${settings.namespace}.svc.cluster.local:${PORTS.bolt}`;
-}
 
 /** ingress-nginx: HTTPS only at the edge, and HTTPS verified against the kit's CA to the pod. */
 function ingressAnnotations(settings: Settings): Record<string, string> {
@@ -52,7 +21,7 @@ function ingressAnnotations(settings: Settings): Record<string, string> {
     "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
     "nginx.ingress.kubernetes.io/proxy-ssl-secret": `${settings.namespace}/${NAMES.ingressClientTls}`,
     "nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
-    "nginx.ingress.kubernetes.io/proxy-ssl-name": mcpServiceHost(settings),
+    "nginx.ingress.kubernetes.io/proxy-ssl-name": serviceHost(NAMES.mcp, settings.namespace),
     "nginx.ingress.kubernetes.io/proxy-ssl-server-name": "on",
     "nginx.ingress.kubernetes.io/proxy-ssl-protocols": "TLSv1.2 TLSv1.3",
   };
@@ -90,7 +59,7 @@ export class McpServerChart extends Chart {
         // The ingress controller (and the mesh proxy relaying it) is the one proxy whose
         // X-Forwarded-For names the client; per-source throttles key on that address.
         MCP_TRUSTED_PROXIES: settings.trustedProxyCidrs.join(","),
-        NEO4J_URI: neo4jBoltUri(settings),
+        NEO4J_URI: neo4jBoltUri(settings.namespace),
         NEO4J_USER: "neo4j",
         NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
         // Bolt TLS is signed by the kit's CA. The driver re-reads this bundle (trust-manager's,

@@ -6,7 +6,7 @@ import type { Construct } from "constructs";
 import type { Settings } from "../config.js";
 import { NAMES, objectLabels } from "./common.js";
 
-export const ALERTS = ["McpToolFailureRate", "McpAuthenticationFailureSpike", "McpLockouts", "McpBackupMissing", "McpCertificateExpiringSoon"] as const;
+export const ALERTS = ["McpToolFailureRate", "McpAuthenticationFailureSpike", "McpLockouts", "McpBackupMissing", "McpCertificateExpiringSoon", "McpAuditEventsDropped"] as const;
 
 export class MonitoringChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {
@@ -43,6 +43,8 @@ export class MonitoringChart extends Chart {
                 "No successful Neo4j backup for 26 hours"),
               alert(ALERTS[4], `min by (name, namespace) (certmanager_certificate_expiration_timestamp_seconds{exported_namespace=~"${namespace}|${settings.certManagerNamespace}|${settings.linkerdNamespace}"} - time()) < 7 * 86400`, "1h", "critical",
                 "A certificate expires within 7 days: cert-manager is not renewing it"),
+              alert(ALERTS[5], `sum(increase(mcp_audit_events_dropped_total{${selector}}[10m])) > 0`, "0m", "critical",
+                "Audit events were logged but not stored in Neo4j: the audit trail has a gap"),
             ],
           },
         ],

@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { objectLabels } from "./common.js";
+import { TRUST_BUNDLE_LABEL } from "./addresses.js";
 
 export const POD_SECURITY_LABELS = {
   "pod-security.kubernetes.io/enforce": "restricted",
@@ -14,9 +15,6 @@ export const POD_SECURITY_LABELS = {
   "pod-security.kubernetes.io/warn": "restricted",
   "pod-security.kubernetes.io/warn-version": "latest",
 } as const;
-
-/** trust-manager copies the kit's CA bundle into namespaces carrying this label. */
-export const TRUST_BUNDLE_LABEL = { "mcp-bastion.dev/trust-bundle": "enabled" } as const;
 
 export class NamespaceChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {

@@ -6,15 +6,11 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import { wholeAmount } from "../quantity.js";
+import { neo4jPodFqdn } from "./addresses.js";
 
 const NEO4J_HOME = "/var/lib/neo4j";
 const BOLT_TLS_DIR = "/ssl/bolt";
-
-/** Host names the Bolt certificate covers: the Service and the one pod. */
-export function neo4jDnsNames(settings: Settings): string[] {
-  const service = `${NAMES.neo4j}.${settings.namespace}.svc`;
-  return [service, `${service}.cluster.local`, `${NAMES.neo4j}-0.${service}.cluster.local`];
-}
 
 export class Neo4jChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {
@@ -99,7 +95,7 @@ function neo4jEnvironment(settings: Settings): Record<string, kplus.EnvValue> {
     // "neo4j/<password>", written by the stack into the Secret; never in an env var.
     NEO4J_AUTH_PATH: "/run/secrets/neo4j/auth",
     NEO4J_server_default__listen__address: "0.0.0.0",
-    NEO4J_server_default__advertised__address: `${NAMES.neo4j}-0.${NAMES.neo4j}.${settings.namespace}.svc.cluster.local`,
+    NEO4J_server_default__advertised__address: neo4jPodFqdn(settings.namespace),
     NEO4J_server_http_enabled: "false",
     NEO4J_server_https_enabled: "false",
     NEO4J_server_bolt_tls__level: "REQUIRED",
@@ -119,13 +115,9 @@ function neo4jEnvironment(settings: Settings): Record<string, kplus.EnvValue> {
 }
 
 function mebibytes(quantity: string): number {
-  const match = /^([0-9]+)(Mi|Gi)$/.exec(quantity);
-  if (!match) throw new Error(`neo4jMemoryLimit ${quantity} must be a whole number of Mi or Gi`);
-  return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+  return wholeAmount(quantity, ["Mi", "Gi"], "neo4jMemoryLimit", 2 ** 20);
 }
 
 function gibibytes(quantity: string): number {
-  const match = /^([0-9]+)(Gi|Ti)$/.exec(quantity);
-  if (!match) throw new Error(`neo4jStorageSize ${quantity} must be a whole number of Gi or Ti`);
-  return Number(match[1]) * (match[2] === "Ti" ? 1024 : 1);
+  return wholeAmount(quantity, ["Gi", "Ti"], "neo4jStorageSize", 2 ** 30);
 }

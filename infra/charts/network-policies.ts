@@ -69,7 +69,7 @@ function settingFlows(settings: Settings): Flow[] {
   return flows;
 }
 
-/** The allowed flows, as data: the chart renders them and the tests read them. */
+/** The allowed flows, as data the chart renders into one NetworkPolicy each. */
 export function allowedFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [
     {

@@ -5,12 +5,7 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
-
-const CREDENTIALS_MOUNT = "/var/run/secrets/minio";
-
-export function objectStoreEndpoint(settings: Settings): string {
-  return `http://${NAMES.objectStore}.${settings.namespace}.svc.cluster.local:${PORTS.objectStore}`;
-}
+import { SECRET_MOUNTS } from "./addresses.js";
 
 export class ObjectStoreChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {
@@ -42,8 +37,8 @@ export class ObjectStoreChart extends Chart {
           args: ["server", "/data", "--address", `:${PORTS.objectStore}`],
           ports: [{ name: "s3", number: PORTS.objectStore }],
           envVariables: {
-            MINIO_ROOT_USER_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_MOUNT}/access-key-id`),
-            MINIO_ROOT_PASSWORD_FILE: kplus.EnvValue.fromValue(`${CREDENTIALS_MOUNT}/secret-access-key`),
+            MINIO_ROOT_USER_FILE: kplus.EnvValue.fromValue(`${SECRET_MOUNTS.minio}/access-key-id`),
+            MINIO_ROOT_PASSWORD_FILE: kplus.EnvValue.fromValue(`${SECRET_MOUNTS.minio}/secret-access-key`),
             MINIO_BROWSER: kplus.EnvValue.fromValue("off"),
             MINIO_CONFIG_ENV_FILE: kplus.EnvValue.fromValue(""),
           },
@@ -63,7 +58,7 @@ export class ObjectStoreChart extends Chart {
     container.mount("/data", kplus.Volume.fromPersistentVolumeClaim(this, "data-volume", claim, { name: "data" }));
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     container.mount("/.minio", kplus.Volume.fromEmptyDir(this, "home", "home", { sizeLimit: Size.mebibytes(16) }));
-    mountSecretFiles(this, container, CREDENTIALS_MOUNT, "credentials", NAMES.objectStoreCredentials);
+    mountSecretFiles(this, container, SECRET_MOUNTS.minio, "credentials", NAMES.objectStoreCredentials);
 
     const service = new kplus.Service(this, "service", {
       metadata: { name: NAMES.objectStore },

@@ -6,9 +6,7 @@ import { ApiObject, Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { Settings } from "../config.js";
 import { NAMES, objectLabels } from "./common.js";
-import { TRUST_BUNDLE_LABEL } from "./namespace.js";
-import { mcpDnsNames } from "./mcp-server.js";
-import { neo4jDnsNames } from "./neo4j.js";
+import { TRUST_BUNDLE_LABEL, mcpDnsNames, neo4jDnsNames } from "./addresses.js";
 import { valkeyDnsNames } from "./rate-limit-store.js";
 
 export interface CertificateLifetime {
@@ -109,7 +107,7 @@ export class PkiChart extends Chart {
       namespace: settings.namespace,
       secretName: NAMES.neo4jTls,
       issuer: issuers.ca,
-      dnsNames: neo4jDnsNames(settings),
+      dnsNames: neo4jDnsNames(settings.namespace),
       ...INTERNAL_LIFETIME,
     });
 
@@ -124,7 +122,7 @@ export class PkiChart extends Chart {
       namespace: settings.namespace,
       secretName: NAMES.mcpTls,
       issuer: issuers.ca,
-      dnsNames: mcpDnsNames(settings),
+      dnsNames: mcpDnsNames(settings.namespace),
       ...INTERNAL_LIFETIME,
     });
     // ingress-nginx reads the CA to verify with from the same Secret as its client certificate

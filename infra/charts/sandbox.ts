@@ -10,12 +10,8 @@ import * as kplus from "cdk8s-plus-28";
 import { IntOrString, KubePodDisruptionBudget } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { Settings } from "../config.js";
 import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import { sandboxUrl } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
-
-/** The sandbox service's address, as the MCP server reaches it. */
-export function sandboxUrl(settings: Settings): string {
-  return `http://${NAMES.sandbox}.${settings.namespace}.svc.cluster.local:${PORTS.sandbox}`;
-}
 
 /** The limits both sides hold: the sandbox pod for each program, the MCP server per user. */
 function sharedLimits(settings: Settings): Record<string, string> {
@@ -30,7 +26,7 @@ function sharedLimits(settings: Settings): Record<string, string> {
 /** What the MCP server's ConfigMap adds: where the sandbox is and the limits it announces. */
 export function sandboxClientEnv(settings: Settings): Record<string, string> {
   if (!settings.sandboxEnabled) return {};
-  return { SANDBOX_URL: sandboxUrl(settings), SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser), ...sharedLimits(settings) };
+  return { SANDBOX_URL: sandboxUrl(settings.namespace), SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser), ...sharedLimits(settings) };
 }
 
 export class SandboxChart extends Chart {

@@ -37,7 +37,6 @@ export function sourceTag(projectRoot: string): string {
 export class McpImage extends pulumi.ComponentResource {
   /** name@sha256:digest */
   readonly ref: pulumi.Output<string>;
-  readonly repositoryUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: McpImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mcp-bastion:image:McpImage", name, {}, opts);
@@ -64,7 +63,6 @@ export class McpImage extends pulumi.ComponentResource {
       repository = ecr.repositoryUrl;
       const token = aws.ecr.getAuthorizationTokenOutput({ registryId: ecr.registryId }, { parent: this });
       registries = [{ address: ecr.repositoryUrl.apply((url) => url.split("/")[0] ?? url), username: token.userName, password: pulumi.secret(token.password) }];
-      this.repositoryUrl = ecr.repositoryUrl;
     } else {
       if (!settings.imageRepository) throw new pulumi.ResourceError("imageRepository is required to build the image on the local platform", this);
       repository = pulumi.output(settings.imageRepository);

@@ -32,7 +32,6 @@ export function typeToken(object: Pick<KubeObject, "apiVersion" | "kind">): stri
 class KubeResource extends pulumi.CustomResource {}
 
 export class KubeObjects extends pulumi.ComponentResource {
-  readonly resources: pulumi.CustomResource[];
   readonly namespaces: pulumi.CustomResource[];
   private readonly provider: k8s.Provider;
   private readonly awaitReadiness: boolean;
@@ -54,10 +53,7 @@ export class KubeObjects extends pulumi.ComponentResource {
     });
     // Namespaces first: every namespaced object of the same group depends on them.
     this.namespaces = args.plan.filter((object) => object.kind === "Namespace").map((object) => this.apply(object, byKey, []));
-    this.resources = [
-      ...this.namespaces,
-      ...args.plan.filter((object) => object.kind !== "Namespace").map((object) => this.apply(object, byKey, this.namespaces)),
-    ];
+    for (const object of args.plan) if (object.kind !== "Namespace") this.apply(object, byKey, this.namespaces);
     this.registerOutputs({});
   }
 

@@ -84,7 +84,7 @@ stackSuite("aws", (get) => {
   it("declares a ServiceMonitor and the alert rules when the Prometheus operator is on", () => {
     const rules = find(get().objects, "PrometheusRule", "mcp-bastion").spec as { groups: { rules: { alert: string }[] }[] };
     const alerts = rules.groups.flatMap((group) => group.rules.map((rule) => rule.alert));
-    assert.deepEqual(alerts, ["McpToolFailureRate", "McpAuthenticationFailureSpike", "McpLockouts", "McpBackupMissing", "McpCertificateExpiringSoon"]);
+    assert.deepEqual(alerts, ["McpToolFailureRate", "McpAuthenticationFailureSpike", "McpLockouts", "McpBackupMissing", "McpCertificateExpiringSoon", "McpAuditEventsDropped"]);
     assert.ok(find(get().objects, "ServiceMonitor", "mcp-server"));
   });
 });

@@ -1,36 +1,9 @@
-// Shared plumbing of the operator commands: options and --help, exit codes, running in the
+// Shared plumbing of the operator commands: options and --help (the contract in
+// app/src/command-line.ts, which the image's commands keep too), exit codes, running in the
 // foreground until Ctrl-C / SIGTERM, and printing an environment.
 import { writeFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
-type Values<T extends Options> = ReturnType<typeof parseArgs<{ options: T; args: string[]; strict: true }>>["values"];
-
-/**
- * Parses strict options. --help prints the usage (exit code 0); a bad option names the problem
- * once, with the command's usage line and a pointer to --help (exit code 2); otherwise the
- * parsed values.
- */
-export function parseOptions<const T extends Options>(
-  options: T,
-  usage: string,
-  args: string[] = process.argv.slice(2),
-  { allowPositionals = false } = {},
-): { values: Values<T>; positionals: string[] } | { exitCode: 0 | 2 } {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(usage);
-    return { exitCode: 0 };
-  }
-  try {
-    const parsed = parseArgs({ args, options, strict: true, allowPositionals });
-    return { values: parsed.values as Values<T>, positionals: parsed.positionals };
-  } catch (error) {
-    // node's message adds advice on positionals that these commands do not take.
-    const problem = (error as Error).message.split(". To specify a positional")[0];
-    console.error(`${problem} (${usage.split("\n")[0]}; --help for more)`);
-    return { exitCode: 2 };
-  }
-}
+export { parseOptions, usageProblem, wantsHelp } from "../../app/src/command-line.js";
 
 /** Resolves on the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {

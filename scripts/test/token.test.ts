@@ -34,10 +34,23 @@ function token(...args: string[]) {
 
 describe("token command", () => {
   test("mint prints a token the development key set verifies", async () => {
-    const { code, stdout } = token("mint", "--sub", "alice", "--roles", "operator,readonly", "--ttl", "90s", "--aud", "http://127.0.0.1:9999/mcp");
+    const { code, stdout } = token(
+      "mint",
+      "--sub",
+      "alice",
+      "--roles",
+      "operator,readonly",
+      "--ttl",
+      "90s",
+      "--aud",
+      "http://127.0.0.1:9999/mcp",
+    );
     assert.equal(code, 0);
     const jwks = JSON.parse(await readFile(path.join(keysDir, "jwks.json"), "utf8"));
-    const { payload, protectedHeader } = await jwtVerify(stdout, createLocalJWKSet(jwks), { issuer: DEV_ISSUER, audience: "http://127.0.0.1:9999/mcp" });
+    const { payload, protectedHeader } = await jwtVerify(stdout, createLocalJWKSet(jwks), {
+      issuer: DEV_ISSUER,
+      audience: "http://127.0.0.1:9999/mcp",
+    });
     assert.equal(payload.sub, "alice");
     assert.equal(payload.scope, "mcp:operator mcp:readonly");
     assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 90);
@@ -49,7 +62,9 @@ describe("token command", () => {
     const { code, stdout } = token("mint", "--sub", "bob", "--roles", "guest", "--json");
     assert.equal(code, 0);
     const printed = JSON.parse(stdout) as { token: string; expiresAt: string };
-    const claims = JSON.parse(Buffer.from(printed.token.split(".")[1] ?? "", "base64url").toString()) as { aud: string };
+    const claims = JSON.parse(Buffer.from(printed.token.split(".")[1] ?? "", "base64url").toString()) as {
+      aud: string;
+    };
     assert.equal(claims.aud, "http://127.0.0.1:8080/mcp", "an empty MCP_RESOURCE_URL means the default audience");
     assert.ok(Date.parse(printed.expiresAt) > Date.now());
   });
@@ -61,7 +76,10 @@ describe("token command", () => {
     assert.equal(authIssuer, LOCAL_CLUSTER_ISSUER);
     const stack = parseSettings({ ...MINIMAL_LOCAL_SETTINGS, authJwksUrl: undefined, authIssuer, authJwks });
     assert.equal(stack.authJwks, authJwks);
-    assert.match(token("local-cluster-issuer").stdout, /^pulumi config set authIssuer urn:mcp-bastion:local-cluster\npulumi config set authJwks '\{"keys":/);
+    assert.match(
+      token("local-cluster-issuer").stdout,
+      /^pulumi config set authIssuer urn:mcp-bastion:local-cluster\npulumi config set authJwks '\{"keys":/,
+    );
 
     const audience = "https://mcp.localtest.me/mcp";
     const minted = token("mint", "--issuer", "local-cluster", "--sub", "alice", "--roles", "admin", "--aud", audience);
@@ -69,16 +87,31 @@ describe("token command", () => {
     const jwksFile = path.join(cacheDir, "local-cluster-issuer", "jwks.json");
     const passwordFile = path.join(cacheDir, "password");
     await writeFile(passwordFile, "unused\n");
-    const production = { NODE_ENV: "production", MCP_RESOURCE_URL: audience, AUTH_ISSUER: authIssuer, NEO4J_URI: "bolt://127.0.0.1:7687", NEO4J_PASSWORD_FILE: passwordFile };
+    const production = {
+      NODE_ENV: "production",
+      MCP_RESOURCE_URL: audience,
+      AUTH_ISSUER: authIssuer,
+      NEO4J_URI: "bolt://127.0.0.1:7687",
+      NEO4J_PASSWORD_FILE: passwordFile,
+    };
     const config = await loadConfig({ ...production, AUTH_JWKS_FILE: jwksFile });
     const verified = await (await createTokenVerifier(config.auth, config.resourceUrl))(minted.stdout);
     assert.equal(verified.sub, "alice");
     assert.equal(verified.claims.scope, "mcp:admin");
 
-    await assert.rejects(loadConfig({ ...production, AUTH_JWKS_FILE: path.join(keysDir, "jwks.json") }), (error: Error) => error instanceof ConfigError && /development key/.test(error.message));
+    await assert.rejects(
+      loadConfig({ ...production, AUTH_JWKS_FILE: path.join(keysDir, "jwks.json") }),
+      (error: Error) => error instanceof ConfigError && /development key/.test(error.message),
+    );
     const devJwks = await readFile(path.join(keysDir, "jwks.json"), "utf8");
-    assert.throws(() => parseSettings({ ...MINIMAL_LOCAL_SETTINGS, authJwksUrl: undefined, authJwks: devJwks }), /authJwks: holds the local development key/);
-    assert.throws(() => parseSettings({ ...MINIMAL_LOCAL_SETTINGS, authJwks }), /authJwksUrl: set exactly one of authJwksUrl and authJwks/);
+    assert.throws(
+      () => parseSettings({ ...MINIMAL_LOCAL_SETTINGS, authJwksUrl: undefined, authJwks: devJwks }),
+      /authJwks: holds the local development key/,
+    );
+    assert.throws(
+      () => parseSettings({ ...MINIMAL_LOCAL_SETTINGS, authJwks }),
+      /authJwksUrl: set exactly one of authJwksUrl and authJwks/,
+    );
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -88,8 +121,11 @@ describe("token command", () => {
     [["mint", "--sub", "a", "--roles", "guest", "--ttl", "2h"], /--ttl: must be between 1s and 1h/],
     [["mint", "--sub", "a", "--roles", "guest", "--ttl", "soon"], /not a span/],
     [["mint", "--sub", "a", "--roles", "guest", "--bogus"], /Unknown option '--bogus'/],
-    [["burn"], /unknown command 'burn'/],
-    [["mint", "--sub", "a", "--roles", "guest", "--issuer", "someone"], /--issuer: 'someone' is not one of dev, local-cluster/],
+    [["burn"], /unknown command "burn"/],
+    [
+      ["mint", "--sub", "a", "--roles", "guest", "--issuer", "someone"],
+      /--issuer: 'someone' is not one of dev, local-cluster/,
+    ],
   ];
   for (const [args, message] of bad) {
     test(`${args.join(" ")} -> exit 2 naming the problem`, () => {
@@ -103,6 +139,6 @@ describe("token command", () => {
   test("--help prints the usage and exits 0", () => {
     const { code, stdout } = token("mint", "--help");
     assert.equal(code, 0);
-    assert.match(stdout, /^Usage: npm run token -- mint/);
+    assert.match(stdout, /^usage: npm run token -- mint/);
   });
 });

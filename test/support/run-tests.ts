@@ -1,6 +1,6 @@
 // `npm test`: builds the test cluster's programs and the Pulumi engine if needed, starts one
 // Neo4j and one MinIO for the whole run through the same launcher as the local stack, runs every
-// test file with Node's test runner, and always stops the services.
+// test file with Node's test runner on Node 24 (the image's runtime), and always stops the services.
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { installNodeCluster } from "./kit-cluster.js";
 import { installKubeCluster } from "./kube-cluster.js";
+import { productionNode, withNodeOnPath } from "./node-runtime.js";
 import { installPulumiEngine } from "./pulumi-builds.js";
 import { startServices, type Services } from "./services.js";
 
@@ -26,12 +27,18 @@ async function findTests(dir: string): Promise<string[]> {
   return found;
 }
 
+// Tests that start node themselves (process.execPath, or npx and tsx through PATH) get the same one.
 function runNodeTests(files: string[], env: Record<string, string>): Promise<number> {
+  const node = productionNode();
   return new Promise((resolve) => {
     const child = spawn(
-      process.execPath,
+      node,
       ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=1200000", ...files],
-      { cwd: root, stdio: "inherit", env: { ...process.env, ...env } },
+      {
+        cwd: root,
+        stdio: "inherit",
+        env: withNodeOnPath(node, { ...process.env, ...env }),
+      },
     );
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -39,12 +46,16 @@ function runNodeTests(files: string[], env: Record<string, string>): Promise<num
 
 async function main(): Promise<number> {
   const requested = process.argv.slice(2).map((file) => path.resolve(file));
-  const files = requested.length > 0 ? requested : (await Promise.all(testRoots.map((dir) => findTests(path.join(root, dir))))).flat().sort();
+  const files =
+    requested.length > 0
+      ? requested
+      : (await Promise.all(testRoots.map((dir) => findTests(path.join(root, dir))))).flat().sort();
   if (files.length === 0) {
     console.error("no test files found");
     return 1;
   }
 
+  console.error(`tests run on ${productionNode()}`);
   const stateDir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-test-"));
   let services: Services | undefined;
   const stopAll = async () => {
@@ -75,7 +86,9 @@ async function main(): Promise<number> {
     );
     const started = Date.now();
     services = await startServices(stateDir);
-    console.error(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Neo4j ${services.env.NEO4J_URI}, MinIO ${services.env.S3_ENDPOINT}`);
+    console.error(
+      `services ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Neo4j ${services.env.NEO4J_URI}, MinIO ${services.env.S3_ENDPOINT}`,
+    );
     const code = await runNodeTests(files, { ...services.env, MCP_BASTION_TEST_STATE: stateDir });
     await engine;
     await node;

@@ -2,12 +2,13 @@
 // token in query? -> bearer header -> signature and claims -> revocation -> role; a refusal
 // then meets the lockout of whoever it is counted against (throttleKeyOf).
 // Every failure denies; there is no default role and no allow on error.
-import type { Config } from "../config.js";
 import type { SecurityStore } from "../store/security-store.js";
 import type { Auditor } from "../telemetry/audit.js";
 import { assertNoTokenInQuery, bearerToken } from "./bearer.js";
 import { AuthenticationError, AuthorizationError, LockedOutError, SecurityStoreUnavailableError } from "./errors.js";
-import { roleResolver, type Role } from "./roles.js";
+import type { Role } from "../access/roles.js";
+import type { AuthOptions, LockoutOptions } from "./options.js";
+import { roleResolver } from "./role-claims.js";
 import type { SecurityState } from "./security-state.js";
 import type { TokenVerifier, VerifiedToken } from "./token-verifier.js";
 
@@ -26,12 +27,11 @@ export interface AuthRequest {
 }
 
 export interface AuthenticatorDeps {
-  config: Config;
+  config: { readonly auth: AuthOptions; readonly lockout: LockoutOptions };
   verify: TokenVerifier;
   state: SecurityState;
   store: SecurityStore;
   auditor: Auditor;
-  onFailure?: (reason: string) => void;
 }
 
 const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
@@ -85,11 +85,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
     const counted = !UNCOUNTED.has(error.reason);
     const lockedMs = counted ? state.lockRemainingMs(key) : 0;
     if (lockedMs > 0) {
-      deps.onFailure?.("locked_out");
       auditor.count({ kind: "authentication", decision: "deny", principal, reason: "locked_out" });
       throw new LockedOutError(Math.ceil(lockedMs / 1000));
     }
-    deps.onFailure?.(error.reason);
     auditor.record({ kind: "authentication", decision: "deny", principal, reason: error.reason });
     if (counted) await countFailure(key, principal, error.reason);
     throw error;
@@ -122,7 +120,6 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
     } catch (error) {
       if (error instanceof AuthenticationError) return refuse(error, sourceKey);
       if (error instanceof AuthorizationError) {
-        deps.onFailure?.(error.reason);
         auditor.record({ kind: "authorization", decision: "deny", principal: principalName, reason: error.reason });
       }
       throw error;

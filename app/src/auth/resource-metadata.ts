@@ -1,7 +1,7 @@
 // OAuth 2.0 Protected Resource Metadata (RFC 9728) for the /mcp resource.
 import type { FastifyInstance } from "fastify";
-import type { Config } from "../config.js";
-import { ROLES, scopeOf } from "./roles.js";
+import { ROLES, scopeOf } from "../access/roles.js";
+import type { AuthOptions } from "./options.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 
@@ -12,7 +12,10 @@ export function resourceMetadataUrl(resourceUrl: string): string {
   return `${url.origin}${WELL_KNOWN}${path}`;
 }
 
-export function registerResourceMetadata(app: FastifyInstance, config: Config): void {
+export function registerResourceMetadata(
+  app: FastifyInstance,
+  config: { readonly resourceUrl: string; readonly auth: Pick<AuthOptions, "authorizationServers"> },
+): void {
   const document = {
     resource: config.resourceUrl,
     authorization_servers: config.auth.authorizationServers,

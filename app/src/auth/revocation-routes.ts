@@ -1,7 +1,6 @@
 // POST /auth/revoke and /auth/revoke-all. Anyone may revoke their own tokens; admin anyone's.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { Config } from "../config.js";
 import type { SecurityStore } from "../store/security-store.js";
 import type { Auditor } from "../telemetry/audit.js";
 import { describeIssues } from "../validation.js";
@@ -9,6 +8,7 @@ import type { Principal } from "./authenticator.js";
 import { AuthorizationError } from "./errors.js";
 import { jtiRevocationId, type SecurityState } from "./security-state.js";
 import { MAX_TOKEN_BYTES, type TokenVerifier } from "./token-verifier.js";
+import type { AuthOptions } from "./options.js";
 
 const reason = z.string().trim().min(1).max(200).optional();
 const revokeBody = z.union([
@@ -30,7 +30,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 export interface RevocationDeps {
-  config: Config;
+  config: { readonly auth: Pick<AuthOptions, "maxTokenLifetimeSeconds" | "clockSkewSeconds"> };
   verify: TokenVerifier;
   store: SecurityStore;
   state: SecurityState;

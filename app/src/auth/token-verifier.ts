@@ -11,7 +11,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from "jose";
-import type { Config } from "../config.js";
+import type { AuthOptions } from "./options.js";
 import { AuthenticationError } from "./errors.js";
 
 export const MAX_TOKEN_BYTES = 8192;
@@ -39,7 +39,7 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-async function keyResolver(jwks: Config["auth"]["jwks"]): Promise<JWTVerifyGetKey> {
+async function keyResolver(jwks: AuthOptions["jwks"]): Promise<JWTVerifyGetKey> {
   if ("url" in jwks) {
     // Cached; refetched when a token names an unknown kid, at most once per cooldown.
     return createRemoteJWKSet(jwks.url, { cooldownDuration: jwks.cooldownMs, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
@@ -84,7 +84,7 @@ class VerifiedTokenCache {
   }
 }
 
-export async function createTokenVerifier(auth: Config["auth"], audience: string): Promise<TokenVerifier> {
+export async function createTokenVerifier(auth: AuthOptions, audience: string): Promise<TokenVerifier> {
   const getKey = await keyResolver(auth.jwks);
   const cache = new VerifiedTokenCache();
   const verifyUncached = async (token: string, tokenHash: string): Promise<VerifiedToken> => {
@@ -104,7 +104,7 @@ export async function createTokenVerifier(auth: Config["auth"], audience: string
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, getKey, {
-        algorithms: auth.algorithms,
+        algorithms: [...auth.algorithms],
         issuer: auth.issuer,
         audience,
         clockTolerance: auth.clockSkewSeconds,

@@ -1,8 +1,8 @@
 // `backup` and `backup prune --keep N`: what the image's backup command runs (the CronJob) and
 // what `npm run backup` runs locally. Exit codes: 0 done, 1 failed, 2 bad arguments or config.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import neo4j from "neo4j-driver";
+import { parseOptions, usageProblem, type CommandEnv } from "../command-line.js";
 import { ConfigError } from "../config.js";
 import { installChunkCursor } from "../store/chunked-reads.js";
 import { loadBackupConfig } from "./config.js";
@@ -11,8 +11,12 @@ import { BackupStore, createS3Client } from "./storage.js";
 import { BackupFormatError } from "./values.js";
 import { commandSpan, startTelemetry, telemetryFromEnv } from "../telemetry/otel.js";
 
-const USAGE = `usage: backup [--json]          take a backup now
-       backup prune --keep N [--json]   keep the newest N complete backups`;
+/** The usage of the backup command as started by `invocation` (the image's `backup`, or npm's). */
+export function backupUsage(invocation = "backup"): string {
+  return `usage: ${invocation} [--json]                   take a backup now
+       ${invocation} prune --keep N [--json]   keep the newest N complete backups
+Exit codes: 0 done, 1 failed, 2 bad arguments or configuration.`;
+}
 
 /** The kit's version, from package.json: two levels up in the image (dist/backup), three in the repo. */
 export function appVersion(): string {
@@ -33,31 +37,20 @@ export function backupDriver(uri: string, user: string, password: string) {
   return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
 }
 
-export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { keep: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    console.error(`backup: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export async function runBackupCommand(args: string[], env: CommandEnv = process.env, usage = backupUsage()): Promise<number> {
+  const parsed = parseOptions({ keep: { type: "string" }, json: { type: "boolean" } }, usage, args, { allowPositionals: true });
+  if ("exitCode" in parsed) return parsed.exitCode;
   const [subcommand, ...extra] = parsed.positionals;
-  if (extra.length > 0 || (subcommand !== undefined && subcommand !== "prune")) {
-    console.error(`backup: unknown arguments ${JSON.stringify(parsed.positionals)}\n${USAGE}`);
-    return 2;
-  }
+  if (subcommand !== undefined && subcommand !== "prune") return usageProblem(usage, `unknown command ${JSON.stringify(subcommand)}`);
+  if (extra.length > 0) return usageProblem(usage, `unexpected argument ${JSON.stringify(extra[0])}`);
   const keep = Number(parsed.values.keep);
-  if (subcommand === "prune" && (!Number.isInteger(keep) || keep < 1)) {
-    console.error(`backup prune: --keep must be a whole number of at least 1\n${USAGE}`);
-    return 2;
-  }
+  if (subcommand === undefined && parsed.values.keep !== undefined) return usageProblem(usage, "--keep belongs to backup prune");
+  if (subcommand === "prune" && (!Number.isInteger(keep) || keep < 1)) return usageProblem(usage, "backup prune: --keep must be a whole number of at least 1");
   let config;
+  let environment: NodeJS.ProcessEnv;
   try {
-    config = loadBackupConfig(env);
+    environment = typeof env === "function" ? env() : env;
+    config = loadBackupConfig(environment);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`backup: ${error.message}`);
@@ -73,7 +66,7 @@ export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = 
   }
   let telemetry;
   try {
-    const settings = telemetryFromEnv(env, "mcp-bastion-backup");
+    const settings = telemetryFromEnv(environment, "mcp-bastion-backup");
     telemetry = settings ? startTelemetry(settings) : undefined;
   } catch (error) {
     console.error(`backup: ${(error as Error).message}`);

@@ -5,20 +5,23 @@
 // Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no such backup;
 // 4 the backup failed verification (checksum, format, counts); 5 the target database is not
 // empty (pass --wipe).
-import { parseArgs } from "node:util";
+import { parseOptions, usageProblem, type CommandEnv } from "../command-line.js";
 import { ConfigError } from "../config.js";
 import { backupDriver } from "./cli.js";
 import { loadBackupConfig } from "./config.js";
 import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./import.js";
 import { VerificationError, verifyBackup } from "./verify.js";
-import { BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
+import { BACKUP_ID, BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
 import { BackupFormatError } from "./values.js";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, verification: 4, notEmpty: 5 } as const;
 
-export const RESTORE_USAGE = `usage: restore list [--json]
-       restore verify <id|latest> [--json]
-       restore restore <id|latest> [--to bolt://HOST:PORT] [--wipe] [--batch-size N] [--json]
+/** The usage of the restore command as started by `invocation` (the image's `restore`, or npm's). */
+export function restoreUsage(invocation = "restore"): string {
+  return `usage: ${invocation} list [--json]
+       ${invocation} verify <id|latest> [--json]
+       ${invocation} <id|latest> [--to bolt://HOST:PORT] [--wipe] [--batch-size N] [--json]
+(the last, restoring a backup, is also spelled ${invocation} restore <id|latest> ...)
 
 Reads Neo4j and S3 settings from the environment (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD_FILE,
 S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY_FILE).
@@ -26,6 +29,9 @@ S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS
 
 Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no such backup;
 4 the backup failed verification; 5 the target is not empty (pass --wipe).`;
+}
+
+export const RESTORE_USAGE = restoreUsage();
 
 /** Progress for people: one updating line on a terminal, a plain line every few seconds otherwise. */
 export function progressPrinter(manifest: Manifest, stream: NodeJS.WriteStream = process.stderr): (progress: RestoreProgress) => void {
@@ -52,42 +58,38 @@ export function progressPrinter(manifest: Manifest, stream: NodeJS.WriteStream =
   };
 }
 
-export async function runRestoreCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { to: { type: "string" }, wipe: { type: "boolean" }, json: { type: "boolean" }, "batch-size": { type: "string" }, help: { type: "boolean" } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    console.error(`restore: ${(error as Error).message}\n${RESTORE_USAGE}`);
-    return EXIT.usage;
-  }
+const COMMANDS = ["list", "verify", "restore"];
+
+export async function runRestoreCommand(args: string[], env: CommandEnv = process.env, usage = RESTORE_USAGE): Promise<number> {
+  const parsed = parseOptions(
+    { to: { type: "string" }, wipe: { type: "boolean" }, json: { type: "boolean" }, "batch-size": { type: "string" } },
+    usage,
+    args,
+    { allowPositionals: true },
+  );
+  if ("exitCode" in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(RESTORE_USAGE);
-    return EXIT.ok;
-  }
-  const [command, target, ...extra] = positionals;
-  const needsTarget = command === "verify" || command === "restore";
-  if (!["list", "verify", "restore"].includes(command ?? "") || (needsTarget && !target) || (!needsTarget && target) || extra.length > 0) {
-    console.error(`restore: expected list, verify <id|latest> or restore <id|latest>\n${RESTORE_USAGE}`);
-    return EXIT.usage;
+  // A backup id or latest in the command's place restores it: `restore latest` reads as it does.
+  const [command, target, ...extra] = positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
+  if (command === undefined) return usageProblem(usage, `a command is needed: ${COMMANDS.join(", ")}`);
+  if (!COMMANDS.includes(command)) return usageProblem(usage, `unknown command ${JSON.stringify(command)}`);
+  const needsTarget = command !== "list";
+  if (needsTarget && !target) return usageProblem(usage, `${command} needs a backup id or latest`);
+  const unexpected = needsTarget ? extra[0] : target;
+  if (unexpected !== undefined) return usageProblem(usage, `unexpected argument ${JSON.stringify(unexpected)}`);
+  if (command !== "restore") {
+    const misplaced = (["to", "wipe", "batch-size"] as const).find((option) => values[option] !== undefined);
+    if (misplaced) return usageProblem(usage, `--${misplaced} belongs to restoring a backup, not to ${command}`);
   }
   const batchSize = values["batch-size"] === undefined ? 2000 : Number(values["batch-size"]);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    console.error("restore: --batch-size must be a whole number from 1 to 100000");
-    return EXIT.usage;
-  }
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) return usageProblem(usage, "--batch-size must be a whole number from 1 to 100000");
   if (values.to !== undefined && !/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^\s/]+$/.test(values.to)) {
-    console.error(`restore: --to must be a bolt:// or neo4j:// address, got ${JSON.stringify(values.to)}`);
-    return EXIT.usage;
+    return usageProblem(usage, `--to must be a bolt:// or neo4j:// address, got ${JSON.stringify(values.to)}`);
   }
   const json = values.json === true;
   try {
-    const config = loadBackupConfig(values.to ? { ...env, NEO4J_URI: values.to } : env);
+    const environment = typeof env === "function" ? env() : env;
+    const config = loadBackupConfig(values.to ? { ...environment, NEO4J_URI: values.to } : environment);
     const store = new BackupStore(createS3Client(config.s3), config.s3, config.neo4j.database);
     if (command === "list") {
       const manifests = await store.list();

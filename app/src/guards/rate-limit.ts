@@ -1,6 +1,6 @@
 // Token-bucket rate limits per user and tool, behind a store interface. The in-memory store
 // counts per replica: N replicas allow up to N x the limit; rate-limit-redis.ts shares them.
-import type { Role } from "../auth/roles.js";
+import type { Role } from "../access/roles.js";
 
 export interface RateLimit {
   /** Sustained rate. */

@@ -1,13 +1,15 @@
-// The tool registry: tools are data (name, schema, handler); the registry is the one guard every
-// call passes: permission from the matrix, argument validation, timing and audit.
+// The tool registry: tools are data (name, schema, handler), and every call passes through it:
+// permission from the matrix (access/permissions.ts), argument validation, timing and audit.
+// The request guard asks the same matrix earlier, only so a refusal can be an HTTP 403 naming
+// the scope to ask for; this check is the one no call can go around.
 import type { CallToolResult, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Principal } from "../auth/authenticator.js";
-import { roleSatisfies, type Role } from "../auth/roles.js";
+import { TOOL_PERMISSIONS, type ToolName } from "../access/permissions.js";
+import { roleSatisfies, type Role } from "../access/roles.js";
 import type { Auditor } from "../telemetry/audit.js";
 import { capToolResult } from "../guards/limits.js";
 import { describeIssues } from "../validation.js";
-import { TOOL_PERMISSIONS, type ToolName } from "./permissions.js";
 
 export interface ToolContext {
   readonly principal: Principal;

@@ -2,9 +2,11 @@
 // the rate limit of the caller (per tool for tools/call), then the tool's permission; and
 // then a slot among the caller's requests in flight. Refusals
 // here become HTTP statuses clients understand (429, 403 insufficient_scope) and are audited.
+// The permission is the matrix's (access/permissions.ts), asked early for the 403; the registry
+// asks it again for every call, so this is not the only place a role is checked.
 import type { Principal } from "../auth/authenticator.js";
 import { AuthorizationError } from "../auth/errors.js";
-import { roleSatisfies, scopeOf } from "../auth/roles.js";
+import { roleSatisfies, scopeOf } from "../access/roles.js";
 import { RateLimitedError, type ConcurrencyLimiter, type RateLimiter } from "../guards/rate-limit.js";
 import { RateLimitStoreUnavailableError } from "../guards/rate-limit-redis.js";
 import type { Auditor } from "../telemetry/audit.js";

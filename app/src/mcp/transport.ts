@@ -15,7 +15,7 @@ import {
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "../auth/authenticator.js";
-import { scopeOf } from "../auth/roles.js";
+import { scopeOf } from "../access/roles.js";
 import { ToolPermissionError, UnknownToolError, type ToolRegistry } from "./registry.js";
 import type { RequestGuard } from "./request-guard.js";
 

@@ -1,7 +1,16 @@
 // The one Neo4j driver of the process. Integers come back as JS numbers: the app stores only
 // timestamps and counters, all far below 2^53.
 import neo4j, { type Config as DriverConfig, type Driver } from "neo4j-driver";
-import type { Config } from "../config.js";
+
+/** Where and as whom the server reaches Neo4j; config.ts maps the environment onto it. */
+export interface Neo4jOptions {
+  readonly uri: string;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** The CA bundle Bolt TLS chains to; unset: the system's trust store. */
+  readonly caFile: string | undefined;
+}
 import { installChunkCursor } from "./chunked-reads.js";
 
 /**
@@ -13,7 +22,7 @@ import { installChunkCursor } from "./chunked-reads.js";
  */
 const CONNECTION_LIFETIME_MS = 30 * 60_000;
 
-function trustOptions(config: Config["neo4j"]): { uri: string; options: DriverConfig } {
+function trustOptions(config: Neo4jOptions): { uri: string; options: DriverConfig } {
   if (config.caFile === undefined) return { uri: config.uri, options: {} };
   return {
     // The driver takes trust settings only with a plain scheme; "+s" becomes encryption on.
@@ -22,7 +31,7 @@ function trustOptions(config: Config["neo4j"]): { uri: string; options: DriverCo
   };
 }
 
-export function createDriver(config: Config["neo4j"]): Driver {
+export function createDriver(config: Neo4jOptions): Driver {
   installChunkCursor();
   const { uri, options } = trustOptions(config);
   return neo4j.driver(uri, neo4j.auth.basic(config.user, config.password), {

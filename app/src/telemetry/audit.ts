@@ -19,13 +19,13 @@ const FLUSH_INTERVAL_MS = 200;
 const MAX_BATCH = 500;
 const MAX_QUEUE = 50_000;
 
+/** Why an audit event did not reach Neo4j: the queue was full, or the write failed. */
+export type AuditDropReason = "queue_full" | "store_failure";
+
 export class Auditor {
   private queue: Array<AuditEvent & { at: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
-  /** Events that could not be stored (queue overflow or store failure); each was logged. */
-  dropped = 0;
-
   constructor(
     private readonly store: AuditStore,
     private readonly log: FastifyBaseLogger,
@@ -33,6 +33,8 @@ export class Auditor {
     private readonly onEvent: (event: AuditEvent) => void = () => undefined,
     /** Sees each recorded event once, sanitized: the audit export (OpenTelemetry log records). */
     private readonly onRecorded: (event: AuditEvent) => void = () => undefined,
+    /** Hears of events that could not be stored (each was logged): a metric and an alert. */
+    private readonly onDropped: (count: number, reason: AuditDropReason) => void = () => undefined,
   ) {}
 
   record(raw: AuditEvent): void {
@@ -41,7 +43,7 @@ export class Auditor {
     this.onEvent(event);
     this.onRecorded(event);
     if (this.queue.length >= MAX_QUEUE) {
-      this.dropped += 1;
+      this.onDropped(1, "queue_full");
       return;
     }
     this.queue.push({ ...event, at: Date.now() });
@@ -74,7 +76,7 @@ export class Auditor {
       try {
         await this.store.writeBatch(batch);
       } catch (error) {
-        this.dropped += batch.length;
+        this.onDropped(batch.length, "store_failure");
         this.log.error({ err: error, events: batch.length }, "audit events could not be stored in Neo4j");
       }
     }

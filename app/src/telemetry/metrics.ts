@@ -46,11 +46,22 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  private readonly auditDropped = new Counter({
+    name: "mcp_audit_events_dropped_total",
+    help: "Audit events logged but not stored in Neo4j, by reason (queue_full, store_failure)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   readonly neo4jInUse = new Gauge({
     name: "mcp_neo4j_connections_in_use",
     help: "Neo4j queries in flight, each holding one pooled connection",
     registers: [this.registry],
   });
+
+  /** Counts audit events that were logged but never reached the audit trail in Neo4j. */
+  auditEventsDropped(count: number, reason: string): void {
+    this.auditDropped.inc({ reason }, count);
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "mcp_" });

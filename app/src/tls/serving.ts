@@ -2,14 +2,19 @@
 // soon as it is read; connections already open keep theirs, so a rotation drops nothing.
 import type { Server as TlsServer, SecureContextOptions } from "node:tls";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { ConfigError, type Config } from "../config.js";
+import { ConfigError } from "../config.js";
 import { CertificateFileError, readCertificatePair, type CertificatePair } from "./certificate-files.js";
 import { FileReloader } from "./file-reloader.js";
 
 /** TLS 1.2 at least; Node's default cipher list otherwise (it excludes the weak suites). */
 export const TLS_OPTIONS = { minVersion: "TLSv1.2" } as const satisfies SecureContextOptions;
 
-export type TlsSettings = NonNullable<Config["tls"]>;
+/** HTTPS from rotating certificate files (MCP_TLS_*); config.ts maps the environment onto it. */
+export interface TlsSettings {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly reloadIntervalMs: number;
+}
 
 /** Reads the pair the server starts with; a bad pair stops the start with a clear error. */
 export async function initialCertificate(tls: TlsSettings): Promise<CertificatePair> {

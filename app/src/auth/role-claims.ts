@@ -1,33 +1,6 @@
-// Roles and their order. A higher role holds every permission of the lower ones. A token's role
-// comes from its OAuth scopes and, where configured, from a group or roles claim.
-
-export const ROLES = ["guest", "readonly", "operator", "admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-const rank: Record<Role, number> = { guest: 0, readonly: 1, operator: 2, admin: 3 };
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === "string" && Object.hasOwn(rank, value);
-}
-
-/** True when `held` is at least `required`. */
-export function roleSatisfies(held: Role, required: Role): boolean {
-  return rank[held] >= rank[required];
-}
-
-const SCOPE_PREFIX = "mcp:";
-
-/** The OAuth scope that stands for a role in WWW-Authenticate and resource metadata. */
-export function scopeOf(role: Role): string {
-  return `${SCOPE_PREFIX}${role}`;
-}
-
-/** The role a scope stands for; any other scope grants nothing. */
-export function roleOfScope(scope: string): Role | undefined {
-  if (!scope.startsWith(SCOPE_PREFIX)) return undefined;
-  const name = scope.slice(SCOPE_PREFIX.length);
-  return isRole(name) ? name : undefined;
-}
+// A token's role: the highest role its OAuth scopes and, where configured, a roles claim or a
+// group claim grant. The ladder itself is access/roles.ts.
+import { RANK, isRole, roleOfScope, type Role } from "../access/roles.js";
 
 /** Where a token's role is read from (config: AUTH_SCOPE_CLAIM, AUTH_ROLES_CLAIM, AUTH_GROUPS_*). */
 export interface RoleSources {
@@ -49,7 +22,7 @@ function claimValues(claim: unknown): string[] {
 function highest(roles: Iterable<Role | undefined>): Role | undefined {
   let best: Role | undefined;
   for (const role of roles) {
-    if (role !== undefined && (best === undefined || rank[role] > rank[best])) best = role;
+    if (role !== undefined && (best === undefined || RANK[role] > RANK[best])) best = role;
   }
   return best;
 }
@@ -68,9 +41,14 @@ export function roleResolver(sources: RoleSources): (claims: Record<string, unkn
   return (claims) => {
     const fromScopes = highest(claimValues(claims[scopeClaim]).map(roleOfScope));
     const fromRoles = rolesClaim === undefined ? undefined : effectiveRole(claims[rolesClaim]);
-    const fromGroups = groups === undefined
-      ? undefined
-      : highest(claimValues(claims[groups.claim]).map((group) => (Object.hasOwn(groups.roles, group) ? groups.roles[group] : undefined)));
+    const fromGroups =
+      groups === undefined
+        ? undefined
+        : highest(
+            claimValues(claims[groups.claim]).map((group) =>
+              Object.hasOwn(groups.roles, group) ? groups.roles[group] : undefined,
+            ),
+          );
     return highest([fromScopes, fromRoles, fromGroups]);
   };
 }

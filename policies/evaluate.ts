@@ -1,6 +1,6 @@
 // Runs every rule over a set of resources and reports one finding per violation.
-import { RESOURCE_RULES, STACK_RULES } from "../rules/index.js";
-import { DEFAULT_CONFIG, type CheckedResource, type PackConfig } from "./types.js";
+import { RESOURCE_RULES, STACK_RULES } from "./rules/index.js";
+import { DEFAULT_CONFIG, type CheckedResource, type PackConfig } from "./lib/types.js";
 
 export interface Finding {
   rule: string;
@@ -14,7 +14,8 @@ export function evaluate(resources: readonly CheckedResource[], config: PackConf
   for (const resource of resources) {
     for (const rule of RESOURCE_RULES) {
       if (!rule.appliesTo(resource.type)) continue;
-      for (const violation of rule.check(resource, config)) findings.push({ rule: rule.name, resource: resource.name, ...violation });
+      for (const violation of rule.check(resource, config))
+        findings.push({ rule: rule.name, resource: resource.name, ...violation });
     }
   }
   for (const rule of STACK_RULES) {
@@ -24,4 +25,5 @@ export function evaluate(resources: readonly CheckedResource[], config: PackConf
 }
 
 /** One line: rule, resource, what is wrong, how to fix it. */
-export const formatFinding = (finding: Finding): string => `${finding.rule}: ${finding.resource}: ${finding.message}. Fix: ${finding.fix}`;
+export const formatFinding = (finding: Finding): string =>
+  `${finding.rule}: ${finding.resource}: ${finding.message}. Fix: ${finding.fix}`;

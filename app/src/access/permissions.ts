@@ -1,6 +1,7 @@
-// THE permission matrix: the least role each tool needs. The registry enforces it for every
-// tool; tools never check permissions themselves. A tool missing here cannot be registered.
-import type { Role } from "../auth/roles.js";
+// The permission matrix: the least role each tool needs. The registry (mcp/registry.ts) enforces
+// it for every tool; tools never check permissions themselves. A tool missing here cannot be
+// registered.
+import type { Role } from "./roles.js";
 
 export const TOOL_PERMISSIONS = {
   whoami: "guest",
