@@ -2,10 +2,9 @@
 // what `npm run backup` runs locally. Exit codes: 0 done, 1 failed, 2 bad arguments or config.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import neo4j from "neo4j-driver";
 import { ConfigError } from "../config.js";
-import { installChunkCursor } from "../store/chunked-reads.js";
 import { loadBackupConfig } from "./config.js";
+import { backupDriver } from "./driver.js";
 import { RestoreInProgressError, runBackup } from "./export.js";
 import { BackupStore, createS3Client } from "./storage.js";
 import { BackupFormatError } from "./values.js";
@@ -26,11 +25,6 @@ export function appVersion(): string {
   return "unknown";
 }
 
-/** The driver backups and restores use: integers stay lossless (beyond 2^53). */
-export function backupDriver(uri: string, user: string, password: string) {
-  installChunkCursor();
-  return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
-}
 
 export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
@@ -77,6 +71,7 @@ export async function runBackupCommand(args: string[], env: NodeJS.ProcessEnv = 
     let lastLine = 0;
     const manifest = await runBackup(driver, store, {
       appVersion: appVersion(),
+      connection: config.neo4j,
       // A line now and then for the CronJob's log (and an operator watching it).
       onProgress: (progress) => {
         if (Date.now() - lastLine < 5000) return;

@@ -7,7 +7,7 @@
 // empty (pass --wipe).
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
-import { backupDriver } from "./cli.js";
+import { backupDriver } from "./driver.js";
 import { loadBackupConfig } from "./config.js";
 import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./import.js";
 import { VerificationError, verifyBackup } from "./verify.js";
