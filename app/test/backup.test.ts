@@ -19,7 +19,7 @@ import { generateGraph, graphDigest } from "./backup-graph.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 import { backupDriver } from "../src/backup/driver.js";
 import { loadBackupConfig } from "../src/backup/config.js";
-import { restoreBackup } from "../src/backup/import.js";
+import { restoreBackup } from "../src/backup/restore.js";
 import { BackupStore, createS3Client } from "../src/backup/storage.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -6,8 +6,8 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { appVersion } from "../../app/src/backup/cli.js";
 import { backupDriver } from "../../app/src/backup/driver.js";
 import { loadBackupConfig } from "../../app/src/backup/config.js";
-import { runBackup } from "../../app/src/backup/export.js";
-import { restoreBackup } from "../../app/src/backup/import.js";
+import { runBackup } from "../../app/src/backup/take-backup.js";
+import { restoreBackup } from "../../app/src/backup/restore.js";
 import { BackupStore, createS3Client } from "../../app/src/backup/storage.js";
 import { runMain } from "../lib/cli.js";
 

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
 import { loadBackupConfig } from "./config.js";
 import { backupDriver } from "./driver.js";
-import { RestoreInProgressError, runBackup } from "./export.js";
+import { RestoreInProgressError, runBackup } from "./take-backup.js";
 import { BackupStore, createS3Client } from "./storage.js";
 import { BackupFormatError } from "./values.js";
 

@@ -7,3 +7,13 @@ export function backupDriver(uri: string, user: string, password: string): Drive
   installChunkCursor();
   return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
 }
+
+/** One query in a session of its own, its whole result read. */
+export async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
+  const session = driver.session({ database });
+  try {
+    return await session.run(query, parameters);
+  } finally {
+    await session.close();
+  }
+}

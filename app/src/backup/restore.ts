@@ -3,12 +3,14 @@
 // backup, so running it again after a crash skips what was written and converges. A marker node
 // records the restore in progress, its phase and that position.
 import type { Driver } from "neo4j-driver";
+import { run } from "./driver.js";
 import {
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
   RESTORE_MARKER_LABEL as MARKER,
   RESTORE_STAGED_LABEL as STAGED,
 } from "./records.js";
+import { unfinishedRestore, type UnfinishedRestore } from "./restore-marker.js";
 import type { BackupStore, Manifest } from "./storage.js";
 import { assertSchemaStatement, readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
 import { GraphWriter } from "./writes.js";
@@ -48,14 +50,6 @@ export interface RestoreResult {
   endpointOnlyNodes: number;
 }
 
-async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
-  const session = driver.session({ database });
-  try {
-    return await session.run(query, parameters);
-  } finally {
-    await session.close();
-  }
-}
 
 /** Drops the schema first, so deleting the graph does not also keep its indexes current. */
 async function wipe(driver: Driver, database: string): Promise<void> {
@@ -80,21 +74,6 @@ async function applySchema(driver: Driver, database: string, cypher: string): Pr
 async function countsByKey(driver: Driver, database: string, query: string): Promise<Record<string, number>> {
   const result = await run(driver, database, query);
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
-}
-
-export interface UnfinishedRestore {
-  backupId: unknown;
-  phase: string;
-  /** How many of the backup's records are written; undefined for a restore by a version that did not count them. */
-  line: number | undefined;
-}
-
-/** The marker of a restore into `database` that has not finished (or crashed), if there is one. */
-export async function unfinishedRestore(driver: Driver, database: string): Promise<UnfinishedRestore | undefined> {
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.line AS line LIMIT 1`)).records[0];
-  if (!marker) return undefined;
-  const line = marker.get("line") as unknown;
-  return { backupId: marker.get("id"), phase: String(marker.get("phase")), line: line === null ? undefined : Number(line) };
 }
 
 /** What one restore run works with: the target, the backup, and what it reports as it goes. */

@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
-import { unfinishedRestore } from "./import.js";
+import { unfinishedRestore } from "./restore-marker.js";
 import { NodeIdSet } from "./node-ids.js";
 import { NODE_FIELDS, RELATIONSHIP_FIELDS, nodeRecord, relationshipOf } from "./read-records.js";
 import { RangeReaders, highestId, type NodeChunk, type RelationshipChunk } from "./range-reads.js";
