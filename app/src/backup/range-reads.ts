@@ -100,9 +100,10 @@ export class RangeReaders {
     return this.workers.length;
   }
 
-  /** Every node or relationship, as chunks from whichever reader has one. */
-  async *read(kind: ReadKind, highest: number | null, fetchSize: number): AsyncGenerator<NodeChunk | RelationshipChunk> {
-    const ranges = plan(highest, this.workers.length);
+  /** Every node or relationship, as chunks from whichever of the first `lanes` readers has one. */
+  async *read(kind: ReadKind, highest: number | null, { lanes, fetchSize }: { lanes: number; fetchSize: number }): AsyncGenerator<NodeChunk | RelationshipChunk> {
+    const workers = this.workers.slice(0, Math.max(1, lanes));
+    const ranges = plan(highest, workers.length);
     const ready: Array<{ chunk: NodeChunk | RelationshipChunk; from: Worker }> = [];
     let reading = 0;
     let failure: Error | undefined;
@@ -118,7 +119,7 @@ export class RangeReaders {
       reading += 1;
       worker.postMessage({ type: "read", kind, ...range, fetchSize } satisfies ReaderRequest);
     };
-    const listeners = this.workers.map((worker) => {
+    const listeners = workers.map((worker) => {
       const onMessage = (message: ReaderMessage) => {
         if (message.type === "done") {
           reading -= 1;
@@ -136,7 +137,7 @@ export class RangeReaders {
       return () => worker.off("message", onMessage).off("error", onError).off("exit", onExit);
     });
     try {
-      for (const worker of this.workers) dispatch(worker);
+      for (const worker of workers) dispatch(worker);
       for (;;) {
         if (failure) throw failure;
         const next = ready.shift();

@@ -109,9 +109,17 @@ async function assertNoRestoreInProgress(driver: Driver, database: string): Prom
 
 const line = (record: BackupRecord) => `${JSON.stringify(record)}\n`;
 
-/** Rows per fetch for each reader: the sample sizes a fetch to its share of FETCH_BYTES. */
-async function readerFetchSize(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown, options: BackupOptions, readers: number): Promise<number> {
-  return options.fetchSize ?? Math.max(1, Math.floor((await fetchSizeFor(driver, database, query, encode)) / readers));
+/** A fetch of fewer rows than this holds large values: one reader reads them, as the only reader would. */
+const PARALLEL_MIN_FETCH = 100;
+
+/**
+ * How many readers share a read, and each one's rows per fetch (its share of FETCH_BYTES). Rows
+ * of large values are read by a single reader, so memory holds one large fetch at a time.
+ */
+async function readPlan(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown, options: BackupOptions, readers: number): Promise<{ lanes: number; fetchSize: number }> {
+  const whole = options.fetchSize ?? (await fetchSizeFor(driver, database, query, encode));
+  const lanes = whole >= PARALLEL_MIN_FETCH ? readers : 1;
+  return { lanes, fetchSize: Math.max(1, Math.floor(whole / lanes)) };
 }
 
 /** The backup's lines, in chunks: header and schema, every node, every relationship, the end record. */
@@ -125,8 +133,8 @@ async function* lines(driver: Driver, readers: RangeReaders, database: string, m
   yield head;
   progress.phase = "nodes";
   const written = new NodeIdSet();
-  const nodeFetch = await readerFetchSize(driver, database, NODES_QUERY, nodeRecord, options, readers.count);
-  for await (const chunk of readers.read("nodes", await highestId(driver, database, "nodes"), nodeFetch)) {
+  const nodePlan = await readPlan(driver, database, NODES_QUERY, nodeRecord, options, readers.count);
+  for await (const chunk of readers.read("nodes", await highestId(driver, database, "nodes"), nodePlan)) {
     const { ids, labels, text } = chunk as NodeChunk;
     // In the order of the lines: the restore's verification builds the same set from them.
     for (const id of ids) written.add(id);
@@ -136,8 +144,8 @@ async function* lines(driver: Driver, readers: RangeReaders, database: string, m
     yield text;
   }
   progress.phase = "relationships";
-  const relationshipFetch = await readerFetchSize(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options, readers.count);
-  for await (const chunk of readers.read("relationships", await highestId(driver, database, "relationships"), relationshipFetch)) {
+  const relationshipPlan = await readPlan(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options, readers.count);
+  for await (const chunk of readers.read("relationships", await highestId(driver, database, "relationships"), relationshipPlan)) {
     const { lines: read, starts, ends, types } = chunk as RelationshipChunk;
     let text = "";
     for (let index = 0; index < read.length; index += 1) {
