@@ -73,7 +73,7 @@ export async function highestId(driver: Driver, database: string, kind: ReadKind
 }
 
 /** [from, to) ranges up to `highest`, then an open one for whatever is created meanwhile. */
-function plan(highest: number | null, readers: number): Array<{ from: number; to: number | null }> {
+export function planRanges(highest: number | null, readers: number): Array<{ from: number; to: number | null }> {
   if (highest === null) return [{ from: 0, to: null }];
   const size = Math.max(MIN_RANGE, Math.ceil((highest + 1) / (readers * RANGES_PER_READER)));
   const ranges: Array<{ from: number; to: number | null }> = [];
@@ -103,7 +103,7 @@ export class RangeReaders {
   /** Every node or relationship, as chunks from whichever of the first `lanes` readers has one. */
   async *read(kind: ReadKind, highest: number | null, { lanes, fetchSize }: { lanes: number; fetchSize: number }): AsyncGenerator<NodeChunk | RelationshipChunk> {
     const workers = this.workers.slice(0, Math.max(1, lanes));
-    const ranges = plan(highest, workers.length);
+    const ranges = planRanges(highest, workers.length);
     const ready: Array<{ chunk: NodeChunk | RelationshipChunk; from: Worker }> = [];
     let reading = 0;
     let failure: Error | undefined;
