@@ -14,6 +14,7 @@ import { parseTrustedProxies } from "./guards/trusted-proxy.js";
 import { parseSandboxSettings, type SandboxSettings } from "./sandbox/settings.js";
 import type { Neo4jOptions } from "./store/driver.js";
 import type { TlsSettings } from "./tls/serving.js";
+import { neo4jConnectionSettings } from "./store/neo4j-settings.js";
 import { describeIssues } from "./validation.js";
 
 export class ConfigError extends Error {
@@ -92,10 +93,7 @@ const envSchema = z
     MCP_TRUSTED_PROXIES: list.default([]),
     AUTH_TENANT_CLAIM: z.string().min(1).default("tenant"),
     DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("default"),
-    NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/.+/, "must be a bolt:// or neo4j:// URI"),
-    NEO4J_USER: z.string().min(1).default("neo4j"),
-    NEO4J_PASSWORD_FILE: z.string().min(1),
-    NEO4J_DATABASE: z.string().min(1).default("neo4j"),
+    ...neo4jConnectionSettings,
     /** PEM bundle of the CAs that sign Neo4j's certificate; re-read for every new connection. */
     NEO4J_CA_FILE: z.string().min(1).optional(),
     LOCKOUT_MAX_FAILURES: intInRange(1, 1000, 5),

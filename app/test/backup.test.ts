@@ -17,9 +17,9 @@ import { startNeo4j, type Neo4jInstance } from "../../test/support/neo4j.js";
 import { s3Access } from "../../test/support/service-env.js";
 import { generateGraph, graphDigest } from "./backup-graph.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
-import { backupDriver } from "../src/backup/cli.js";
+import { backupDriver } from "../src/backup/driver.js";
 import { loadBackupConfig } from "../src/backup/config.js";
-import { restoreBackup } from "../src/backup/import.js";
+import { restoreBackup } from "../src/backup/restore.js";
 import { BackupStore, createS3Client } from "../src/backup/storage.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

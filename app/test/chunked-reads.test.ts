@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import type { Driver } from "neo4j-driver";
-import { backupDriver } from "../src/backup/cli.js";
+import { backupDriver } from "../src/backup/driver.js";
 import { combinedBufferClass, installChunkCursor } from "../src/store/chunked-reads.js";
 import { createDriver } from "../src/store/driver.js";
 import { neo4jAccess } from "../../test/support/service-env.js";

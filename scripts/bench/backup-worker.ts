@@ -3,10 +3,11 @@
 // liveHeapMb is the largest heap left after a full collection, sampled every few seconds: what
 // the process really holds, as opposed to garbage V8 has not yet had a reason to collect.
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { backupDriver, appVersion } from "../../app/src/backup/cli.js";
+import { appVersion } from "../../app/src/backup/cli.js";
+import { backupDriver } from "../../app/src/backup/driver.js";
 import { loadBackupConfig } from "../../app/src/backup/config.js";
-import { runBackup } from "../../app/src/backup/export.js";
-import { restoreBackup } from "../../app/src/backup/import.js";
+import { runBackup } from "../../app/src/backup/take-backup.js";
+import { restoreBackup } from "../../app/src/backup/restore.js";
 import { BackupStore, createS3Client } from "../../app/src/backup/storage.js";
 import { runMain } from "../lib/cli.js";
 
@@ -26,7 +27,7 @@ runMain(async () => {
   }, 3000);
   const started = process.hrtime.bigint();
   try {
-    const manifest = mode === "backup" ? await runBackup(driver, store, { appVersion: appVersion() }) : await store.resolve("latest");
+    const manifest = mode === "backup" ? await runBackup(driver, store, { appVersion: appVersion(), connection: config.neo4j }) : await store.resolve("latest");
     if (mode === "restore") await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);

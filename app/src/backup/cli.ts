@@ -1,12 +1,11 @@
 // `backup` and `backup prune --keep N`: what the image's backup command runs (the CronJob) and
 // what `npm run backup` runs locally. Exit codes: 0 done, 1 failed, 2 bad arguments or config.
 import { readFileSync } from "node:fs";
-import neo4j from "neo4j-driver";
 import { parseOptions, usageProblem, type CommandEnv } from "../command-line.js";
 import { ConfigError } from "../config.js";
-import { installChunkCursor } from "../store/chunked-reads.js";
 import { loadBackupConfig } from "./config.js";
-import { RestoreInProgressError, runBackup } from "./export.js";
+import { backupDriver } from "./driver.js";
+import { RestoreInProgressError, runBackup } from "./take-backup.js";
 import { BackupStore, createS3Client } from "./storage.js";
 import { BackupFormatError } from "./values.js";
 import { commandSpan, startTelemetry, telemetryFromEnv } from "../telemetry/otel.js";
@@ -31,11 +30,6 @@ export function appVersion(): string {
   return "unknown";
 }
 
-/** The driver backups and restores use: integers stay lossless (beyond 2^53). */
-export function backupDriver(uri: string, user: string, password: string) {
-  installChunkCursor();
-  return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
-}
 
 export async function runBackupCommand(args: string[], env: CommandEnv = process.env, usage = backupUsage()): Promise<number> {
   const parsed = parseOptions({ keep: { type: "string" }, json: { type: "boolean" } }, usage, args, { allowPositionals: true });
@@ -87,6 +81,7 @@ async function backupTo(store: BackupStore, config: ReturnType<typeof loadBackup
     let lastLine = 0;
     const manifest = await runBackup(driver, store, {
       appVersion: appVersion(),
+      connection: config.neo4j,
       // A line now and then for the CronJob's log (and an operator watching it).
       onProgress: (progress) => {
         if (Date.now() - lastLine < 5000) return;

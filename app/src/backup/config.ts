@@ -2,13 +2,11 @@
 // where the backups go, and how they are encrypted. Secrets only from files.
 import { z } from "zod";
 import { ConfigError, readSecretFile } from "../config.js";
+import { neo4jConnectionSettings } from "../store/neo4j-settings.js";
 import { describeIssues } from "../validation.js";
 
 const schema = z.object({
-  NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/.+/, "must be a bolt:// or neo4j:// URI"),
-  NEO4J_USER: z.string().min(1).default("neo4j"),
-  NEO4J_PASSWORD_FILE: z.string().min(1),
-  NEO4J_DATABASE: z.string().min(1).default("neo4j"),
+  ...neo4jConnectionSettings,
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
   S3_PREFIX: z.string().regex(/^([a-z0-9][a-z0-9/_-]*\/)?$/, "must be empty or a key prefix ending in '/'").default("backups/"),
   S3_REGION: z.string().min(1).default("us-east-1"),

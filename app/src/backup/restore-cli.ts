@@ -7,9 +7,9 @@
 // empty (pass --wipe).
 import { parseOptions, usageProblem, type CommandEnv } from "../command-line.js";
 import { ConfigError } from "../config.js";
-import { backupDriver } from "./cli.js";
+import { backupDriver } from "./driver.js";
 import { loadBackupConfig } from "./config.js";
-import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./import.js";
+import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./restore.js";
 import { VerificationError, verifyBackup } from "./verify.js";
 import { BACKUP_ID, BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
 import { BackupFormatError } from "./values.js";

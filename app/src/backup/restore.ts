@@ -3,12 +3,14 @@
 // backup, so running it again after a crash skips what was written and converges. A marker node
 // records the restore in progress, its phase and that position.
 import type { Driver } from "neo4j-driver";
+import { run } from "./driver.js";
 import {
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
   RESTORE_MARKER_LABEL as MARKER,
   RESTORE_STAGED_LABEL as STAGED,
 } from "./records.js";
+import { unfinishedRestore, type UnfinishedRestore } from "./restore-marker.js";
 import type { BackupStore, Manifest } from "./storage.js";
 import { assertSchemaStatement, readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
 import { GraphWriter } from "./writes.js";
@@ -48,14 +50,6 @@ export interface RestoreResult {
   endpointOnlyNodes: number;
 }
 
-async function run(driver: Driver, database: string, query: string, parameters: Record<string, unknown> = {}) {
-  const session = driver.session({ database });
-  try {
-    return await session.run(query, parameters);
-  } finally {
-    await session.close();
-  }
-}
 
 /** Drops the schema first, so deleting the graph does not also keep its indexes current. */
 async function wipe(driver: Driver, database: string): Promise<void> {
@@ -82,36 +76,22 @@ async function countsByKey(driver: Driver, database: string, query: string): Pro
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
 }
 
-export interface UnfinishedRestore {
-  backupId: unknown;
-  phase: string;
-  /** How many of the backup's records are written; undefined for a restore by a version that did not count them. */
-  line: number | undefined;
+/** What one restore run works with: the target, the backup, and what it reports as it goes. */
+interface RestoreRun {
+  driver: Driver;
+  database: string;
+  store: BackupStore;
+  manifest: Manifest;
+  options: RestoreOptions;
+  progress: RestoreProgress;
+  report: () => void;
 }
 
-/** The marker of a restore into `database` that has not finished (or crashed), if there is one. */
-export async function unfinishedRestore(driver: Driver, database: string): Promise<UnfinishedRestore | undefined> {
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.line AS line LIMIT 1`)).records[0];
-  if (!marker) return undefined;
-  const line = marker.get("line") as unknown;
-  return { backupId: marker.get("id"), phase: String(marker.get("phase")), line: line === null ? undefined : Number(line) };
-}
-
-/**
- * Restores a backup into `database`; refuses a non-empty target unless `wipe`. The whole backup
- * is verified first (hash, counts, every record and value), so a damaged or tampered one is
- * refused before anything in the target is wiped or written; the writes then read only the
- * object version that was verified.
- */
-export async function restoreBackup(driver: Driver, database: string, store: BackupStore, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const batchSize = options.batchSize ?? 2000;
-  const progress: RestoreProgress = { phase: "verify", nodes: 0, relationships: 0 };
-  const report = () => options.onProgress?.({ ...progress });
-
+/** Whether this run resumes an unfinished restore of the same backup, and from which phase; refuses a target that is not empty without `wipe`. */
+async function checkTarget({ driver, database, manifest, options }: RestoreRun): Promise<{ marker: UnfinishedRestore | undefined; resumed: boolean; phase: string }> {
   const marker = await unfinishedRestore(driver, database);
   // A restore by an earlier version (which did not count its writes) cannot be resumed: it starts over with --wipe.
   const resumed = marker?.backupId === manifest.id && (marker.line !== undefined || marker.phase !== "load");
-  const phase = resumed ? marker.phase : "load";
   if (!resumed) {
     const nodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
     const schema = (await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS count")).records[0]?.get("count");
@@ -119,66 +99,72 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
       throw new TargetNotEmptyError(`the target database ${database} is not empty (${nodes} nodes${Number(schema) > 0 ? `, ${String(schema)} constraints` : ""}); pass --wipe to replace its contents`);
     }
   }
-  // Verified before anything is wiped or written, and again as the writes read it (its hash).
-  let verified: VerifyResult | undefined;
-  if (phase === "load") {
+  return { marker, resumed, phase: resumed && marker ? marker.phase : "load" };
+}
+
+/** Wipes the target if asked to and records the restore in progress. */
+async function begin({ driver, database, manifest, options, progress, report }: RestoreRun): Promise<void> {
+  if (options.wipe) {
+    progress.phase = "wipe";
     report();
-    verified = await verifyBackup(store, manifest);
+    await wipe(driver, database);
   }
-  if (!resumed) {
-    if (options.wipe) {
-      progress.phase = "wipe";
-      report();
-      await wipe(driver, database);
-    }
-    await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', line: 0, startedAt: datetime()})`, { id: manifest.id });
-  }
+  await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', line: 0, startedAt: datetime()})`, { id: manifest.id });
+}
+
+/**
+ * Writes every node and relationship after the first `written` records (those an interrupted
+ * run committed), then the backup's schema, and moves the marker on to cleanup.
+ */
+async function load(restore: RestoreRun, written: number, verified: VerifyResult | undefined): Promise<void> {
+  const { driver, database, store, manifest, options, progress, report } = restore;
   progress.phase = "schema";
-
-  if (phase === "load") {
-    // Records up to here were written (and committed with this position) by the run that was interrupted.
-    const written = resumed ? (marker?.line ?? 0) : 0;
-    await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
-    const writer = new GraphWriter(driver, database, { rows: batchSize, bytes: options.batchBytes ?? 4 * 1024 * 1024 }, (kind, count) => {
-      progress[kind] += count;
-      report();
-    });
-    // Indexes and constraints are created once the data is in: filling an index from the whole
-    // graph at once costs much less than keeping it current through every write.
-    const schema: string[] = [];
-    let line = 0;
-    for await (const { record, bytes } of readSizedRecords(store, manifest, { etag: verified?.etag })) {
-      line += 1;
-      if (record.k === "schema") {
-        if (schema.length < DEFERRED_SCHEMA) schema.push(record.cypher);
-        else await applySchema(driver, database, record.cypher);
-      } else if (record.k === "node" || record.k === "rel") {
-        progress.phase = record.k === "node" ? "nodes" : "relationships";
-        if (line <= written) {
-          writer.skip(record);
-          progress[progress.phase] += 1;
-        } else if (record.k === "node") await writer.addNode(record, bytes, line);
-        else await writer.addRelationship(record, bytes, line);
-      }
-    }
-    await writer.finish();
-    progress.phase = "schema";
+  await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
+  const writer = new GraphWriter(driver, database, { rows: options.batchSize ?? 2000, bytes: options.batchBytes ?? 4 * 1024 * 1024 }, (kind, count) => {
+    progress[kind] += count;
     report();
-    // Applied again on resume, which is harmless.
-    for (const cypher of schema) await applySchema(driver, database, cypher);
-    await run(driver, database, `CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
-    // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
-    const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
-    await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
+  });
+  // Indexes and constraints are created once the data is in: filling an index from the whole
+  // graph at once costs much less than keeping it current through every write.
+  const schema: string[] = [];
+  let line = 0;
+  for await (const { record, bytes } of readSizedRecords(store, manifest, { etag: verified?.etag })) {
+    line += 1;
+    if (record.k === "schema") {
+      if (schema.length < DEFERRED_SCHEMA) schema.push(record.cypher);
+      else await applySchema(driver, database, record.cypher);
+    } else if (record.k === "node" || record.k === "rel") {
+      progress.phase = record.k === "node" ? "nodes" : "relationships";
+      if (line <= written) {
+        writer.skip(record);
+        progress[progress.phase] += 1;
+      } else if (record.k === "node") await writer.addNode(record, bytes, line);
+      else await writer.addRelationship(record, bytes, line);
+    }
   }
+  await writer.finish();
+  progress.phase = "schema";
+  report();
+  // Applied again on resume, which is harmless.
+  for (const cypher of schema) await applySchema(driver, database, cypher);
+  await run(driver, database, `CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+  // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
+  const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
+  await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
+}
 
+/** Removes the restore's own labels, keys and constraint from the restored graph. */
+async function cleanup({ driver, database, progress, report }: RestoreRun, marker: UnfinishedRestore | undefined, resumed: boolean): Promise<void> {
   progress.phase = "cleanup";
   report();
   // Only a restore by an earlier version marked its relationships.
   if (resumed && marker?.line === undefined) await run(driver, database, `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`);
   await run(driver, database, `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`);
   await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
+}
 
+/** The restored graph's nodes by label and relationships by type against the manifest (and the nodes known only as endpoints); returns the relationships by type. */
+async function checkCounts({ driver, database, manifest, progress, report }: RestoreRun): Promise<Record<string, number>> {
   progress.phase = "check";
   report();
   const endpointOnly = JSON.parse(String((await run(driver, database, `MATCH (m:${MARKER}) RETURN m.endpointOnly AS e`)).records[0]?.get("e") ?? "{}")) as Record<string, number>;
@@ -193,6 +179,29 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
     if ((types[type] ?? 0) !== (manifest.counts.relationshipsByType[type] ?? 0)) problems.push(`type ${type}: ${types[type] ?? 0} relationships, expected ${manifest.counts.relationshipsByType[type] ?? 0}`);
   }
   if (problems.length > 0) throw new VerificationError(`the restored graph does not match the backup:\n  ${problems.join("\n  ")}`);
+  return types;
+}
+
+/**
+ * Restores a backup into `database`; refuses a non-empty target unless `wipe`. The whole backup
+ * is verified first (hash, counts, every record and value), so a damaged or tampered one is
+ * refused before anything in the target is wiped or written; the writes then read only the
+ * object version that was verified.
+ */
+export async function restoreBackup(driver: Driver, database: string, store: BackupStore, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const progress: RestoreProgress = { phase: "verify", nodes: 0, relationships: 0 };
+  const restore: RestoreRun = { driver, database, store, manifest, options, progress, report: () => options.onProgress?.({ ...progress }) };
+  const { marker, resumed, phase } = await checkTarget(restore);
+  if (phase === "load") {
+    // Verified before anything is wiped or written, and again as the writes read it (its hash).
+    restore.report();
+    const verified = await verifyBackup(store, manifest);
+    if (!resumed) await begin(restore);
+    // Records up to here were written (and committed with this position) by the run that was interrupted.
+    await load(restore, resumed ? (marker?.line ?? 0) : 0, verified);
+  }
+  await cleanup(restore, marker, resumed);
+  const types = await checkCounts(restore);
   await run(driver, database, `MATCH (m:${MARKER}) DELETE m`);
   const totalNodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
   return {

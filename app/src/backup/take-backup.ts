@@ -8,10 +8,11 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
-import { BackupFormatError, encodeProperties } from "./values.js";
-import { unfinishedRestore } from "./import.js";
+import { unfinishedRestore } from "./restore-marker.js";
 import { NodeIdSet } from "./node-ids.js";
-import { reservedName, type BackupRecord, type Endpoint, type NodeRecord, type RelationshipRecord } from "./records.js";
+import { NODE_FIELDS, RELATIONSHIP_FIELDS, nodeRecord, relationshipOf } from "./read-records.js";
+import { RangeReaders, highestId, type NodeChunk, type RelationshipChunk } from "./range-reads.js";
+import type { BackupRecord, Endpoint, RelationshipRecord } from "./records.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
 
 export interface BackupProgress {
@@ -21,8 +22,15 @@ export interface BackupProgress {
   bytes: number;
 }
 
+/** Reader threads by default: the backup's time is decoding, which they share. */
+export const DEFAULT_READERS = 2;
+
 export interface BackupOptions {
   appVersion: string;
+  /** Where the reader threads connect (each has a driver of its own), as the main driver does. */
+  connection: { uri: string; user: string; password: string };
+  /** Reader threads; DEFAULT_READERS by default. */
+  readers?: number;
   /** Rows per fetch from Neo4j; by default sized from a sample so a fetch holds about FETCH_BYTES. */
   fetchSize?: number;
   onProgress?: (progress: BackupProgress) => void;
@@ -65,42 +73,9 @@ async function fetchSizeFor(driver: Driver, database: string, query: string, enc
   return Math.max(1, Math.min(MAX_FETCH_SIZE, Math.floor(FETCH_BYTES / largest)));
 }
 
-// Fields rather than the Node and Relationship themselves: the driver then builds no entity
-// objects (with their integer ids) that the backup would take apart again.
-const NODES_QUERY = "MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props";
-const RELATIONSHIPS_QUERY = "MATCH (a)-[r]->(b) RETURN elementId(r) AS id, type(r) AS type, properties(r) AS props, elementId(a) AS start, elementId(b) AS end";
-const NODE_BY_ID_QUERY = "MATCH (n) WHERE elementId(n) = $id RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props";
-
-/** A backup that uses the restore's own names could never be restored: refused while it is taken. */
-function assertRestorable(kind: string, id: string, labels: readonly string[], properties: object): void {
-  const name = reservedName(labels, Object.keys(properties));
-  if (name !== undefined) throw new BackupFormatError(`${kind} ${id} uses the name ${name}, which the restore reserves for itself; rename it before backing up`);
-}
-
-function nodeRecord(record: Neo4jRecord): Omit<NodeRecord, "k"> {
-  const id = record.get("id") as string;
-  const labels = record.get("labels") as string[];
-  const properties = record.get("props") as Record<string, unknown>;
-  assertRestorable("node", id, labels, properties);
-  return { id, labels: labels.sort(), props: encodeProperties(properties) };
-}
-
-const nodeOf = (record: Neo4jRecord): NodeRecord => ({ k: "node", ...nodeRecord(record) });
-
-/** A relationship with both endpoints by id; `records` decides what the backup writes for each. */
-function relationshipOf(record: Neo4jRecord): RelationshipRecord & { start: string; end: string } {
-  const id = record.get("id") as string;
-  const properties = record.get("props") as Record<string, unknown>;
-  assertRestorable("relationship", id, [], properties);
-  return {
-    k: "rel",
-    id,
-    type: record.get("type") as string,
-    props: encodeProperties(properties),
-    start: record.get("start") as string,
-    end: record.get("end") as string,
-  };
-}
+const NODES_QUERY = `MATCH (n) RETURN ${NODE_FIELDS}`;
+const RELATIONSHIPS_QUERY = `MATCH (a)-[r]->(b) RETURN ${RELATIONSHIP_FIELDS}`;
+const NODE_BY_ID_QUERY = `MATCH (n) WHERE elementId(n) = $id RETURN ${NODE_FIELDS}`;
 
 /**
  * The whole of an endpoint the backup has not written (a node created while it ran), read now.
@@ -112,16 +87,6 @@ async function readEndpoint(driver: Driver, database: string, id: string): Promi
   try {
     const [found] = (await session.run(NODE_BY_ID_QUERY, { id })).records;
     return found ? nodeRecord(found) : undefined;
-  } finally {
-    await session.close();
-  }
-}
-
-/** Every row of a read query as backup records, in fetches sized for its rows (or `fetchSize`). */
-async function* readAll<T>(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => T, fetchSize?: number): AsyncGenerator<T> {
-  const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: fetchSize ?? (await fetchSizeFor(driver, database, query, encode)) });
-  try {
-    for await (const record of session.run(query)) yield encode(record);
   } finally {
     await session.close();
   }
@@ -142,52 +107,67 @@ async function assertNoRestoreInProgress(driver: Driver, database: string): Prom
   }
 }
 
-async function* records(driver: Driver, database: string, manifest: Manifest, options: BackupOptions, progress: BackupProgress): AsyncGenerator<BackupRecord> {
-  yield { k: "header", formatVersion: FORMAT_VERSION, database, id: manifest.id, startedAt: manifest.startedAt };
-  for (const cypher of await schemaStatements(driver, database)) {
-    manifest.counts.schema += 1;
-    yield { k: "schema", cypher };
-  }
-  progress.phase = "nodes";
-  const written = new NodeIdSet();
-  for await (const node of readAll(driver, database, NODES_QUERY, nodeOf, options.fetchSize)) {
-    written.add(node.id);
-    manifest.counts.nodes += 1;
-    for (const label of node.labels) manifest.counts.nodesByLabel[label] = (manifest.counts.nodesByLabel[label] ?? 0) + 1;
-    progress.nodes += 1;
-    yield node;
-  }
-  progress.phase = "relationships";
-  for await (const read of readAll(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options.fetchSize)) {
-    const start = written.has(read.start) ? read.start : await readEndpoint(driver, database, read.start);
-    const end = start === undefined ? undefined : written.has(read.end) ? read.end : await readEndpoint(driver, database, read.end);
-    // Deleted with an endpoint after it was read: it never existed before the backup began.
-    if (start === undefined || end === undefined) continue;
-    const relationship: RelationshipRecord = { ...read, start, end };
-    // Only once the line that carries it is written may later lines name the node by its id.
-    for (const endpoint of [start, end]) if (typeof endpoint !== "string") written.add(endpoint.id);
-    manifest.counts.relationships += 1;
-    manifest.counts.relationshipsByType[relationship.type] = (manifest.counts.relationshipsByType[relationship.type] ?? 0) + 1;
-    progress.relationships += 1;
-    yield relationship;
-  }
-  yield { k: "end", nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, schema: manifest.counts.schema };
+const line = (record: BackupRecord) => `${JSON.stringify(record)}\n`;
+
+/** A fetch of fewer rows than this holds large values: one reader reads them, as the only reader would. */
+const PARALLEL_MIN_FETCH = 100;
+
+/**
+ * How many readers share a read, and each one's rows per fetch (its share of FETCH_BYTES). Rows
+ * of large values are read by a single reader, so memory holds one large fetch at a time.
+ */
+async function readPlan(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown, options: BackupOptions, readers: number): Promise<{ lanes: number; fetchSize: number }> {
+  const whole = options.fetchSize ?? (await fetchSizeFor(driver, database, query, encode));
+  const lanes = whole >= PARALLEL_MIN_FETCH ? readers : 1;
+  return { lanes, fetchSize: Math.max(1, Math.floor(whole / lanes)) };
 }
 
-/** About this many characters of lines per chunk into gzip: zlib's cost per write dwarfs its cost per byte. */
-const CHUNK_CHARS = 64 * 1024;
-
-/** The records as JSON lines, joined into chunks of about CHUNK_CHARS (a longer line is a chunk of its own). */
-async function* asLineChunks(source: AsyncIterable<BackupRecord>): AsyncGenerator<string> {
-  let chunk = "";
-  for await (const record of source) {
-    chunk += `${JSON.stringify(record)}\n`;
-    if (chunk.length >= CHUNK_CHARS) {
-      yield chunk;
-      chunk = "";
-    }
+/** The backup's lines, in chunks: header and schema, every node, every relationship, the end record. */
+async function* lines(driver: Driver, readers: RangeReaders, database: string, manifest: Manifest, options: BackupOptions, progress: BackupProgress): AsyncGenerator<string> {
+  const { counts } = manifest;
+  let head = line({ k: "header", formatVersion: FORMAT_VERSION, database, id: manifest.id, startedAt: manifest.startedAt });
+  for (const cypher of await schemaStatements(driver, database)) {
+    counts.schema += 1;
+    head += line({ k: "schema", cypher });
   }
-  if (chunk !== "") yield chunk;
+  yield head;
+  progress.phase = "nodes";
+  const written = new NodeIdSet();
+  const nodePlan = await readPlan(driver, database, NODES_QUERY, nodeRecord, options, readers.count);
+  for await (const chunk of readers.read("nodes", await highestId(driver, database, "nodes"), nodePlan)) {
+    const { ids, labels, text } = chunk as NodeChunk;
+    // In the order of the lines: the restore's verification builds the same set from them.
+    for (const id of ids) written.add(id);
+    for (const label in labels) counts.nodesByLabel[label] = (counts.nodesByLabel[label] ?? 0) + (labels[label] ?? 0);
+    counts.nodes += ids.length;
+    progress.nodes += ids.length;
+    yield text;
+  }
+  progress.phase = "relationships";
+  const relationshipPlan = await readPlan(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options, readers.count);
+  for await (const chunk of readers.read("relationships", await highestId(driver, database, "relationships"), relationshipPlan)) {
+    const { lines: read, starts, ends, types } = chunk as RelationshipChunk;
+    let text = "";
+    for (let index = 0; index < read.length; index += 1) {
+      const [startId, endId, type] = [starts[index] as string, ends[index] as string, types[index] as string];
+      let relationship = read[index] as string;
+      if (!written.has(startId) || !written.has(endId)) {
+        const start = written.has(startId) ? startId : await readEndpoint(driver, database, startId);
+        const end = start === undefined ? undefined : written.has(endId) ? endId : await readEndpoint(driver, database, endId);
+        // Deleted with an endpoint after it was read: it never existed before the backup began.
+        if (start === undefined || end === undefined) continue;
+        // Only once the line that carries it is written may later lines name the node by its id.
+        for (const endpoint of [start, end]) if (typeof endpoint !== "string") written.add(endpoint.id);
+        relationship = JSON.stringify({ ...(JSON.parse(relationship) as RelationshipRecord), start, end });
+      }
+      counts.relationships += 1;
+      counts.relationshipsByType[type] = (counts.relationshipsByType[type] ?? 0) + 1;
+      progress.relationships += 1;
+      text += `${relationship}\n`;
+    }
+    if (text !== "") yield text;
+  }
+  yield line({ k: "end", nodes: counts.nodes, relationships: counts.relationships, schema: counts.schema });
 }
 
 /** Takes one backup; resolves with its manifest once the manifest (written last) is stored. */
@@ -209,6 +189,7 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   };
   await assertNoRestoreInProgress(driver, store.database);
   const progress: BackupProgress = { phase: "schema", nodes: 0, relationships: 0, bytes: 0 };
+  const readers = new RangeReaders({ ...options.connection, database: store.database }, options.readers ?? DEFAULT_READERS);
   const hash = createHash("sha256");
   const body = new PassThrough({ highWaterMark: 1 << 20 });
   const upload = new Upload({
@@ -235,13 +216,15 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   try {
     // Lines, not records, enter the stream: its buffer is then counted in bytes, so a graph of
     // large values holds one line at a time, where an object-mode stage would hold 16 records.
-    const lines = Readable.from(asLineChunks(records(driver, store.database, manifest, options, progress)), { objectMode: false, highWaterMark: 64 * 1024 });
-    await pipeline(lines, createGzip({ level: 6 }), measure, body);
+    const text = Readable.from(lines(driver, readers, store.database, manifest, options, progress), { objectMode: false, highWaterMark: 64 * 1024 });
+    await pipeline(text, createGzip({ level: 6 }), measure, body);
     progress.phase = "upload";
     await uploaded;
   } catch (error) {
     await upload.abort().catch(() => undefined);
     throw error;
+  } finally {
+    await readers.close();
   }
   manifest.dataSha256 = hash.digest("hex");
   manifest.dataBytes = progress.bytes;
