@@ -72,6 +72,13 @@ const layers = [
     ignores: ["infra/charts/index.ts"],
     patterns: [{ group: ["@pulumi/*"], message: "charts synthesize without Pulumi." }, otherCharts],
   },
+  // Operator commands and the development services stand on the app, infra and policies,
+  // never on the tests.
+  {
+    files: ["scripts/**/*.ts"],
+    ignores: ["scripts/test/**"],
+    patterns: [{ group: ["**/test/**"], message: "operator commands and development services do not import the tests." }],
+  },
   // The policy pack's library is what rules stand on; the rule set is composed above it.
   {
     files: ["policies/lib/**/*.ts"],

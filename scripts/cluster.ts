@@ -11,11 +11,11 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { PROJECT_ROOT } from "../infra/program.js";
 import { LOCAL_CLUSTER_ISSUER, ensureLocalClusterKeys } from "../app/src/auth/dev-keys.js";
-import { buildMinioImage, buildServerImage } from "../test/support/kube-app-images.js";
-import { buildNeo4jImage } from "../test/support/kube-neo4j-image.js";
-import type { KubeNode } from "../test/support/kube-node.js";
-import { startKitCluster } from "../test/support/kit-cluster.js";
-import { cacheRoot } from "../test/support/toolchain.js";
+import { buildMinioImage, buildServerImage } from "./dev-services/kube-app-images.js";
+import { buildNeo4jImage } from "./dev-services/kube-neo4j-image.js";
+import type { KubeNode } from "./dev-services/kube-node.js";
+import { startKitCluster } from "./dev-services/kit-cluster.js";
+import { cacheRoot } from "./dev-services/toolchain.js";
 import { parseOptions, runMain, untilSignal, usageProblem } from "./lib/cli.js";
 import { PROJECT_NAME, openEngine } from "./lib/engine.js";
 

@@ -5,9 +5,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServices } from "../test/support/services.js";
-import { startServiceProcess } from "../test/support/service-process.js";
-import { cacheRoot } from "../test/support/toolchain.js";
+import { startServices } from "./dev-services/services.js";
+import { startServiceProcess } from "./dev-services/service-process.js";
+import { cacheRoot } from "./dev-services/toolchain.js";
 import { parseOptions, runMain, untilSignal, usageProblem, writeEnvFile } from "./lib/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -3,8 +3,8 @@
 //
 // Exit codes: 0 stopped cleanly, 1 a service failed to start, 2 bad arguments.
 import path from "node:path";
-import { startServices } from "../test/support/services.js";
-import { cacheRoot } from "../test/support/toolchain.js";
+import { startServices } from "./dev-services/services.js";
+import { cacheRoot } from "./dev-services/toolchain.js";
 import { exportLines, parseOptions, runMain, untilSignal, writeEnvFile } from "./lib/cli.js";
 
 const usage = `usage: npm run services -- [--state DIR] [--json]

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { installOnce } from "./support/toolchain.js";
+import { installOnce } from "../scripts/dev-services/toolchain.js";
 
 describe("installOnce", async () => {
   const work = await mkdtemp(path.join(tmpdir(), "mcp-bastion-install-"));

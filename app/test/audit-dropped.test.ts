@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { AuditStore } from "../src/store/audit-store.js";
 import { Auditor } from "../src/telemetry/audit.js";
 import { Metrics } from "../src/telemetry/metrics.js";
-import { freePort } from "../../test/support/service-process.js";
+import { freePort } from "../../scripts/dev-services/service-process.js";
 
 const driver = neo4j.driver(`bolt://127.0.0.1:${await freePort()}`, neo4j.auth.basic("neo4j", "unused-password"), {
   connectionTimeout: 2000,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startCollector, type CollectorInstance } from "../../test/support/otel-collector.js";
+import { startCollector, type CollectorInstance } from "../../scripts/dev-services/otel-collector.js";
 import { neo4jAccess, s3Access } from "../../test/support/service-env.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { freePort } from "../../test/support/service-process.js";
+import { freePort } from "../../scripts/dev-services/service-process.js";
 import { startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");

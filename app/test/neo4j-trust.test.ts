@@ -8,8 +8,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import neo4j from "neo4j-driver";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { createTestCa, issueServerCertificate } from "../../test/support/test-pki.js";
-import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
+import { createTestCa, issueServerCertificate } from "../../scripts/dev-services/dev-pki.js";
+import { startTcpProxy, type TcpProxy } from "../../scripts/dev-services/tcp-proxy.js";
 import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 let work: string;

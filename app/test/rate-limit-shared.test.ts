@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { startRedis, type RedisInstance } from "../../test/support/redis.js";
+import { startRedis, type RedisInstance } from "../../scripts/dev-services/redis.js";
 import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 const BURST = 4;

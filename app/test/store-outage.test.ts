@@ -2,7 +2,7 @@
 // stale state), /readyz reports not ready, and service resumes once the store is back.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../../scripts/dev-services/tcp-proxy.js";
 import { callTool, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 let proxy: TcpProxy;

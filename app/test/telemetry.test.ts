@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startCollector, type CollectorInstance } from "../../test/support/otel-collector.js";
+import { startCollector, type CollectorInstance } from "../../scripts/dev-services/otel-collector.js";
 import { MCP_HEADERS, toolCallBody, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 interface OtlpAttribute { key: string; value: { stringValue?: string; intValue?: string | number } }

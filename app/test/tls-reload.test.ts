@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { createTestCa, issueServerCertificate, type IssuedCertificate, type TestCa } from "../../test/support/test-pki.js";
+import { createTestCa, issueServerCertificate, type IssuedCertificate, type TestCa } from "../../scripts/dev-services/dev-pki.js";
 import { startTestServer, type TestServer } from "./support/harness.js";
 
 let work: string;

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { runCommand } from "../../test/support/toolchain.js";
+import { runCommand } from "../../scripts/dev-services/toolchain.js";
 import { synthStack } from "./support/synth.js";
-import { scanManifests } from "../../test/support/checkov.js";
+import { scanManifests } from "../../scripts/dev-services/checkov.js";
 import { EXAMPLE_STACKS, PROJECT_ROOT } from "../offline/mock-run.js";
 
 /** `CKV_K8S_n  reason` lines; a skip without a reason is refused. */

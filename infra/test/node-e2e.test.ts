@@ -15,14 +15,14 @@ import type { CoreV1Api, KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
-import { CERT_MANAGER_NAMESPACE } from "../../test/support/kit-cluster.js";
-import { until } from "../../test/support/polling.js";
+import { CERT_MANAGER_NAMESPACE } from "../../scripts/dev-services/kit-cluster.js";
+import { until } from "../../scripts/dev-services/polling.js";
 import { parse } from "yaml";
 import { PORTS, podLabels } from "../charts/common.js";
 import { settingDefault } from "../config.js";
 import { settingsFromConfig } from "../read-settings.js";
 import { PROJECT_ROOT } from "../program.js";
-import { PROBE_IMAGE } from "../../test/support/kube-node.js";
+import { PROBE_IMAGE } from "../../scripts/dev-services/kube-node.js";
 import { dnsCheck, intendedTcp, probeFrom, tcpCheck, type TcpTarget } from "./support/network-probe.js";
 import { deployStack, runScript, startClusterCommand, type ClusterCommand } from "./support/cluster-command.js";
 

@@ -33,8 +33,8 @@ import { GraphStore } from "../../app/src/store/graph-store.js";
 import { securityTools } from "../../app/src/tools/security.js";
 import { runPythonTool } from "../../app/src/tools/python.js";
 import { disabledSandbox } from "../../app/src/sandbox/sandbox.js";
-import { startServices } from "../../test/support/services.js";
-import { freePort } from "../../test/support/service-process.js";
+import { startServices } from "../dev-services/services.js";
+import { freePort } from "../dev-services/service-process.js";
 import { closedLoopInChild, percentile, type LoadResult } from "./load.js";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);

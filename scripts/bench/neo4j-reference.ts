@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { installNeo4j } from "../../test/support/neo4j.js";
+import { installNeo4j } from "../dev-services/neo4j.js";
 
 export interface ToolRun {
   seconds: number;

@@ -7,8 +7,8 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { KUBERNETES_PROVIDER_VERSION, installPulumiEngine } from "../../test/support/pulumi-builds.js";
-import { cacheRoot, runCommand } from "../../test/support/toolchain.js";
+import { KUBERNETES_PROVIDER_VERSION, installPulumiEngine } from "../dev-services/pulumi-builds.js";
+import { cacheRoot, runCommand } from "../dev-services/toolchain.js";
 import { PROJECT_ROOT, kitProgram } from "../../infra/program.js";
 
 export const PROJECT_NAME = "mcp-bastion";

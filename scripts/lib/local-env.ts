@@ -2,7 +2,7 @@
 // use the local stack that `npm start` / `npm run services` brought up, and its backup bucket.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { cacheRoot } from "../../test/support/toolchain.js";
+import { cacheRoot } from "../dev-services/toolchain.js";
 
 export const LOCAL_BUCKET = "mcp-bastion-backups";
 

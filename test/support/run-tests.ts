@@ -6,11 +6,11 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { installNodeCluster } from "./kit-cluster.js";
-import { installKubeCluster } from "./kube-cluster.js";
+import { installNodeCluster } from "../../scripts/dev-services/kit-cluster.js";
+import { installKubeCluster } from "../../scripts/dev-services/kube-cluster.js";
 import { productionNode, withNodeOnPath } from "./node-runtime.js";
-import { installPulumiEngine } from "./pulumi-builds.js";
-import { startServices, type Services } from "./services.js";
+import { installPulumiEngine } from "../../scripts/dev-services/pulumi-builds.js";
+import { startServices, type Services } from "../../scripts/dev-services/services.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const testRoots = ["app", "infra", "policies", "scripts", "test"];

@@ -12,7 +12,7 @@ import { composeServer, type ComposedServer } from "../../src/compose.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Resolver } from "../../src/tools/fetch.js";
 import { loggerOptions } from "../../src/telemetry/logger.js";
-import { freePort } from "../../../test/support/service-process.js";
+import { freePort } from "../../../scripts/dev-services/service-process.js";
 
 export const TEST_ISSUER = "https://issuer.example.test";
 

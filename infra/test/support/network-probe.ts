@@ -4,7 +4,7 @@
 import type { CoreV1Api, V1Pod } from "@kubernetes/client-node";
 import { allowedFlows } from "../../charts/network-policies.js";
 import type { Settings } from "../../config.js";
-import { until } from "../../../test/support/polling.js";
+import { until } from "../../../scripts/dev-services/polling.js";
 
 export interface TcpTarget {
   name: string;

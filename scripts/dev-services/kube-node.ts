@@ -13,7 +13,7 @@ import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } fro
 import { createLocalVolumes, publishIngressAddresses, recycleLocalVolumes, startClusterDns } from "./kube-node-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
-import { issueClientCertificate, type TestCa } from "./test-pki.js";
+import { issueClientCertificate, type TestCa } from "./dev-pki.js";
 import { runCommand } from "./toolchain.js";
 
 export const NODE_NAME = "mcp-bastion-node";

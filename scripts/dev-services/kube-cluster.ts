@@ -9,7 +9,7 @@ import path from "node:path";
 import { installCertManagerController, installEtcd, installKubeApiserver, installKubeControllerManager } from "./kube-builds.js";
 import { crdFiles } from "./kube-crds.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
-import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate, type TestCa } from "./test-pki.js";
+import { createSigningKeyPair, createTestCa, issueClientCertificate, issueServerCertificate, type TestCa } from "./dev-pki.js";
 
 export interface KubeCluster {
   readonly server: string;

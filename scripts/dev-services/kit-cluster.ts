@@ -6,10 +6,10 @@
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { settingDefault } from "../../infra/config.js";
-import { loadKubeConfig } from "../../scripts/lib/kube-config.js";
+import { loadKubeConfig } from "../lib/kube-config.js";
 import { mkdir } from "node:fs/promises";
 import { installCertManagerController, installTrustManager } from "./kube-builds.js";
-import { issueServerCertificate } from "./test-pki.js";
+import { issueServerCertificate } from "./dev-pki.js";
 import { startKubeCluster, type KubeCluster } from "./kube-cluster.js";
 import { crdFiles } from "./kube-crds.js";
 import { installCrds } from "./kube-objects.js";
