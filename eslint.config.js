@@ -77,7 +77,9 @@ const layers = [
   {
     files: ["scripts/**/*.ts"],
     ignores: ["scripts/test/**"],
-    patterns: [{ group: ["**/test/**"], message: "operator commands and development services do not import the tests." }],
+    patterns: [
+      { group: ["**/test/**"], message: "operator commands and development services do not import the tests." },
+    ],
   },
   // The policy pack's library is what rules stand on; the rule set is composed above it.
   {

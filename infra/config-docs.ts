@@ -7,7 +7,8 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   platform: "Where the kit runs: aws (EKS, S3, KMS, IRSA) or local (any cluster, MinIO inside it, no AWS calls).",
   namespace: "The namespace the kit owns: the MCP server, Neo4j, the backup job (and MinIO on local).",
   imageRef: "A prebuilt MCP server image pinned by digest (name@sha256:...). Empty: pulumi up builds app/Dockerfile.",
-  imageRepository: "Registry repository the local platform pushes the built image to (aws builds into its own ECR repository).",
+  imageRepository:
+    "Registry repository the local platform pushes the built image to (aws builds into its own ECR repository).",
   imageServerArgs: "The image's command for the server (its entrypoint is node).",
   imageBackupArgs: "The image's command the backup CronJob runs.",
   mcpHost: "Public host name of the MCP endpoint; tokens must carry https://<mcpHost>/mcp as their audience.",
@@ -19,16 +20,23 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   mcpMemoryLimit: "Memory limit of each MCP server pod.",
   authIssuer: "The token issuer (iss) the server accepts.",
   authJwksUrl: "The issuer's JWKS (https only); or authJwks.",
-  authJwks: "The issuer's public keys as JWKS JSON, mounted as a file instead of authJwksUrl: the local-cluster issuer of npm run token (never the development key).",
+  authJwks:
+    "The issuer's public keys as JWKS JSON, mounted as a file instead of authJwksUrl: the local-cluster issuer of npm run token (never the development key).",
   authAuthorizationServers: "Authorization servers announced in the protected resource metadata (RFC 9728).",
   authScopeClaim: "The token claim of OAuth scopes; its mcp:guest ... mcp:admin scopes are the caller's role.",
-  authRolesClaim: "A token claim naming roles directly (guest, readonly, operator, admin), such as Entra ID's app roles in roles; off unless set.",
-  authGroupsClaim: "A token claim of group names (such as groups) whose groups authGroupRoles maps to roles; off unless set.",
-  authGroupRoles: "The role each group of authGroupsClaim grants, as group=role entries (roles: guest, readonly, operator, admin), such as mcp-admins=admin.",
-  authEgressCidrs: "Private addresses of the identity provider (its JWKS), which the public-HTTPS egress rule does not reach.",
-  authEgressNamespace: "Namespace of an identity provider running in the cluster, which the MCP pods may then reach on authEgressPort.",
+  authRolesClaim:
+    "A token claim naming roles directly (guest, readonly, operator, admin), such as Entra ID's app roles in roles; off unless set.",
+  authGroupsClaim:
+    "A token claim of group names (such as groups) whose groups authGroupRoles maps to roles; off unless set.",
+  authGroupRoles:
+    "The role each group of authGroupsClaim grants, as group=role entries (roles: guest, readonly, operator, admin), such as mcp-admins=admin.",
+  authEgressCidrs:
+    "Private addresses of the identity provider (its JWKS), which the public-HTTPS egress rule does not reach.",
+  authEgressNamespace:
+    "Namespace of an identity provider running in the cluster, which the MCP pods may then reach on authEgressPort.",
   authEgressPort: "TCP port of the identity provider's JWKS for authEgressCidrs and authEgressNamespace.",
-  trustedProxyCidrs: "Peers whose X-Forwarded-For names the client (the ingress controller's pods, the mesh proxy); only the ingress namespace can reach the MCP port.",
+  trustedProxyCidrs:
+    "Peers whose X-Forwarded-For names the client (the ingress controller's pods, the mesh proxy); only the ingress namespace can reach the MCP port.",
   ingressClassName: "IngressClass of the cluster's ingress controller.",
   ingressNamespace: "Namespace the ingress controller's pods run in: the only source allowed to reach the MCP port.",
   publicIssuer: "Who signs the public certificate: ca (the kit's own CA) or acme (Let's Encrypt, HTTP-01).",
@@ -43,9 +51,11 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   neo4jMemoryLimit: "Memory limit of the Neo4j pod (whole Mi or Gi); half becomes heap, a quarter page cache.",
   backupSchedule: "When the backup CronJob runs (five-field cron, UTC).",
   backupRetentionDays: "How long backups are kept (bucket lifecycle rule, and Object Lock when on).",
-  backupObjectLock: "S3 Object Lock in governance mode for the retention period (takes effect when the bucket is created).",
+  backupObjectLock:
+    "S3 Object Lock in governance mode for the retention period (takes effect when the bucket is created).",
   backupPrefix: "Key prefix of backups in the bucket (ends in /); the backup role may touch nothing else.",
-  backupS3EgressCidrs: "Where the backup job may reach S3 over HTTPS (S3's ranges for the region, or a VPC endpoint's subnets); required on aws.",
+  backupS3EgressCidrs:
+    "Where the backup job may reach S3 over HTTPS (S3's ranges for the region, or a VPC endpoint's subnets); required on aws.",
   meshEnabled: "Linkerd mTLS between the kit's pods, inbound denied by default.",
   installCertManager: "Install cert-manager (Helm); off where the cluster already runs it.",
   installTrustManager: "Install trust-manager (Helm); off where the cluster already runs it.",
@@ -57,17 +67,23 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   linkerdNamespace: "Linkerd control plane's namespace.",
   prometheusOperator: "Create a ServiceMonitor and PrometheusRule (needs the Prometheus operator's CRDs).",
   prometheusNamespace: "Namespace Prometheus scrapes from: the only source allowed to reach metrics ports.",
-  awsOidcProviderArn: "The EKS cluster's IAM OIDC provider ARN; the backup role trusts it for one ServiceAccount (required on aws).",
-  awaitReadiness: "Wait until each object is ready (Deployments rolled out, Services with endpoints, Ingresses with an address) before an update succeeds; off applies the objects without waiting, for a cluster that runs them later.",
-  neo4jPassword: "Neo4j's password, kept in your own vault and set as a secret (pulumi config set --secret). Empty: a random one is generated.",
-  objectStoreAccessKeyId: "The local platform's MinIO access key id, set as a secret with objectStoreSecretAccessKey. Empty: random keys are generated.",
-  objectStoreSecretAccessKey: "The local platform's MinIO secret key, set as a secret with objectStoreAccessKeyId. Empty: random keys are generated.",
+  awsOidcProviderArn:
+    "The EKS cluster's IAM OIDC provider ARN; the backup role trusts it for one ServiceAccount (required on aws).",
+  awaitReadiness:
+    "Wait until each object is ready (Deployments rolled out, Services with endpoints, Ingresses with an address) before an update succeeds; off applies the objects without waiting, for a cluster that runs them later.",
+  neo4jPassword:
+    "Neo4j's password, kept in your own vault and set as a secret (pulumi config set --secret). Empty: a random one is generated.",
+  objectStoreAccessKeyId:
+    "The local platform's MinIO access key id, set as a secret with objectStoreSecretAccessKey. Empty: random keys are generated.",
+  objectStoreSecretAccessKey:
+    "The local platform's MinIO secret key, set as a secret with objectStoreAccessKeyId. Empty: random keys are generated.",
   sandboxEnabled: "Deploy run_python's sandbox pod; off: the tool answers that it is not enabled.",
   sandboxReplicas: "Sandbox pods (each runs its own warm pool).",
   sandboxCpuRequest: "CPU request of each sandbox pod.",
   sandboxCpuLimit: "CPU limit of each sandbox pod.",
   sandboxMemoryRequest: "Memory request of each sandbox pod.",
-  sandboxMemoryLimit: "Memory limit of each sandbox pod; must hold sandboxPoolSize x 200Mi + sandboxMaxConcurrent x (sandboxMemoryMiB + 320Mi).",
+  sandboxMemoryLimit:
+    "Memory limit of each sandbox pod; must hold sandboxPoolSize x 200Mi + sandboxMaxConcurrent x (sandboxMemoryMiB + 320Mi).",
   sandboxPoolSize: "Warm interpreters each sandbox pod keeps booted (a cold one costs about 2 s).",
   sandboxMaxConcurrent: "Programs each sandbox pod runs at once; past it a call is refused, not queued.",
   sandboxMaxPerUser: "Programs one user may run at once (held by each MCP server pod).",
@@ -86,7 +102,13 @@ export interface PulumiConfigEntry {
   items?: { type: "string" };
 }
 
-const PULUMI_TYPES: Record<string, PulumiConfigEntry["type"]> = { string: "string", enum: "string", number: "integer", boolean: "boolean", array: "array" };
+const PULUMI_TYPES: Record<string, PulumiConfigEntry["type"]> = {
+  string: "string",
+  enum: "string",
+  number: "integer",
+  boolean: "boolean",
+  array: "array",
+};
 
 /** The `config:` block of Pulumi.yaml, derived from the schema and the descriptions. */
 export function pulumiConfigSchema(): Record<string, PulumiConfigEntry> {
@@ -96,7 +118,12 @@ export function pulumiConfigSchema(): Record<string, PulumiConfigEntry> {
     const type = kind ? PULUMI_TYPES[kind] : undefined;
     if (!type) throw new Error(`setting ${key} has a kind (${kind}) Pulumi config cannot declare`);
     const fallback = settingDefault(key) ?? (isOptionalSetting(key) ? "" : undefined);
-    entries[key] = { type, description, ...(type === "array" ? { items: { type: "string" } } : {}), ...(fallback !== undefined ? { default: fallback } : {}) };
+    entries[key] = {
+      type,
+      description,
+      ...(type === "array" ? { items: { type: "string" } } : {}),
+      ...(fallback !== undefined ? { default: fallback } : {}),
+    };
   }
   return entries;
 }

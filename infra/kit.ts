@@ -43,11 +43,21 @@ export function deployKit(settings: Settings, options: { projectRoot: string }):
       kmsKeyArn: storage.kmsKeyArn,
     });
   }
-  const image = new McpImage("mcp-server-image", { settings, projectRoot: options.projectRoot, ...(storage ? { kmsKeyArn: storage.kmsKeyArn } : {}) });
+  const image = new McpImage("mcp-server-image", {
+    settings,
+    projectRoot: options.projectRoot,
+    ...(storage ? { kmsKeyArn: storage.kmsKeyArn } : {}),
+  });
 
   const localBucket = `${settings.namespace}-backups`;
   const deployValues: pulumi.Output<DeployValues> = pulumi
-    .all([image.ref, storage?.bucketName ?? localBucket, storage?.kmsKeyArn, identity?.roleArn, storage ? aws.getRegionOutput().region : "us-east-1"])
+    .all([
+      image.ref,
+      storage?.bucketName ?? localBucket,
+      storage?.kmsKeyArn,
+      identity?.roleArn,
+      storage ? aws.getRegionOutput().region : "us-east-1",
+    ])
     .apply(([mcpImage, bucket, kmsKeyArn, backupRoleArn, s3Region]) => ({
       mcpImage,
       bucket,
@@ -60,21 +70,33 @@ export function deployKit(settings: Settings, options: { projectRoot: string }):
     mcpImage: `placeholder@${PLACEHOLDER_DIGEST}`,
     bucket: "placeholder",
     s3Region: "placeholder",
-    ...(storage ? { kmsKeyArn: "placeholder", backupRoleArn: "placeholder" } : { s3Endpoint: objectStoreEndpoint(settings.namespace) }),
+    ...(storage
+      ? { kmsKeyArn: "placeholder", backupRoleArn: "placeholder" }
+      : { s3Endpoint: objectStoreEndpoint(settings.namespace) }),
   };
   const plan = kitObjects(settings, placeholder);
   const resolved = deployValues.apply((values) => kitObjects(settings, values));
 
   const platformObjects = new KubeObjects(
     "platform-objects",
-    { plan: plan.platform, resolved: resolved.apply((objects) => objects.platform), provider, awaitReadiness: settings.awaitReadiness },
+    {
+      plan: plan.platform,
+      resolved: resolved.apply((objects) => objects.platform),
+      provider,
+      awaitReadiness: settings.awaitReadiness,
+    },
     { dependsOn: releases.foundations },
   );
   const controlPlane = releases.linkerdControlPlane([platformObjects]);
   const credentials = new Credentials("credentials", { settings, provider, dependsOn: platformObjects.namespaces });
   new KubeObjects(
     "workload-objects",
-    { plan: plan.workloads, resolved: resolved.apply((objects) => objects.workloads), provider, awaitReadiness: settings.awaitReadiness },
+    {
+      plan: plan.workloads,
+      resolved: resolved.apply((objects) => objects.workloads),
+      provider,
+      awaitReadiness: settings.awaitReadiness,
+    },
     { dependsOn: [platformObjects, ...credentials.secrets, ...(controlPlane ? [controlPlane] : [])] },
   );
 

@@ -1,6 +1,14 @@
 // Reads the stack's settings from Pulumi config (the `mcp-bastion:` keys) and validates them.
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_SETTINGS, SettingsError, isOptionalSetting, settingKind, settingsError, settingsProblems, type Settings } from "./config.js";
+import {
+  SECRET_SETTINGS,
+  SettingsError,
+  isOptionalSetting,
+  settingKind,
+  settingsError,
+  settingsProblems,
+  type Settings,
+} from "./config.js";
 
 /** One configuration value as the engine hands it over: the full `project:key`, its text, and whether it is a secret. */
 export interface ConfigEntry {
@@ -23,7 +31,8 @@ export function settingsFromConfig(entries: Iterable<ConfigEntry>, project: stri
     const kind = settingKind(key) ?? "string";
     // Pulumi.yaml gives optional settings an empty default; empty means unset.
     if (text === "" && isOptionalSetting(key)) continue;
-    if (SECRET_SETTINGS.has(key) && !secret) problems.push(`${key}: must be a secret in the stack file (pulumi config set --secret ${key})`);
+    if (SECRET_SETTINGS.has(key) && !secret)
+      problems.push(`${key}: must be a secret in the stack file (pulumi config set --secret ${key})`);
     if (kind === "string" || kind === "enum") {
       raw[key] = text;
       continue;
@@ -36,7 +45,12 @@ export function settingsFromConfig(entries: Iterable<ConfigEntry>, project: stri
   }
   const result = settingsProblems(raw);
   // A value already named as unreadable is not named again as missing.
-  const all = [...problems, ...result.problems.filter((problem) => !problems.some((earlier) => earlier.startsWith(`${problem.split(":")[0]}:`)))];
+  const all = [
+    ...problems,
+    ...result.problems.filter(
+      (problem) => !problems.some((earlier) => earlier.startsWith(`${problem.split(":")[0]}:`)),
+    ),
+  ];
   if (all.length > 0 || !("settings" in result)) throw settingsError(all);
   return result.settings;
 }
@@ -48,12 +62,19 @@ export function settingsFromConfig(entries: Iterable<ConfigEntry>, project: stri
  */
 function isConfigSecret(fullKey: string): boolean {
   const check = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
-  if (typeof check !== "function") throw new SettingsError("this @pulumi/pulumi cannot tell secret configuration apart: pin the version in package-lock.json");
+  if (typeof check !== "function")
+    throw new SettingsError(
+      "this @pulumi/pulumi cannot tell secret configuration apart: pin the version in package-lock.json",
+    );
   return check(fullKey);
 }
 
 /** The running program's settings, from the configuration the engine handed it. */
 export function readSettings(project: string = pulumi.getProject()): Settings {
-  const entries = Object.entries(pulumi.runtime.allConfig()).map(([key, value]) => ({ key, value, secret: isConfigSecret(key) }));
+  const entries = Object.entries(pulumi.runtime.allConfig()).map(([key, value]) => ({
+    key,
+    value,
+    secret: isConfigSecret(key),
+  }));
   return settingsFromConfig(entries, project);
 }

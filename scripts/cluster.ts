@@ -38,7 +38,9 @@ const STACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
  * the images are the node's own, by digest, and tokens of the local-cluster issuer are trusted.
  */
 async function writeStackFile(file: string, node: Record<string, unknown> | undefined): Promise<void> {
-  const example = parse(await readFile(path.join(PROJECT_ROOT, "Pulumi.airgapped.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const example = parse(await readFile(path.join(PROJECT_ROOT, "Pulumi.airgapped.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   // With a key set of its own the stack names no JWKS URL.
   const config: Record<string, unknown> = node
     ? {
@@ -46,7 +48,8 @@ async function writeStackFile(file: string, node: Record<string, unknown> | unde
         ...Object.fromEntries(Object.entries(node).map(([key, value]) => [`${PROJECT_NAME}:${key}`, value])),
       }
     : { ...example.config, [`${PROJECT_NAME}:awaitReadiness`]: false };
-  const header = "# Made by npm run cluster from Pulumi.airgapped.yaml, for the cluster it runs; removed when it stops.\n";
+  const header =
+    "# Made by npm run cluster from Pulumi.airgapped.yaml, for the cluster it runs; removed when it stops.\n";
   await writeFile(file, header + stringify({ config }), { mode: 0o600 });
 }
 
@@ -84,10 +87,22 @@ runMain(async () => {
   const parsed = parseOptions({ stack: { type: "string", short: "s" }, node: { type: "boolean" } }, USAGE);
   if ("exitCode" in parsed) return parsed.exitCode;
   const stackName = parsed.values.stack ?? "cluster";
-  if (!STACK_NAME.test(stackName)) return usageProblem(USAGE, `--stack ${JSON.stringify(stackName)} is not a stack name (lower-case letters, digits, '-')`);
+  if (!STACK_NAME.test(stackName))
+    return usageProblem(
+      USAGE,
+      `--stack ${JSON.stringify(stackName)} is not a stack name (lower-case letters, digits, '-')`,
+    );
   const stackFile = path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`);
-  if (await readFile(stackFile).then(() => true, () => false)) {
-    return usageProblem(USAGE, `Pulumi.${stackName}.yaml exists already; name another stack with --stack, or remove it if no cluster uses it`);
+  if (
+    await readFile(stackFile).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    return usageProblem(
+      USAGE,
+      `Pulumi.${stackName}.yaml exists already; name another stack with --stack, or remove it if no cluster uses it`,
+    );
   }
 
   const runs = path.join(cacheRoot(), "clusters");
@@ -118,7 +133,9 @@ runMain(async () => {
     };
     console.log(`KUBECONFIG=${cluster.kubeconfig}`);
     console.log(`STACK=${stackName}`);
-    console.error(`cluster ready; deploy the kit with:\n  npm run deploy -- up --stack ${stackName} --kubeconfig ${cluster.kubeconfig} --yes\nCtrl-C stops the cluster.`);
+    console.error(
+      `cluster ready; deploy the kit with:\n  npm run deploy -- up --stack ${stackName} --kubeconfig ${cluster.kubeconfig} --yes\nCtrl-C stops the cluster.`,
+    );
     await stopped;
     return 0;
   } finally {

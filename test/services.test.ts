@@ -70,7 +70,10 @@ describe("MinIO through the AWS SDK", () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "dir/hello.txt", Body: "hello, bastion" }));
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "dir/" }));
-    assert.deepEqual(listed.Contents?.map((object) => object.Key), ["dir/hello.txt"]);
+    assert.deepEqual(
+      listed.Contents?.map((object) => object.Key),
+      ["dir/hello.txt"],
+    );
     const fetched = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "dir/hello.txt" }));
     assert.equal(await fetched.Body?.transformToString(), "hello, bastion");
   });

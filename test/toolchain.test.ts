@@ -21,7 +21,11 @@ describe("installOnce", async () => {
       await delay(300);
       await writeFile(path.join(staging, "bin"), "built");
     };
-    const folders = await Promise.all([installOnce(target, build), installOnce(target, build), installOnce(target, build)]);
+    const folders = await Promise.all([
+      installOnce(target, build),
+      installOnce(target, build),
+      installOnce(target, build),
+    ]);
     assert.equal(builds, 1);
     assert.deepEqual(folders, [target, target, target]);
     assert.equal(await readFile(path.join(target, "bin"), "utf8"), "built");
@@ -29,10 +33,15 @@ describe("installOnce", async () => {
 
   it("takes over the lock of a process that died, and leaves nothing half-built after a failed build", async () => {
     const target = path.join(work, "tool-2");
-    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    }).stdout;
     await mkdir(`${target}.lock`);
     await writeFile(path.join(`${target}.lock`, "pid"), dead);
-    await assert.rejects(installOnce(target, async () => Promise.reject(new Error("the build failed"))), /the build failed/);
+    await assert.rejects(
+      installOnce(target, async () => Promise.reject(new Error("the build failed"))),
+      /the build failed/,
+    );
     await assert.rejects(readFile(path.join(target, "bin")), { code: "ENOENT" });
     await installOnce(target, async (staging) => writeFile(path.join(staging, "bin"), "second try"));
     assert.equal(await readFile(path.join(target, "bin"), "utf8"), "second try");

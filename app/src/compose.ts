@@ -72,7 +72,8 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const rateLimitStore = config.rateLimitStore ? new RedisRateLimitStore(config.rateLimitStore) : undefined;
   const telemetry = config.telemetry ? startTelemetry(config.telemetry) : undefined;
   telemetry?.watchDriver(driver, config.neo4j.database);
-  const readOnly = (query: string, params: Record<string, unknown>) => runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS);
+  const readOnly = (query: string, params: Record<string, unknown>) =>
+    runReadOnly(driver, config.neo4j.database, query, params, GRAPH_QUERY_LIMITS);
   const app = await buildServer({
     config,
     verify,
@@ -86,8 +87,15 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       whoamiTool,
       ...graphTools(new GraphStore(driver, config.neo4j.database)),
       fetchTool({ ...config.fetch, resolve: options.resolve ?? systemResolver }),
-      ...fileTools({ baseDir: config.files.baseDir ?? (await mkdtemp(path.join(tmpdir(), "mcp-bastion-files-"))), maxBytes: config.files.maxBytes }),
-      graphQueryTool((query, params) => (telemetry ? telemetry.query(cypherKind(query), config.neo4j.database, () => readOnly(query, params)) : readOnly(query, params))),
+      ...fileTools({
+        baseDir: config.files.baseDir ?? (await mkdtemp(path.join(tmpdir(), "mcp-bastion-files-"))),
+        maxBytes: config.files.maxBytes,
+      }),
+      graphQueryTool((query, params) =>
+        telemetry
+          ? telemetry.query(cypherKind(query), config.neo4j.database, () => readOnly(query, params))
+          : readOnly(query, params),
+      ),
       ...securityTools(securityStore, securityState),
       ...auditTools(auditStore),
       runPythonTool(sandbox, config.sandbox),
@@ -95,10 +103,13 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     ...(options.logger ? { logger: options.logger } : {}),
     ...(certificate ? { https: { cert: certificate.cert, key: certificate.key } } : {}),
   });
-  const certificates = certificate && config.tls ? reloadCertificates(app, config.tls, certificate, app.log) : undefined;
+  const certificates =
+    certificate && config.tls ? reloadCertificates(app, config.tls, certificate, app.log) : undefined;
   app.get("/readyz", async (_request, reply) => {
     const ready = schemaReady && securityState.isFresh;
-    return reply.code(ready ? 200 : 503).send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ ready, schema: schemaReady, securityStateFresh: securityState.isFresh });
   });
 
   let closing = false;
@@ -130,7 +141,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   cleanup.unref();
 
   const metricsApp = Fastify({ logger: false });
-  metricsApp.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  metricsApp.get("/metrics", async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   return {
     app,

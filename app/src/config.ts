@@ -22,14 +22,29 @@ export class ConfigError extends Error {
   readonly code = "ERR_CONFIG";
 }
 
-const ASYMMETRIC_ALGORITHMS = ["ES256", "ES384", "ES512", "EdDSA", "Ed25519", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] as const;
+const ASYMMETRIC_ALGORITHMS = [
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+] as const;
 
 const intInRange = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-const list = z
-  .string()
-  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+const list = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -44,21 +59,23 @@ const jsonText = z.string().transform((text, ctx) => {
   }
 });
 
-const rateLimit = z.object({ perMinute: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(100_000) }).strict();
-const rateLimitOverrides = jsonText
-  .pipe(
-    z
-      .object({
-        roles: z.partialRecord(z.enum(ROLES), rateLimit).default({}),
-        tools: z.record(z.string(), rateLimit).default({}),
-      })
-      .strict()
-      .superRefine((overrides, ctx) => {
-        for (const tool of Object.keys(overrides.tools)) {
-          if (requiredRole(tool) === undefined) ctx.addIssue({ code: "custom", path: ["tools", tool], message: `no tool is called ${tool}` });
-        }
-      }),
-  );
+const rateLimit = z
+  .object({ perMinute: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(100_000) })
+  .strict();
+const rateLimitOverrides = jsonText.pipe(
+  z
+    .object({
+      roles: z.partialRecord(z.enum(ROLES), rateLimit).default({}),
+      tools: z.record(z.string(), rateLimit).default({}),
+    })
+    .strict()
+    .superRefine((overrides, ctx) => {
+      for (const tool of Object.keys(overrides.tools)) {
+        if (requiredRole(tool) === undefined)
+          ctx.addIssue({ code: "custom", path: ["tools", tool], message: `no tool is called ${tool}` });
+      }
+    }),
+);
 
 const envSchema = z
   .object({
@@ -72,14 +89,18 @@ const envSchema = z
     /** Origins a browser may call /mcp from, besides the resource URL's own. No wildcard. */
     MCP_ALLOWED_ORIGINS: list.default([]),
     /** Host header values /mcp answers to, besides the resource URL's and the listen address. */
-    MCP_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, "must be host or host:port"))).default([]),
+    MCP_ALLOWED_HOSTS: list
+      .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, "must be host or host:port")))
+      .default([]),
     AUTH_ISSUER: z.string().min(1),
     AUTH_JWKS_URL: httpUrl.optional(),
     AUTH_JWKS_FILE: z.string().min(1).optional(),
     /** Least time between two fetches of a remote JWKS (an unknown kid triggers one). */
     AUTH_JWKS_COOLDOWN_SECONDS: intInRange(1, 3600, 30),
     AUTH_AUTHORIZATION_SERVERS: list.pipe(z.array(httpUrl)).optional(),
-    AUTH_ALGORITHMS: list.pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1)).default(["ES256", "EdDSA", "RS256", "PS256"]),
+    AUTH_ALGORITHMS: list
+      .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1))
+      .default(["ES256", "EdDSA", "RS256", "PS256"]),
     AUTH_CLOCK_SKEW_SECONDS: intInRange(0, 300, 30),
     AUTH_MAX_TOKEN_LIFETIME_SECONDS: intInRange(60, 86_400, 3600),
     /** The claim of OAuth scopes (RFC 9068 scope); its mcp:* scopes are the caller's roles. */
@@ -92,7 +113,10 @@ const envSchema = z
     /** Peers whose X-Forwarded-For is believed (the ingress controller): addresses or CIDRs. */
     MCP_TRUSTED_PROXIES: list.default([]),
     AUTH_TENANT_CLAIM: z.string().min(1).default("tenant"),
-    DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("default"),
+    DEFAULT_TENANT: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'")
+      .default("default"),
     ...neo4jConnectionSettings,
     /** PEM bundle of the CAs that sign Neo4j's certificate; re-read for every new connection. */
     NEO4J_CA_FILE: z.string().min(1).optional(),
@@ -106,18 +130,37 @@ const envSchema = z
     /** JSON: {"roles": {"admin": {"perMinute": 600, "burst": 50}}, "tools": {"whoami": {...}}} */
     RATE_LIMIT_OVERRIDES: rateLimitOverrides.optional(),
     /** A Redis-protocol store every replica shares the buckets in; absent: each replica's memory. */
-    RATE_LIMIT_STORE_URL: z.string().regex(/^rediss?:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/i, "must be redis://host[:port] or rediss://host[:port], without credentials (see RATE_LIMIT_STORE_PASSWORD_FILE)").optional(),
+    RATE_LIMIT_STORE_URL: z
+      .string()
+      .regex(
+        /^rediss?:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/i,
+        "must be redis://host[:port] or rediss://host[:port], without credentials (see RATE_LIMIT_STORE_PASSWORD_FILE)",
+      )
+      .optional(),
     RATE_LIMIT_STORE_PASSWORD_FILE: z.string().min(1).optional(),
     /** PEM bundle the store's TLS certificate chains to; absent: the system's CAs. */
     RATE_LIMIT_STORE_CA_FILE: z.string().min(1).optional(),
-    FETCH_ALLOWED_PORTS: list.pipe(z.array(z.string().regex(/^\d{1,5}$/, "must be a port number").transform(Number).pipe(z.number().int().min(1).max(65535))).min(1)).default([80, 443]),
+    FETCH_ALLOWED_PORTS: list
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^\d{1,5}$/, "must be a port number")
+              .transform(Number)
+              .pipe(z.number().int().min(1).max(65535)),
+          )
+          .min(1),
+      )
+      .default([80, 443]),
     FETCH_DENY_HOSTS: list.default([]),
     FETCH_ALLOW_HOSTS: list.default([]),
     /** Non-public ranges an operator allows anyway (an internal API); empty by default. */
     FETCH_ALLOWED_CIDRS: list.default([]),
     FETCH_TIMEOUT_MS: intInRange(100, 120_000, 10_000),
     FETCH_MAX_BYTES: intInRange(1024, 50 * 1024 * 1024, 1024 * 1024),
-    FETCH_CONTENT_TYPES: list.pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/, "must be type/subtype or type/*")).min(1))
+    FETCH_CONTENT_TYPES: list
+      .pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/, "must be type/subtype or type/*")).min(1))
       .default(["text/*", "application/json", "application/xml", "application/xhtml+xml"]),
     /** The one directory read_file and list_files serve; absent: an empty private directory. */
     FILES_BASE_DIR: z.string().min(1).optional(),
@@ -129,8 +172,13 @@ const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** OTLP/HTTP collector for traces and audit log records; absent: no telemetry export. */
     OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
-    OTEL_EXPORTER_OTLP_PROTOCOL: z.literal("http/protobuf", { message: "must be http/protobuf, the one protocol this server exports" }).optional(),
-    OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'").default("mcp-bastion"),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z
+      .literal("http/protobuf", { message: "must be http/protobuf, the one protocol this server exports" })
+      .optional(),
+    OTEL_SERVICE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 letters, digits, '.', '_' or '-'")
+      .default("mcp-bastion"),
     OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
     /** Serve HTTPS from these PEM files (cert-manager's tls.crt and tls.key); reloaded when they change. */
     MCP_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -140,38 +188,78 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (!env.AUTH_JWKS_URL === !env.AUTH_JWKS_FILE) {
-      ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_JWKS_URL"],
+        message: "set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE",
+      });
     }
     if (env.NEO4J_CA_FILE && /^[a-z]+\+ssc:/.test(env.NEO4J_URI)) {
-      ctx.addIssue({ code: "custom", path: ["NEO4J_URI"], message: "+ssc skips certificate checks; with NEO4J_CA_FILE use bolt:// or bolt+s://" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["NEO4J_URI"],
+        message: "+ssc skips certificate checks; with NEO4J_CA_FILE use bolt:// or bolt+s://",
+      });
     }
     if (!env.MCP_TLS_CERT_FILE !== !env.MCP_TLS_KEY_FILE) {
-      ctx.addIssue({ code: "custom", path: [env.MCP_TLS_CERT_FILE ? "MCP_TLS_KEY_FILE" : "MCP_TLS_CERT_FILE"], message: "set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE, or neither" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.MCP_TLS_CERT_FILE ? "MCP_TLS_KEY_FILE" : "MCP_TLS_CERT_FILE"],
+        message: "set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE, or neither",
+      });
     }
     if (!env.AUTH_GROUPS_CLAIM !== !env.AUTH_GROUP_ROLES) {
-      ctx.addIssue({ code: "custom", path: [env.AUTH_GROUPS_CLAIM ? "AUTH_GROUP_ROLES" : "AUTH_GROUPS_CLAIM"], message: "set both AUTH_GROUPS_CLAIM and AUTH_GROUP_ROLES, or neither" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.AUTH_GROUPS_CLAIM ? "AUTH_GROUP_ROLES" : "AUTH_GROUPS_CLAIM"],
+        message: "set both AUTH_GROUPS_CLAIM and AUTH_GROUP_ROLES, or neither",
+      });
     }
     if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.MCP_PORT) {
-      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from MCP_PORT: metrics are not served on the MCP port" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["METRICS_PORT"],
+        message: "must differ from MCP_PORT: metrics are not served on the MCP port",
+      });
     }
     if (env.SECURITY_MAX_STALENESS_MS < 2 * env.SECURITY_SYNC_INTERVAL_MS) {
-      ctx.addIssue({ code: "custom", path: ["SECURITY_MAX_STALENESS_MS"], message: "must be at least twice SECURITY_SYNC_INTERVAL_MS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["SECURITY_MAX_STALENESS_MS"],
+        message: "must be at least twice SECURITY_SYNC_INTERVAL_MS",
+      });
     }
     if (!env.RATE_LIMIT_STORE_URL && (env.RATE_LIMIT_STORE_PASSWORD_FILE || env.RATE_LIMIT_STORE_CA_FILE)) {
-      ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_STORE_URL"], message: "is required with RATE_LIMIT_STORE_PASSWORD_FILE or RATE_LIMIT_STORE_CA_FILE" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["RATE_LIMIT_STORE_URL"],
+        message: "is required with RATE_LIMIT_STORE_PASSWORD_FILE or RATE_LIMIT_STORE_CA_FILE",
+      });
     }
     if (env.NODE_ENV === "production") {
       if (env.RATE_LIMIT_STORE_URL?.startsWith("redis:")) {
-        ctx.addIssue({ code: "custom", path: ["RATE_LIMIT_STORE_URL"], message: "must use rediss:// (TLS) in production" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["RATE_LIMIT_STORE_URL"],
+          message: "must use rediss:// (TLS) in production",
+        });
       }
       if (env.AUTH_JWKS_FILE && isDevelopmentJwksFile(env.AUTH_JWKS_FILE)) {
-        ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_FILE"], message: "holds the local development key, which production refuses to trust" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["AUTH_JWKS_FILE"],
+          message: "holds the local development key, which production refuses to trust",
+        });
       }
       if (env.AUTH_JWKS_URL?.startsWith("http:")) {
         ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URL"], message: "must use https in production" });
       }
       if (!env.MCP_RESOURCE_URL?.startsWith("https:")) {
-        ctx.addIssue({ code: "custom", path: ["MCP_RESOURCE_URL"], message: "must be set to an https URL in production" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["MCP_RESOURCE_URL"],
+          message: "must be set to an https URL in production",
+        });
       }
     }
   });
@@ -213,7 +301,9 @@ export function readSecretFile(setting: string, file: string): string {
     return value;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(
+      `${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
 }
 
@@ -223,7 +313,9 @@ function assertCertificateBundle(setting: string, file: string): void {
   try {
     pem = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError(`${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(
+      `${setting}: cannot read the file ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   try {
     new X509Certificate(pem);
@@ -248,7 +340,10 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   const parsed = envSchema.safeParse(source);
   const sandbox = parseSandboxSettings(source);
   if (!parsed.success || "problems" in sandbox) {
-    const problems = [...(parsed.success ? [] : describeIssues(parsed.error, "environment")), ...("problems" in sandbox ? sandbox.problems : [])];
+    const problems = [
+      ...(parsed.success ? [] : describeIssues(parsed.error, "environment")),
+      ...("problems" in sandbox ? sandbox.problems : []),
+    ];
     throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;
@@ -258,7 +353,8 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       throw new ConfigError(`${name}: secrets are read from files; set ${name}_FILE instead`);
     }
   }
-  const resourceUrl = env.MCP_RESOURCE_URL ?? `${env.MCP_TLS_CERT_FILE ? "https" : "http"}://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
+  const resourceUrl =
+    env.MCP_RESOURCE_URL ?? `${env.MCP_TLS_CERT_FILE ? "https" : "http"}://${env.MCP_HOST}:${env.MCP_PORT}/mcp`;
   if (env.NEO4J_CA_FILE) assertCertificateBundle("NEO4J_CA_FILE", env.NEO4J_CA_FILE);
   if (env.RATE_LIMIT_STORE_CA_FILE) assertCertificateBundle("RATE_LIMIT_STORE_CA_FILE", env.RATE_LIMIT_STORE_CA_FILE);
   let allowedCidrs: FetchPolicy["allowedCidrs"];
@@ -275,7 +371,12 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   }
   let origins: OriginPolicy;
   try {
-    origins = originPolicy(resourceUrl, { host: env.MCP_HOST, port: env.MCP_PORT }, env.MCP_ALLOWED_ORIGINS, env.MCP_ALLOWED_HOSTS);
+    origins = originPolicy(
+      resourceUrl,
+      { host: env.MCP_HOST, port: env.MCP_PORT },
+      env.MCP_ALLOWED_ORIGINS,
+      env.MCP_ALLOWED_HOSTS,
+    );
   } catch (error) {
     throw new ConfigError(`invalid configuration:\n  MCP_ALLOWED_ORIGINS: ${(error as Error).message}`);
   }
@@ -299,7 +400,10 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       roles: {
         scopeClaim: env.AUTH_SCOPE_CLAIM,
         rolesClaim: env.AUTH_ROLES_CLAIM,
-        groups: env.AUTH_GROUPS_CLAIM && env.AUTH_GROUP_ROLES ? { claim: env.AUTH_GROUPS_CLAIM, roles: env.AUTH_GROUP_ROLES } : undefined,
+        groups:
+          env.AUTH_GROUPS_CLAIM && env.AUTH_GROUP_ROLES
+            ? { claim: env.AUTH_GROUPS_CLAIM, roles: env.AUTH_GROUP_ROLES }
+            : undefined,
       },
       tenantClaim: env.AUTH_TENANT_CLAIM,
       defaultTenant: env.DEFAULT_TENANT,
@@ -317,7 +421,11 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
       durationMs: env.LOCKOUT_DURATION_SECONDS * 1000,
     },
     securitySync: { intervalMs: env.SECURITY_SYNC_INTERVAL_MS, maxStalenessMs: env.SECURITY_MAX_STALENESS_MS },
-    tools: { maxResultBytes: env.TOOL_RESULT_MAX_BYTES, timeoutMs: env.TOOL_TIMEOUT_MS, maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER },
+    tools: {
+      maxResultBytes: env.TOOL_RESULT_MAX_BYTES,
+      timeoutMs: env.TOOL_TIMEOUT_MS,
+      maxConcurrencyPerUser: env.TOOL_MAX_CONCURRENCY_PER_USER,
+    },
     sandbox: sandbox.settings,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     files: { baseDir: env.FILES_BASE_DIR, maxBytes: env.FILES_MAX_BYTES },
@@ -340,14 +448,24 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
     rateLimitStore: env.RATE_LIMIT_STORE_URL
       ? {
           url: env.RATE_LIMIT_STORE_URL,
-          password: env.RATE_LIMIT_STORE_PASSWORD_FILE ? readSecretFile("RATE_LIMIT_STORE_PASSWORD_FILE", env.RATE_LIMIT_STORE_PASSWORD_FILE) : undefined,
+          password: env.RATE_LIMIT_STORE_PASSWORD_FILE
+            ? readSecretFile("RATE_LIMIT_STORE_PASSWORD_FILE", env.RATE_LIMIT_STORE_PASSWORD_FILE)
+            : undefined,
           caFile: env.RATE_LIMIT_STORE_CA_FILE,
         }
       : undefined,
     logLevel: env.LOG_LEVEL,
-    telemetry: env.OTEL_EXPORTER_OTLP_ENDPOINT && env.OTEL_SDK_DISABLED !== "true" ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME } : undefined,
-    tls: env.MCP_TLS_CERT_FILE && env.MCP_TLS_KEY_FILE
-      ? { certFile: env.MCP_TLS_CERT_FILE, keyFile: env.MCP_TLS_KEY_FILE, reloadIntervalMs: env.MCP_TLS_RELOAD_SECONDS * 1000 }
-      : undefined,
+    telemetry:
+      env.OTEL_EXPORTER_OTLP_ENDPOINT && env.OTEL_SDK_DISABLED !== "true"
+        ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME }
+        : undefined,
+    tls:
+      env.MCP_TLS_CERT_FILE && env.MCP_TLS_KEY_FILE
+        ? {
+            certFile: env.MCP_TLS_CERT_FILE,
+            keyFile: env.MCP_TLS_KEY_FILE,
+            reloadIntervalMs: env.MCP_TLS_RELOAD_SECONDS * 1000,
+          }
+        : undefined,
   };
 }

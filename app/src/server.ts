@@ -2,7 +2,12 @@
 // Nothing here opens a port; main.ts does, so tests use app.inject or listen themselves.
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { createAuthenticator, type Principal } from "./auth/authenticator.js";
-import { AuthenticationError, AuthorizationError, LockedOutError, SecurityStoreUnavailableError } from "./auth/errors.js";
+import {
+  AuthenticationError,
+  AuthorizationError,
+  LockedOutError,
+  SecurityStoreUnavailableError,
+} from "./auth/errors.js";
 import { registerResourceMetadata, resourceMetadataUrl } from "./auth/resource-metadata.js";
 import { BadRequestError, registerRevocationRoutes } from "./auth/revocation-routes.js";
 import type { SecurityState } from "./auth/security-state.js";
@@ -96,10 +101,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metadataUrl = resourceMetadataUrl(config.resourceUrl);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AuthenticationError) {
-      const challenge = error.reason === "missing_token"
-        ? `Bearer resource_metadata="${metadataUrl}"`
-        : `Bearer error="invalid_token", error_description="${error.message}", resource_metadata="${metadataUrl}"`;
-      return reply.code(401).header("www-authenticate", challenge).send({ error: "invalid_token", reason: error.reason, message: error.message });
+      const challenge =
+        error.reason === "missing_token"
+          ? `Bearer resource_metadata="${metadataUrl}"`
+          : `Bearer error="invalid_token", error_description="${error.message}", resource_metadata="${metadataUrl}"`;
+      return reply
+        .code(401)
+        .header("www-authenticate", challenge)
+        .send({ error: "invalid_token", reason: error.reason, message: error.message });
     }
     if (error instanceof AuthorizationError) {
       const scope = error.requiredScope ? `, scope="${error.requiredScope}"` : "";
@@ -109,24 +118,44 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .send({ error: "insufficient_scope", reason: error.reason, message: error.message });
     }
     if (error instanceof TooManyRequestsError) {
-      return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "rate_limited", message: error.message });
+      return reply
+        .code(429)
+        .header("retry-after", String(error.retryAfterSeconds))
+        .send({ error: "rate_limited", message: error.message });
     }
     if (error instanceof LockedOutError) {
-      return reply.code(429).header("retry-after", String(error.retryAfterSeconds)).send({ error: "locked_out", message: error.message });
+      return reply
+        .code(429)
+        .header("retry-after", String(error.retryAfterSeconds))
+        .send({ error: "locked_out", message: error.message });
     }
     if (error instanceof SecurityStoreUnavailableError) {
       request.log.error({ err: error }, "security store unavailable: denying");
-      return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check revocations right now" });
+      return reply
+        .code(503)
+        .header("retry-after", "1")
+        .send({ error: "unavailable", message: "the server cannot check revocations right now" });
     }
     if (error instanceof RateLimitStoreUnavailableError) {
       request.log.error({ err: error }, "rate-limit store unavailable: denying");
-      return reply.code(503).header("retry-after", "1").send({ error: "unavailable", message: "the server cannot check rate limits right now (its rate-limit store is unreachable)" });
+      return reply.code(503).header("retry-after", "1").send({
+        error: "unavailable",
+        message: "the server cannot check rate limits right now (its rate-limit store is unreachable)",
+      });
     }
-    if (error instanceof OriginRefusedError) return reply.code(403).send({ error: "forbidden_origin", message: error.message });
-    if (error instanceof BadRequestError) return reply.code(400).send({ error: "invalid_request", message: error.message });
-    const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (error instanceof OriginRefusedError)
+      return reply.code(403).send({ error: "forbidden_origin", message: error.message });
+    if (error instanceof BadRequestError)
+      return reply.code(400).send({ error: "invalid_request", message: error.message });
+    const status =
+      typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
     if (status === 500) request.log.error({ err: error }, "unhandled error");
-    return reply.code(status).send({ error: status === 500 ? "internal_error" : "bad_request", message: status === 500 ? "internal error" : error.message });
+    return reply.code(status).send({
+      error: status === 500 ? "internal_error" : "bad_request",
+      message: status === 500 ? "internal error" : error.message,
+    });
   });
 
   // 3. Public routes: discovery and health.
@@ -134,7 +163,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get("/healthz", async () => ({ status: "ok" }));
 
   // 4. Protected routes: authentication runs before the body is even read.
-  const authenticate = createAuthenticator({ config, verify: deps.verify, state: deps.securityState, store: deps.securityStore, auditor });
+  const authenticate = createAuthenticator({
+    config,
+    verify: deps.verify,
+    state: deps.securityState,
+    store: deps.securityStore,
+    auditor,
+  });
   const rateLimiter = new RateLimiter(config.rateLimits, deps.rateLimitStore);
   const registry = new ToolRegistry(deps.tools, auditor, config.tools);
   await app.register(async (scope) => {
@@ -144,10 +179,29 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const refusal = originRefusal(config.origins, request.headers.host, request.headers.origin);
       if (refusal) throw new OriginRefusedError(refusal);
       const credentials = { url: request.url, authorization: request.headers.authorization, ip: request.ip };
-      request.principal = telemetry ? await authenticationSpan(telemetry.tracer, () => authenticate(credentials)) : await authenticate(credentials);
+      request.principal = telemetry
+        ? await authenticationSpan(telemetry.tracer, () => authenticate(credentials))
+        : await authenticate(credentials);
     });
-    registerRevocationRoutes(scope, { config, verify: deps.verify, store: deps.securityStore, state: deps.securityState, auditor, principalOf });
-    mountMcp(scope, registry, principalOf, createRequestGuard({ registry, rateLimiter, concurrency: new ConcurrencyLimiter(config.tools.maxConcurrencyPerUser), auditor }));
+    registerRevocationRoutes(scope, {
+      config,
+      verify: deps.verify,
+      store: deps.securityStore,
+      state: deps.securityState,
+      auditor,
+      principalOf,
+    });
+    mountMcp(
+      scope,
+      registry,
+      principalOf,
+      createRequestGuard({
+        registry,
+        rateLimiter,
+        concurrency: new ConcurrencyLimiter(config.tools.maxConcurrencyPerUser),
+        auditor,
+      }),
+    );
   });
   return app;
 }

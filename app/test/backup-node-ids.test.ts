@@ -18,7 +18,8 @@ describe("node id set", () => {
       set.add(`${DB}${id}`);
       expected.add(id);
     }
-    for (const id of [...random, 2, 30, 34, 8190, 8194, 2 ** 40 + 1]) assert.equal(set.has(`${DB}${id}`), expected.has(id), String(id));
+    for (const id of [...random, 2, 30, 34, 8190, 8194, 2 ** 40 + 1])
+      assert.equal(set.has(`${DB}${id}`), expected.has(id), String(id));
   });
 
   it("never holds an id it cannot read, or one of another database", () => {

@@ -25,7 +25,14 @@ describe("backup reader ranges", () => {
   });
 
   it("covers every id up to the highest once, then everything after it", () => {
-    for (const [highest, readers] of [[0, 2], [999, 2], [1000, 2], [99_999, 2], [1_000_000, 3], [123_456_789, 1]] as const) {
+    for (const [highest, readers] of [
+      [0, 2],
+      [999, 2],
+      [1000, 2],
+      [99_999, 2],
+      [1_000_000, 3],
+      [123_456_789, 1],
+    ] as const) {
       const ranges = planRanges(highest, readers);
       assert.equal(assertContiguous(ranges), highest + 1, `highest ${highest}, ${readers} readers`);
     }

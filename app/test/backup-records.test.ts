@@ -2,24 +2,55 @@
 // none of the names the restore keeps for itself, each refusal saying where the problem is.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRecord, recordFromSchema, RESTORE_ENDPOINT_ONLY_KEY, RESTORE_ID_KEY, RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL } from "../src/backup/records.js";
+import {
+  parseRecord,
+  recordFromSchema,
+  RESTORE_ENDPOINT_ONLY_KEY,
+  RESTORE_ID_KEY,
+  RESTORE_MARKER_LABEL,
+  RESTORE_STAGED_LABEL,
+} from "../src/backup/records.js";
 import { BackupFormatError } from "../src/backup/values.js";
 
-const endpoint = (overrides: object = {}) => ({ id: "4:db:1", labels: ["Item"], props: { uid: { i: "1" } }, ...overrides });
+const endpoint = (overrides: object = {}) => ({
+  id: "4:db:1",
+  labels: ["Item"],
+  props: { uid: { i: "1" } },
+  ...overrides,
+});
 const node = (overrides: object = {}) => JSON.stringify({ k: "node", ...endpoint(), ...overrides });
-const relationship = (overrides: object = {}) => JSON.stringify({ k: "rel", id: "5:db:1", type: "LINK", props: {}, start: endpoint(), end: endpoint({ id: "4:db:2" }), ...overrides });
+const relationship = (overrides: object = {}) =>
+  JSON.stringify({
+    k: "rel",
+    id: "5:db:1",
+    type: "LINK",
+    props: {},
+    start: endpoint(),
+    end: endpoint({ id: "4:db:2" }),
+    ...overrides,
+  });
 
 function refused(line: string, message: RegExp): void {
-  assert.throws(() => parseRecord(line), (error: unknown) => error instanceof BackupFormatError && message.test(error.message), line);
+  assert.throws(
+    () => parseRecord(line),
+    (error: unknown) => error instanceof BackupFormatError && message.test(error.message),
+    line,
+  );
 }
 
 describe("backup records", () => {
   it("accepts every kind of record the backup writes", () => {
     const lines = [
-      JSON.stringify({ k: "header", formatVersion: 2, database: "neo4j", id: "20261122T184001123Z", startedAt: "2026-11-22T18:40:01.123Z" }),
+      JSON.stringify({
+        k: "header",
+        formatVersion: 2,
+        database: "neo4j",
+        id: "20261122T184001123Z",
+        startedAt: "2026-11-22T18:40:01.123Z",
+      }),
       JSON.stringify({ k: "schema", cypher: "CREATE CONSTRAINT c FOR (n:Item) REQUIRE n.uid IS UNIQUE" }),
       node({ labels: [], props: {} }),
-      node({ labels: ["with space", "ü🙂", "`tick`"], props: { "a key": "x", "ß": true } }),
+      node({ labels: ["with space", "ü🙂", "`tick`"], props: { "a key": "x", ß: true } }),
       relationship(),
       relationship({ start: "4:db:1", end: "4:db:2" }),
       relationship({ start: endpoint({ id: "4:db:3" }), end: "4:db:3" }),
@@ -32,9 +63,15 @@ describe("backup records", () => {
   it("refuses the labels and property keys the restore reserves, wherever they are", () => {
     refused(node({ labels: ["Item", RESTORE_STAGED_LABEL] }), /^labels\[1\]: is a label the restore reserves/);
     refused(node({ labels: [RESTORE_MARKER_LABEL] }), /^labels\[0\]: is a label the restore reserves/);
-    refused(node({ props: { [RESTORE_ID_KEY]: "x" } }), new RegExp(`^props\\.${RESTORE_ID_KEY}: is a property key the restore reserves`));
+    refused(
+      node({ props: { [RESTORE_ID_KEY]: "x" } }),
+      new RegExp(`^props\\.${RESTORE_ID_KEY}: is a property key the restore reserves`),
+    );
     refused(relationship({ props: { [RESTORE_ID_KEY]: "x" } }), /^props\.__restoreId: is a property key/);
-    refused(relationship({ end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: true } }) }), /^end\.props\.__restoreEndpointOnly: is a property key/);
+    refused(
+      relationship({ end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: true } }) }),
+      /^end\.props\.__restoreEndpointOnly: is a property key/,
+    );
     refused(relationship({ start: endpoint({ labels: [RESTORE_STAGED_LABEL] }) }), /^start\.labels\[0\]: is a label/);
   });
 
@@ -59,11 +96,32 @@ describe("backup records", () => {
     // Every record here differs from a valid one in one place; the hand-written path must return
     // the same record, or refuse with the same message, as the schema alone.
     const changes: Record<string, unknown>[] = [
-      {}, { extra: 1 }, { k: "rel" }, { k: "node" }, { id: "" }, { id: 5 }, { labels: ["A", ""] }, { labels: ["A", 3] }, { labels: {} },
-      { labels: [RESTORE_MARKER_LABEL] }, { props: null }, { props: [] }, { props: { "": 1 } }, { props: { [RESTORE_ID_KEY]: 1 } },
-      { type: "" }, { type: 1 }, { start: "" }, { start: 7 }, { start: null }, { end: [] },
-      { start: endpoint({ extra: true }) }, { end: endpoint({ labels: [RESTORE_STAGED_LABEL] }) }, { end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: 1 } }) },
-      { start: endpoint({ id: "" }) }, { end: { id: "4:db:2", labels: [] } }, { start: "4:db:1", end: "4:db:2" },
+      {},
+      { extra: 1 },
+      { k: "rel" },
+      { k: "node" },
+      { id: "" },
+      { id: 5 },
+      { labels: ["A", ""] },
+      { labels: ["A", 3] },
+      { labels: {} },
+      { labels: [RESTORE_MARKER_LABEL] },
+      { props: null },
+      { props: [] },
+      { props: { "": 1 } },
+      { props: { [RESTORE_ID_KEY]: 1 } },
+      { type: "" },
+      { type: 1 },
+      { start: "" },
+      { start: 7 },
+      { start: null },
+      { end: [] },
+      { start: endpoint({ extra: true }) },
+      { end: endpoint({ labels: [RESTORE_STAGED_LABEL] }) },
+      { end: endpoint({ props: { [RESTORE_ENDPOINT_ONLY_KEY]: 1 } }) },
+      { start: endpoint({ id: "" }) },
+      { end: { id: "4:db:2", labels: [] } },
+      { start: "4:db:1", end: "4:db:2" },
     ];
     const outcome = (read: () => unknown) => {
       try {
@@ -75,7 +133,11 @@ describe("backup records", () => {
     };
     for (const change of changes) {
       for (const line of [node(change), relationship(change)]) {
-        assert.deepEqual(outcome(() => parseRecord(line)), outcome(() => recordFromSchema(JSON.parse(line))), line);
+        assert.deepEqual(
+          outcome(() => parseRecord(line)),
+          outcome(() => recordFromSchema(JSON.parse(line))),
+          line,
+        );
       }
     }
     // Where they differ: the schema's objects drop a key named __proto__, a property Neo4j holds like any other.

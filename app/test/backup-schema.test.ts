@@ -15,14 +15,24 @@ it("accepts the statements SHOW CONSTRAINTS and SHOW INDEXES produce", () => {
 });
 
 it("refuses anything else a tampered backup might carry", () => {
-  for (const cypher of ["MATCH (n) DETACH DELETE n", "CREATE (n:Admin {name: 'x'})", "CREATE INDEX i FOR (n:A) ON (n.b); MATCH (n) DELETE n", "CALL dbms.security.createUser('x', 'y', false)", "  DROP CONSTRAINT c"]) {
+  for (const cypher of [
+    "MATCH (n) DETACH DELETE n",
+    "CREATE (n:Admin {name: 'x'})",
+    "CREATE INDEX i FOR (n:A) ON (n.b); MATCH (n) DELETE n",
+    "CALL dbms.security.createUser('x', 'y', false)",
+    "  DROP CONSTRAINT c",
+  ]) {
     assert.throws(() => assertSchemaStatement(cypher), VerificationError, cypher);
   }
 });
 
 it("never turns an operator's id into an S3 key unless it is a backup id", async () => {
   const { BackupNotFoundError, BackupStore } = await import("../src/backup/storage.js");
-  const store = new BackupStore({} as never, { bucket: "b", prefix: "backups/", region: "us-east-1", forcePathStyle: true }, "neo4j");
+  const store = new BackupStore(
+    {} as never,
+    { bucket: "b", prefix: "backups/", region: "us-east-1", forcePathStyle: true },
+    "neo4j",
+  );
   for (const id of ["../other/20261122T184001123Z", "20261122T184001123Z/..", "x", ""]) {
     await assert.rejects(store.readManifest(id), BackupNotFoundError, id);
   }

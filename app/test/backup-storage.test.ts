@@ -14,7 +14,14 @@ describe("ranged reads of a backup object", () => {
 
   before(async () => {
     const access = s3Access();
-    const s3 = { bucket: `storage-test-${Date.now().toString(36)}`, prefix: "backups/", region: access.region, endpoint: access.endpoint, forcePathStyle: true, credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey } };
+    const s3 = {
+      bucket: `storage-test-${Date.now().toString(36)}`,
+      prefix: "backups/",
+      region: access.region,
+      endpoint: access.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+    };
     store = new BackupStore(createS3Client(s3), s3, "neo4j");
     await store.ensureBucket();
     await store.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: original }));
@@ -46,11 +53,15 @@ describe("ranged reads of a backup object", () => {
       for (let next = await reader.next(); !next.done; next = await reader.next()) after.push(next.value as Buffer);
     }, /changed while it was being read/);
     assert.ok(after.length < original.length / range - 1, `refused after ${after.length} more ranges`);
-    assert.ok(Buffer.concat(after).equals(original.subarray(range, range * (after.length + 1))), "every range read is of the first version");
+    assert.ok(
+      Buffer.concat(after).equals(original.subarray(range, range * (after.length + 1))),
+      "every range read is of the first version",
+    );
 
     const stale: Buffer[] = [];
     await assert.rejects(async () => {
-      for await (const part of store.rangedObject(key, original.length, { etag: version.etag }, 1024 * 1024)) stale.push(part as Buffer);
+      for await (const part of store.rangedObject(key, original.length, { etag: version.etag }, 1024 * 1024))
+        stale.push(part as Buffer);
     }, /changed while it was being read/);
     assert.equal(stale.length, 0, "not one byte of the other version");
   });

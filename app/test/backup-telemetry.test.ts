@@ -11,7 +11,13 @@ import { startCollector, type CollectorInstance } from "../../scripts/dev-servic
 import { neo4jAccess, s3Access } from "../../test/support/service-env.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-interface Span { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: Array<{ key: string; value: { stringValue?: string; intValue?: string } }> }
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes?: Array<{ key: string; value: { stringValue?: string; intValue?: string } }>;
+}
 
 let dir: string;
 let collector: CollectorInstance;
@@ -39,11 +45,16 @@ before(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
   };
   status = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "app/src/main.ts"), "backup", "--json"], { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "app/src/main.ts"), "backup", "--json"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     child.on("exit", (code) => resolve(code));
   });
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && !(received = await collector.received()).includes("s3 PutObject")) await new Promise((resolve) => setTimeout(resolve, 200));
+  while (Date.now() < deadline && !(received = await collector.received()).includes("s3 PutObject"))
+    await new Promise((resolve) => setTimeout(resolve, 200));
 });
 
 after(async () => {
@@ -52,7 +63,14 @@ after(async () => {
 });
 
 const spansOf = (text: string): Span[] =>
-  text.split("\n").filter(Boolean).flatMap((line) => ((JSON.parse(line) as { resourceSpans?: Array<{ scopeSpans: Array<{ spans: Span[] }> }> }).resourceSpans ?? []).flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)));
+  text
+    .split("\n")
+    .filter(Boolean)
+    .flatMap((line) =>
+      (
+        (JSON.parse(line) as { resourceSpans?: Array<{ scopeSpans: Array<{ spans: Span[] }> }> }).resourceSpans ?? []
+      ).flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)),
+    );
 const attribute = (span: Span, key: string) => span.attributes?.find((item) => item.key === key)?.value.stringValue;
 
 describe("the backup's S3 transfers traced to a real collector", () => {
@@ -62,7 +80,10 @@ describe("the backup's S3 transfers traced to a real collector", () => {
     const root = spans.find((span) => span.name === "backup");
     assert.ok(root, "the run's span");
     const s3 = spans.filter((span) => attribute(span, "rpc.service") === "S3");
-    assert.ok(s3.some((span) => attribute(span, "rpc.method") === "PutObject"), "the manifest's PutObject");
+    assert.ok(
+      s3.some((span) => attribute(span, "rpc.method") === "PutObject"),
+      "the manifest's PutObject",
+    );
     for (const span of s3) {
       assert.equal(span.traceId, root.traceId, `${span.name} is in the run's trace`);
       assert.equal(span.parentSpanId, root.spanId);
@@ -74,6 +95,7 @@ describe("the backup's S3 transfers traced to a real collector", () => {
     assert.ok(received.length > 200);
     const secretKey = s3Access().secretAccessKey;
     const password = (await readFile(neo4jAccess().passwordFile, "utf8")).trim();
-    for (const secret of [secretKey, s3Access().accessKeyId, password]) assert.ok(!received.includes(secret), "a credential was exported");
+    for (const secret of [secretKey, s3Access().accessKeyId, password])
+      assert.ok(!received.includes(secret), "a credential was exported");
   });
 });

@@ -14,17 +14,29 @@ describe("backup value encoding", () => {
   });
 
   it("keeps floats exactly, with NaN, the infinities and -0", () => {
-    for (const value of [0.1, -1.5e308, 5e-324, Number.NaN, Infinity, -Infinity, -0, 0]) assert.ok(Object.is(roundTrip(value), value), String(value));
+    for (const value of [0.1, -1.5e308, 5e-324, Number.NaN, Infinity, -Infinity, -0, 0])
+      assert.ok(Object.is(roundTrip(value), value), String(value));
   });
 
   it("keeps strings with any Unicode, booleans, null, bytes and lists", () => {
     for (const value of ["", "ü🙂\u0000\u2028\ud800", true, false, null]) assert.deepEqual(roundTrip(value), value);
     // The driver's byte array is an Int8Array: it is what comes back, and all it writes as bytes.
     assert.deepEqual(roundTrip(new Int8Array([0, 1, 127, -128, -1])), new Int8Array([0, 1, 127, -128, -1]));
-    assert.throws(() => encodeValue(new Uint8Array([0, 1, 254, 255])), BackupFormatError, "never what the driver reads");
+    assert.throws(
+      () => encodeValue(new Uint8Array([0, 1, 254, 255])),
+      BackupFormatError,
+      "never what the driver reads",
+    );
     const pooled = Buffer.from("abcdef");
-    assert.deepEqual(roundTrip(new Int8Array(pooled.buffer, pooled.byteOffset + 2, 3)), new Int8Array([99, 100, 101]), "only the view's own bytes");
-    assert.deepEqual(roundTrip([neo4j.int(1), neo4j.int("9007199254740993")]), [neo4j.int(1), neo4j.int("9007199254740993")]);
+    assert.deepEqual(
+      roundTrip(new Int8Array(pooled.buffer, pooled.byteOffset + 2, 3)),
+      new Int8Array([99, 100, 101]),
+      "only the view's own bytes",
+    );
+    assert.deepEqual(roundTrip([neo4j.int(1), neo4j.int("9007199254740993")]), [
+      neo4j.int(1),
+      neo4j.int("9007199254740993"),
+    ]);
     assert.ok(Object.is((roundTrip([-0, 1.5]) as number[])[0], -0));
   });
 
@@ -44,7 +56,12 @@ describe("backup value encoding", () => {
   });
 
   it("keeps 2D and 3D Cartesian and WGS-84 points", () => {
-    for (const point of [new Point(7203, 1.5, -0), new Point(9157, 1, 2, 3), new Point(4326, 13.4, 52.5), new Point(4979, 13.4, 52.5, 34)]) {
+    for (const point of [
+      new Point(7203, 1.5, -0),
+      new Point(9157, 1, 2, 3),
+      new Point(4326, 13.4, 52.5),
+      new Point(4979, 13.4, 52.5, 34),
+    ]) {
       const back = roundTrip(point) as Point;
       assert.equal(Number(back.srid), Number(point.srid));
       for (const axis of ["x", "y", "z"] as const) assert.ok(Object.is(back[axis], point[axis]), axis);
@@ -52,7 +69,20 @@ describe("backup value encoding", () => {
   });
 
   it("refuses malformed or unknown encodings with a format error", () => {
-    for (const bad of [{ i: "12.5" }, { f: "one" }, { date: [2024, 1] }, { dt: [2024, 1, 1, 0, 0, 0, 0] }, { zz: 1 }, 42, [1], { l: "x" }, { b: 7 }, { b: "AAF/gP8" }, { b: "AA!=" }, { b: "AA==AA==" }]) {
+    for (const bad of [
+      { i: "12.5" },
+      { f: "one" },
+      { date: [2024, 1] },
+      { dt: [2024, 1, 1, 0, 0, 0, 0] },
+      { zz: 1 },
+      42,
+      [1],
+      { l: "x" },
+      { b: 7 },
+      { b: "AAF/gP8" },
+      { b: "AA!=" },
+      { b: "AA==AA==" },
+    ]) {
       assert.throws(() => decodeValue(bad), BackupFormatError, JSON.stringify(bad));
     }
   });

@@ -36,7 +36,11 @@ interface CliResult {
 /** Runs a command; `killWhen` sees each stderr line and may kill the process (SIGKILL). */
 function runCli(script: string[], env: NodeJS.ProcessEnv, killWhen?: (line: string) => boolean): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...script], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -49,8 +53,10 @@ function runCli(script: string[], env: NodeJS.ProcessEnv, killWhen?: (line: stri
   });
 }
 
-const backupCommand = (env: NodeJS.ProcessEnv, ...args: string[]) => runCli([path.join(ROOT, "app/src/main.ts"), "backup", ...args], env);
-const restoreCommand = (env: NodeJS.ProcessEnv, args: string[], killWhen?: (line: string) => boolean) => runCli([path.join(ROOT, "scripts/restore-backup.ts"), ...args], env, killWhen);
+const backupCommand = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  runCli([path.join(ROOT, "app/src/main.ts"), "backup", ...args], env);
+const restoreCommand = (env: NodeJS.ProcessEnv, args: string[], killWhen?: (line: string) => boolean) =>
+  runCli([path.join(ROOT, "scripts/restore-backup.ts"), ...args], env, killWhen);
 const lastJson = (text: string) => JSON.parse(text.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>;
 
 describe("backup and restore", { timeout: 900_000 }, () => {
@@ -76,7 +82,12 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     sourceDriver = neo4j.driver(source.uri, neo4j.auth.basic("neo4j", password));
     targetDriver = neo4j.driver(target.uri, neo4j.auth.basic("neo4j", password));
     const access = s3Access();
-    s3 = new S3Client({ endpoint: access.endpoint, region: access.region, forcePathStyle: true, credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey } });
+    s3 = new S3Client({
+      endpoint: access.endpoint,
+      region: access.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+    });
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -105,20 +116,40 @@ describe("backup and restore", { timeout: 900_000 }, () => {
   async function backupLines(): Promise<string[]> {
     const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
     assert.ok(data, "the data object can be read");
-    return gunzipSync(Buffer.from(await data.transformToByteArray())).toString("utf8").trimEnd().split("\n");
+    return gunzipSync(Buffer.from(await data.transformToByteArray()))
+      .toString("utf8")
+      .trimEnd()
+      .split("\n");
   }
 
   /** Stores `lines` as a complete backup `id` whose manifest matches them (hash, size, `changes`), runs `use`, then removes it. */
-  async function withBackupCopy(id: string, lines: string[], changes: Record<string, unknown>, use: () => Promise<void>): Promise<void> {
+  async function withBackupCopy(
+    id: string,
+    lines: string[],
+    changes: Record<string, unknown>,
+    use: () => Promise<void>,
+  ): Promise<void> {
     const body = gzipSync(`${lines.join("\n")}\n`);
     const prefix = `backups/neo4j/${id}/`;
-    const copy = { ...manifest, ...changes, id, dataKey: `${prefix}data.jsonl.gz`, dataSha256: createHash("sha256").update(body).digest("hex"), dataBytes: body.length };
+    const copy = {
+      ...manifest,
+      ...changes,
+      id,
+      dataKey: `${prefix}data.jsonl.gz`,
+      dataSha256: createHash("sha256").update(body).digest("hex"),
+      dataBytes: body.length,
+    };
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
     try {
       await use();
     } finally {
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] } }));
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] },
+        }),
+      );
     }
   }
 
@@ -145,7 +176,10 @@ describe("backup and restore", { timeout: 900_000 }, () => {
   it("lists complete backups and verifies them", async () => {
     const list = await restoreCommand(env, ["list", "--json"]);
     assert.equal(list.status, 0, list.stderr);
-    assert.deepEqual((JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id), [manifest.id]);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id),
+      [manifest.id],
+    );
     const verify = await restoreCommand(env, ["verify", String(manifest.id), "--json"]);
     assert.equal(verify.status, 0, verify.stderr);
     assert.equal(lastJson(verify.stdout).sha256, manifest.dataSha256);
@@ -172,28 +206,45 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       const verify = await restoreCommand(env, ["verify", "latest"]);
       assert.equal(verify.status, 4, verify.stderr);
       // A flipped bit may still inflate, into any kind of bad line: which check sees it first varies.
-      assert.match(verify.stderr, /verification failed: (SHA-256 mismatch|the data object cannot be read|line \d+: |record \d+: )/);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original.subarray(0, Math.floor(original.length / 2)) }));
+      assert.match(
+        verify.stderr,
+        /verification failed: (SHA-256 mismatch|the data object cannot be read|line \d+: |record \d+: )/,
+      );
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: original.subarray(0, Math.floor(original.length / 2)) }),
+      );
       assert.equal((await restoreCommand(env, ["verify", "latest"])).status, 4, "a truncated object fails too");
     } finally {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
     }
 
-    const interrupted = await runCli([path.join(ROOT, "app/src/main.ts"), "backup"], env, (line) => /^backup: (nodes|relationships): /.test(line));
+    const interrupted = await runCli([path.join(ROOT, "app/src/main.ts"), "backup"], env, (line) =>
+      /^backup: (nodes|relationships): /.test(line),
+    );
     assert.equal(interrupted.status, null, `the backup was killed mid-way (${interrupted.stderr.slice(-300)})`);
     const list = await restoreCommand(env, ["list", "--json"]);
-    assert.deepEqual((JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id), [manifest.id], "the complete backup only");
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id),
+      [manifest.id],
+      "the complete backup only",
+    );
   });
 
   it("converges when a restore killed halfway is run again", async () => {
     // The rest works on a tenth of the graph: the big round trip above already proved size.
     const shrink = sourceDriver.session();
-    await shrink.run(`MATCH (n:Item) WHERE n.uid >= ${SMALL} CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`);
+    await shrink.run(
+      `MATCH (n:Item) WHERE n.uid >= ${SMALL} CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`,
+    );
     await shrink.close();
     const small = await backupCommand(env, "--json");
     assert.equal(small.status, 0, small.stderr);
     manifest = lastJson(small.stdout);
-    const killed = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--wipe", "--batch-size", "1000"], (line) => /^(nodes|relationships): /.test(line));
+    const killed = await restoreCommand(
+      env,
+      ["restore", "latest", "--to", target.uri, "--wipe", "--batch-size", "1000"],
+      (line) => /^(nodes|relationships): /.test(line),
+    );
     assert.equal(killed.status, null, `the restore was killed mid-way (${killed.stderr.slice(-300)})`);
     const resumed = await restoreCommand(env, ["restore", "latest", "--to", target.uri, "--json"]);
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -211,7 +262,10 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       // About half the relationships, in whole batches.
       const batchSize = 200;
       const stopAfter = batchSize * Math.floor(latest.counts.relationships / batchSize / 2);
-      assert.ok(stopAfter > 0, `the backup holds relationships for more than one batch (${latest.counts.relationships})`);
+      assert.ok(
+        stopAfter > 0,
+        `the backup holds relationships for more than one batch (${latest.counts.relationships})`,
+      );
       const stopped = restoreBackup(driver, config.neo4j.database, store, latest, {
         wipe: true,
         batchSize,
@@ -221,7 +275,11 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       });
       await assert.rejects(stopped, /stopped/);
       const partial = await targetDriver.executeQuery("MATCH ()-[r]->() RETURN count(r) AS relationships");
-      assert.equal(Number(partial.records[0]?.get("relationships")), stopAfter, "the batches that committed, and no more");
+      assert.equal(
+        Number(partial.records[0]?.get("relationships")),
+        stopAfter,
+        "the batches that committed, and no more",
+      );
       const resumed = await restoreBackup(driver, config.neo4j.database, store, latest, { batchSize });
       assert.equal(resumed.resumed, true);
       assert.equal(resumed.relationships, latest.counts.relationships);
@@ -243,10 +301,19 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     const formatOne = lines.map((line) => {
       const record = JSON.parse(line) as { k: string; start: string; end: string };
       if (record.k === "header") return JSON.stringify({ ...record, formatVersion: 1 });
-      return record.k === "rel" ? JSON.stringify({ ...record, start: whole(record.start), end: whole(record.end) }) : line;
+      return record.k === "rel"
+        ? JSON.stringify({ ...record, start: whole(record.start), end: whole(record.end) })
+        : line;
     });
     await withBackupCopy("29990103T000000000Z", formatOne, { formatVersion: 1 }, async () => {
-      const restored = await restoreCommand(env, ["restore", "29990103T000000000Z", "--to", target.uri, "--wipe", "--json"]);
+      const restored = await restoreCommand(env, [
+        "restore",
+        "29990103T000000000Z",
+        "--to",
+        target.uri,
+        "--wipe",
+        "--json",
+      ]);
       assert.equal(restored.status, 0, restored.stderr);
       assert.equal(lastJson(restored.stdout).endpointOnlyNodes, 0);
       assert.equal((await graphDigest(targetDriver)).sha256, (await graphDigest(sourceDriver)).sha256);
@@ -267,12 +334,22 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       return copy;
     };
     const cases = [
-      { changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.uid = { zz: 1 })), message: /verification failed: record \d+: unknown value tag "zz"/ },
-      { changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.__restoreId = "x")), message: /verification failed: line \d+: props\.__restoreId: is a property key the restore reserves/ },
+      {
+        changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.uid = { zz: 1 })),
+        message: /verification failed: record \d+: unknown value tag "zz"/,
+      },
+      {
+        changed: tamper<{ props: Record<string, unknown> }>(lastNode, (record) => (record.props.__restoreId = "x")),
+        message: /verification failed: line \d+: props\.__restoreId: is a property key the restore reserves/,
+      },
       // A node no line holds, named by an id of the same database.
       {
-        changed: tamper<{ end: string }>(lastRelationship, (record) => (record.end = record.end.replace(/\d+$/, "987654321"))),
-        message: /verification failed: record \d+: relationship "[^"]+" names its end node "[^"]+:987654321" by id, but no earlier line holds that node/,
+        changed: tamper<{ end: string }>(
+          lastRelationship,
+          (record) => (record.end = record.end.replace(/\d+$/, "987654321")),
+        ),
+        message:
+          /verification failed: record \d+: relationship "[^"]+" names its end node "[^"]+:987654321" by id, but no earlier line holds that node/,
       },
     ];
     const before = await graphDigest(targetDriver);
@@ -283,7 +360,11 @@ describe("backup and restore", { timeout: 900_000 }, () => {
         const restored = await restoreCommand(env, ["restore", id, "--to", target.uri, "--wipe"]);
         assert.equal(restored.status, 4, restored.stderr);
         assert.match(restored.stderr, message);
-        assert.equal((await graphDigest(targetDriver)).sha256, before.sha256, "nothing in the target was wiped or written");
+        assert.equal(
+          (await graphDigest(targetDriver)).sha256,
+          before.sha256,
+          "nothing in the target was wiped or written",
+        );
       });
     }
   });
@@ -296,14 +377,29 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     const existing = (JSON.parse(lines.find((line) => line.startsWith('{"k":"node"')) ?? "") as { id: string }).id;
     const created = existing.replace(/\d+$/, "900000001");
     const added = [
-      { k: "rel", id: "5:late:1", type: "LATE", props: { n: { i: "1" } }, start: { id: created, labels: ["Item", "Late"], props: { uid: { i: "-5" }, note: "créé 🙂" } }, end: existing },
+      {
+        k: "rel",
+        id: "5:late:1",
+        type: "LATE",
+        props: { n: { i: "1" } },
+        start: { id: created, labels: ["Item", "Late"], props: { uid: { i: "-5" }, note: "créé 🙂" } },
+        end: existing,
+      },
       { k: "rel", id: "5:late:2", type: "LATE", props: { n: { i: "2" } }, start: created, end: created },
       { k: "rel", id: "5:late:3", type: "LATE", props: { n: { i: "3" } }, start: existing, end: created },
     ];
-    const withLate = [...lines, ...added.map((record) => JSON.stringify(record)), JSON.stringify({ ...end, relationships: end.relationships + added.length })];
+    const withLate = [
+      ...lines,
+      ...added.map((record) => JSON.stringify(record)),
+      JSON.stringify({ ...end, relationships: end.relationships + added.length }),
+    ];
     const counts = manifest.counts as { relationships: number; relationshipsByType: Record<string, number> };
     const id = "29990102T000000000Z";
-    const lateCounts = { ...counts, relationships: counts.relationships + added.length, relationshipsByType: { ...counts.relationshipsByType, LATE: added.length } };
+    const lateCounts = {
+      ...counts,
+      relationships: counts.relationships + added.length,
+      relationshipsByType: { ...counts.relationshipsByType, LATE: added.length },
+    };
     await withBackupCopy(id, withLate, { counts: lateCounts }, async () => {
       const restored = await restoreCommand(env, ["restore", id, "--to", target.uri, "--wipe", "--json"]);
       assert.equal(restored.status, 0, restored.stderr);
@@ -316,7 +412,9 @@ describe("backup and restore", { timeout: 900_000 }, () => {
           [[["Item", "Late"], -5, "créé 🙂"]],
           "created once, from the line that carries it whole",
         );
-        const links = await session.run("MATCH (n:Late) MATCH (a)-[r:LATE]->(b) RETURN r.n AS seq, a = n AS fromLate, b = n AS toLate ORDER BY seq");
+        const links = await session.run(
+          "MATCH (n:Late) MATCH (a)-[r:LATE]->(b) RETURN r.n AS seq, a = n AS fromLate, b = n AS toLate ORDER BY seq",
+        );
         assert.deepEqual(
           links.records.map((record) => [Number(record.get("seq")), record.get("fromLate"), record.get("toLate")]),
           [
@@ -332,13 +430,20 @@ describe("backup and restore", { timeout: 900_000 }, () => {
   });
 
   it("refuses to back up a graph that uses a name the restore reserves, or a database a restore has not finished", async () => {
-    const listed = async () => (JSON.parse((await restoreCommand(env, ["list", "--json"])).stdout) as { id: string }[]).map((entry) => entry.id);
+    const listed = async () =>
+      (JSON.parse((await restoreCommand(env, ["list", "--json"])).stdout) as { id: string }[]).map((entry) => entry.id);
     const complete = await listed();
     const session = targetDriver.session();
     try {
       for (const [create, message] of [
-        ["CREATE (:Item {uid: -1, __restoreId: 'mine'})", /node \S+ uses the name __restoreId, which the restore reserves for itself/],
-        ["CREATE (:__McpBastionRestore {backupId: '20260101T000000000Z'})", /a restore of backup "20260101T000000000Z" into database neo4j has not finished/],
+        [
+          "CREATE (:Item {uid: -1, __restoreId: 'mine'})",
+          /node \S+ uses the name __restoreId, which the restore reserves for itself/,
+        ],
+        [
+          "CREATE (:__McpBastionRestore {backupId: '20260101T000000000Z'})",
+          /a restore of backup "20260101T000000000Z" into database neo4j has not finished/,
+        ],
       ] as const) {
         await session.run(create);
         const backup = await backupCommand({ ...env, NEO4J_URI: target.uri });
@@ -384,10 +489,16 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     assert.equal(restored.status, 0, restored.stderr);
     const result = lastJson(restored.stdout);
     // Nodes created after the node pass reached them come in whole on their relationships' lines (500 of 10,450 in one run).
-    assert.ok(Number(result.endpointOnlyNodes) > 0, `nodes carried whole on relationship lines: ${String(result.endpointOnlyNodes)}`);
+    assert.ok(
+      Number(result.endpointOnlyNodes) > 0,
+      `nodes carried whole on relationship lines: ${String(result.endpointOnlyNodes)}`,
+    );
     const counts = (lastJson(backup.stdout).counts as { relationships: number }).relationships;
     assert.equal(result.relationships, counts, "every backed-up relationship was restored: none dangled");
-    const [expected, actual] = await Promise.all([graphDigest(sourceDriver, "n.before = true"), graphDigest(targetDriver, "n.before = true")]);
+    const [expected, actual] = await Promise.all([
+      graphDigest(sourceDriver, "n.before = true"),
+      graphDigest(targetDriver, "n.before = true"),
+    ]);
     assert.equal(actual.sha256, expected.sha256, "every write committed before the backup began is there");
   });
 
@@ -410,7 +521,11 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       for (let index = 0; index < blobs; index += 1) {
         const text = `${String.fromCodePoint(0x1f600 + index)}Ω${"ΩЖ字".repeat(1_000_000)}`;
         const bytes = new Int8Array(4 * 1024 * 1024).map((_, position) => ((position * 31 + index) % 256) - 128);
-        await session.run("CREATE (:Blob {uid: $uid, text: $text, bytes: $bytes})", { uid: neo4j.int(index), text, bytes });
+        await session.run("CREATE (:Blob {uid: $uid, text: $text, bytes: $bytes})", {
+          uid: neo4j.int(index),
+          text,
+          bytes,
+        });
       }
       await session.run("MATCH (a:Blob), (b:Blob) WHERE b.uid = a.uid + 1 CREATE (a)-[:NEXT {note: 'next'}]->(b)");
       await session.run("MATCH (a:Blob {uid: 0}), (b:Blob) WHERE b.uid > 1 CREATE (a)-[:HUB]->(b)");

@@ -19,10 +19,15 @@ interface DriverBuffer {
   cursorIndex?: number;
 }
 
-const boltRequire = createRequire(createRequire(createRequire(import.meta.url).resolve("neo4j-driver")).resolve("neo4j-driver-bolt-connection"));
-const ChannelBuffer = (boltRequire("./channel/channel-buf.js") as { default: new (buffer: Buffer) => DriverBuffer }).default;
+const boltRequire = createRequire(
+  createRequire(createRequire(import.meta.url).resolve("neo4j-driver")).resolve("neo4j-driver-bolt-connection"),
+);
+const ChannelBuffer = (boltRequire("./channel/channel-buf.js") as { default: new (buffer: Buffer) => DriverBuffer })
+  .default;
 const CombinedBuffer = combinedBufferClass() as unknown as new (chunks: DriverBuffer[]) => DriverBuffer;
-const { Unpacker } = boltRequire("./packstream/packstream-v1.js") as { Unpacker: new () => { unpack(buffer: DriverBuffer): unknown } };
+const { Unpacker } = boltRequire("./packstream/packstream-v1.js") as {
+  Unpacker: new () => { unpack(buffer: DriverBuffer): unknown };
+};
 
 /** `bytes` cut into chunks of the given sizes (the last takes the rest), as the Dechunker hands them on. */
 function chunked(bytes: Buffer, sizes: number[]): DriverBuffer {
@@ -37,7 +42,8 @@ function chunked(bytes: Buffer, sizes: number[]): DriverBuffer {
   return new CombinedBuffer(chunks);
 }
 
-const randomSizes = (count: number, max: number) => Array.from({ length: count }, () => 1 + Math.floor(Math.random() * max));
+const randomSizes = (count: number, max: number) =>
+  Array.from({ length: count }, () => 1 + Math.floor(Math.random() * max));
 
 describe("reads of multi-chunk Bolt messages", () => {
   // First, before anything else in this file installs it.
@@ -49,7 +55,13 @@ describe("reads of multi-chunk Bolt messages", () => {
       return buffer.cursorIndex;
     };
     assert.equal(probe(), undefined, "the driver's own lookup keeps no cursor");
-    await createDriver({ uri: access.uri, user: access.user, password: access.password, database: "neo4j", caFile: undefined }).close();
+    await createDriver({
+      uri: access.uri,
+      user: access.user,
+      password: access.password,
+      database: "neo4j",
+      caFile: undefined,
+    }).close();
     // The cursor moved to the third chunk: the lookup is the kit's, not the driver's walk.
     assert.equal(probe(), 2);
     await backupDriver(access.uri, access.user, access.password).close();
@@ -90,7 +102,9 @@ describe("reads of multi-chunk Bolt messages", () => {
       const value = randomBytes(2 * 1024 * 1024);
       const header = Buffer.from([0xce, 0, 0, 0, 0]);
       header.writeUInt32BE(value.length, 1);
-      const decoded = new Unpacker().unpack(chunked(Buffer.concat([header, value]), randomSizes(400, 16_384))) as Int8Array;
+      const decoded = new Unpacker().unpack(
+        chunked(Buffer.concat([header, value]), randomSizes(400, 16_384)),
+      ) as Int8Array;
       assert.ok(Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength).equals(value));
     });
   });
@@ -110,7 +124,11 @@ describe("reads of multi-chunk Bolt messages", () => {
       const session = driver.session();
       try {
         const started = Date.now();
-        const result = await session.run("RETURN $bytes AS bytes, $text AS text, $floats AS floats", { bytes: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length), text, floats });
+        const result = await session.run("RETURN $bytes AS bytes, $text AS text, $floats AS floats", {
+          bytes: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+          text,
+          floats,
+        });
         console.error(`large values returned and decoded in ${Date.now() - started} ms`);
         const [record] = result.records;
         const back = record?.get("bytes") as Int8Array;

@@ -26,14 +26,23 @@ before(async () => {
   const proxyPort = await freePort();
   // The endpoint the suite sees is the proxy's: its host and origin are this server's own, as a
   // deployment names the address its clients use.
-  server = await startTestServer({ MCP_ALLOWED_HOSTS: `127.0.0.1:${proxyPort}`, MCP_ALLOWED_ORIGINS: `http://127.0.0.1:${proxyPort}` });
+  server = await startTestServer({
+    MCP_ALLOWED_HOSTS: `127.0.0.1:${proxyPort}`,
+    MCP_ALLOWED_ORIGINS: `http://127.0.0.1:${proxyPort}`,
+  });
   const token = await server.mint({ sub: uniqueSub("conformance"), roles: ["admin"], ttlSeconds: 900 });
   const target = new URL(server.baseUrl);
   // Forwards every request as it came (its Host and Origin included, so the server's own
   // rebinding checks judge the suite's probes), adding only the bearer token.
   proxy = createServer((incoming, outgoing) => {
     const forwarded = httpRequest(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, authorization: `Bearer ${token}` } },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, authorization: `Bearer ${token}` },
+      },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
@@ -62,7 +71,8 @@ interface Check {
 async function checksOf(dir: string): Promise<Check[]> {
   const checks: Check[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name === "checks.json") checks.push(...(JSON.parse(await readFile(path.join(entry.parentPath, entry.name), "utf8")) as Check[]));
+    if (entry.isFile() && entry.name === "checks.json")
+      checks.push(...(JSON.parse(await readFile(path.join(entry.parentPath, entry.name), "utf8")) as Check[]));
   }
   return checks;
 }
@@ -76,12 +86,22 @@ describe("MCP conformance suite, server scenarios", () => {
   for (const scenario of SCENARIOS) {
     test(scenario, async () => {
       const outputDir = path.join(resultsDir, scenario);
-      const run = await promisify(execFile)(NODE_24, [SUITE, "server", "--url", proxyUrl, "--scenario", scenario, "-o", outputDir], { timeout: 120_000 })
-        .then(({ stdout }) => ({ code: 0, stdout }), (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? "" }));
+      const run = await promisify(execFile)(
+        NODE_24,
+        [SUITE, "server", "--url", proxyUrl, "--scenario", scenario, "-o", outputDir],
+        { timeout: 120_000 },
+      ).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? "" }),
+      );
       const checks = await checksOf(outputDir);
       assert.ok(checks.length > 0, `the suite wrote no checks:\n${run.stdout}`);
       const failed = checks.filter((check) => check.status !== "SUCCESS" && check.status !== "INFO");
-      assert.deepEqual(failed.map((check) => `${check.id}: ${check.status} ${check.errorMessage ?? ""}`), [], run.stdout);
+      assert.deepEqual(
+        failed.map((check) => `${check.id}: ${check.status} ${check.errorMessage ?? ""}`),
+        [],
+        run.stdout,
+      );
       assert.equal(run.code, 0, run.stdout);
     });
   }

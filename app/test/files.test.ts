@@ -104,19 +104,26 @@ describe("file tools, positive cases", () => {
   });
 
   test("large files are cut at the cap and say so", async () => {
-    const result = JSON.parse((await tool("read_file", { path: "big.txt" })).text) as { content: string; truncated: boolean };
+    const result = JSON.parse((await tool("read_file", { path: "big.txt" })).text) as {
+      content: string;
+      truncated: boolean;
+    };
     assert.equal(result.content.length, 1024);
     assert.equal(result.truncated, true);
   });
 
   test("list_files shows names and types, symlinks unfollowed; escapes refused", async () => {
-    const listing = JSON.parse((await tool("list_files", {})).text) as { entries: Array<{ name: string; type: string }> };
+    const listing = JSON.parse((await tool("list_files", {})).text) as {
+      entries: Array<{ name: string; type: string }>;
+    };
     const byName = Object.fromEntries(listing.entries.map((entry) => [entry.name, entry.type]));
     assert.equal(byName["hello.txt"], "file");
     assert.equal(byName.docs, "directory");
     assert.equal(byName["escape-dir"], "symlink");
     assert.equal(byName.pipe, "other");
-    assert.deepEqual(JSON.parse((await tool("list_files", { path: "docs/deep" })).text).entries, [{ name: "note.md", type: "file" }]);
+    assert.deepEqual(JSON.parse((await tool("list_files", { path: "docs/deep" })).text).entries, [
+      { name: "note.md", type: "file" },
+    ]);
     assert.match((await tool("list_files", { path: "escape-dir" })).text, /blocked: the path is a symbolic link/);
     assert.match((await tool("list_files", { path: ".." })).text, /blocked: '\.\.' escapes/);
     assert.match((await tool("list_files", { path: "hello.txt" })).text, /blocked: not a directory/);

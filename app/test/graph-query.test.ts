@@ -71,17 +71,31 @@ describe("graph_query", () => {
 
   test("read queries run, with parameters, and keywords inside strings and names are only text", async () => {
     const tenant = uniqueSub("q");
-    await server.server.driver.executeQuery("CREATE (:Entity {tenant: $tenant, name: 'CREATE me', entityType: 'SET', observations: ['DELETE all']})", { tenant });
-    const result = await graphQuery("MATCH (e:Entity {tenant: $tenant}) WHERE e.name = 'CREATE me' RETURN e.name AS `DELETE`, e.observations AS obs", { tenant });
+    await server.server.driver.executeQuery(
+      "CREATE (:Entity {tenant: $tenant, name: 'CREATE me', entityType: 'SET', observations: ['DELETE all']})",
+      { tenant },
+    );
+    const result = await graphQuery(
+      "MATCH (e:Entity {tenant: $tenant}) WHERE e.name = 'CREATE me' RETURN e.name AS `DELETE`, e.observations AS obs",
+      { tenant },
+    );
     assert.equal(result.isError, false, result.text);
-    assert.deepEqual(JSON.parse(result.text), { columns: ["DELETE", "obs"], rows: [{ DELETE: "CREATE me", obs: ["DELETE all"] }], truncated: false });
+    assert.deepEqual(JSON.parse(result.text), {
+      columns: ["DELETE", "obs"],
+      rows: [{ DELETE: "CREATE me", obs: ["DELETE all"] }],
+      truncated: false,
+    });
     const labels = await graphQuery("CALL db.labels() YIELD label RETURN label ORDER BY label");
     assert.equal(labels.isError, false, labels.text);
-    assert.ok((JSON.parse(labels.text) as { rows: Array<{ label: string }> }).rows.some((row) => row.label === "Entity"));
+    assert.ok(
+      (JSON.parse(labels.text) as { rows: Array<{ label: string }> }).rows.some((row) => row.label === "Entity"),
+    );
   });
 
   test("nodes, temporal values and points come back as plain JSON", async () => {
-    const result = await graphQuery("RETURN {a: 1} AS m, date('2024-02-29') AS d, point({x: 1, y: 2}) AS p, [1, 2.5, 'x'] AS l");
+    const result = await graphQuery(
+      "RETURN {a: 1} AS m, date('2024-02-29') AS d, point({x: 1, y: 2}) AS p, [1, 2.5, 'x'] AS l",
+    );
     assert.equal(result.isError, false, result.text);
     const row = (JSON.parse(result.text) as { rows: Array<Record<string, unknown>> }).rows[0];
     assert.deepEqual(row, { m: { a: 1 }, d: "2024-02-29", p: { srid: 7203, x: 1, y: 2 }, l: [1, 2.5, "x"] });
@@ -89,7 +103,10 @@ describe("graph_query", () => {
 
   test("a stored byte array comes back as base64, not as an object of one key per byte", async () => {
     const uid = uniqueSub("bytes");
-    await server.server.driver.executeQuery("CREATE (:ByteHolder {uid: $uid, bytes: $bytes})", { uid, bytes: new Int8Array([0, 1, 127, -128, -1]) });
+    await server.server.driver.executeQuery("CREATE (:ByteHolder {uid: $uid, bytes: $bytes})", {
+      uid,
+      bytes: new Int8Array([0, 1, 127, -128, -1]),
+    });
     const result = await graphQuery("MATCH (n:ByteHolder {uid: $uid}) RETURN n.bytes AS b", { uid });
     assert.equal(result.isError, false, result.text);
     const row = (JSON.parse(result.text) as { rows: Array<Record<string, unknown>> }).rows[0];
@@ -114,7 +131,13 @@ describe("graph_query", () => {
 
   test("a query over its time is stopped", async () => {
     await assert.rejects(
-      runReadOnly(server.server.driver, "neo4j", "UNWIND range(1, 100000000) AS i WITH i WHERE i < 0 RETURN count(i)", {}, { timeoutMs: 200, maxRows: 10 }),
+      runReadOnly(
+        server.server.driver,
+        "neo4j",
+        "UNWIND range(1, 100000000) AS i WITH i WHERE i < 0 RETURN count(i)",
+        {},
+        { timeoutMs: 200, maxRows: 10 },
+      ),
       /timeout|terminated|transaction/i,
     );
   });

@@ -46,7 +46,10 @@ describe("HTTP surface", () => {
   test("logs never contain a token or an Authorization header", async () => {
     const token = await server.mint({ sub: uniqueSub("logs"), roles: ["guest"] });
     await callTool(server, token, "whoami");
-    await fetch(`${server.mcpUrl}?access_token=${token}`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    await fetch(`${server.mcpUrl}?access_token=${token}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
     await server.server.app.auditor.flush();
     const signature = token.split(".")[2] ?? "";
     assert.ok(server.logs.length > 0);
@@ -74,7 +77,10 @@ describe("attacker text in logs and audit", () => {
     assert.deepEqual(await principals(), [], "a token that does not verify names nobody in the audit");
 
     // An identity provider that lets users choose such a name signs it: the refusal names it, escaped.
-    assert.equal((await callTool(server, await server.mint({ sub, roles: ["guest"], ttlSeconds: -120 }), "whoami")).status, 401);
+    assert.equal(
+      (await callTool(server, await server.mint({ sub, roles: ["guest"], ttlSeconds: -120 }), "whoami")).status,
+      401,
+    );
     await server.server.app.auditor.flush();
     const stored = (await principals())[0] ?? "";
     assert.ok(!/[\r\n\u202e]/.test(stored), stored);
@@ -88,7 +94,12 @@ describe("DNS rebinding and cross-origin calls", () => {
     const token = await server.mint({ sub: uniqueSub("origin"), roles: ["guest"] });
     // node:http, not fetch: fetch sets the Host header itself.
     const send = (headers: Record<string, string>) =>
-      postFrom("127.0.0.1", server.mcpUrl, { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers }, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }));
+      postFrom(
+        "127.0.0.1",
+        server.mcpUrl,
+        { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers },
+        JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      );
     const ok = await send({ origin: server.baseUrl });
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get("access-control-allow-origin"), null);
@@ -104,7 +115,11 @@ describe("DNS rebinding and cross-origin calls", () => {
     }
     const revoke = await fetch(`${server.baseUrl}/auth/revoke`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}`, origin: "https://attacker.example" },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${token}`,
+        origin: "https://attacker.example",
+      },
       body: JSON.stringify({ token }),
     });
     assert.equal(revoke.status, 403, "the /auth routes are protected the same way");

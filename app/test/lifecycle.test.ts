@@ -25,7 +25,12 @@ test("a body over 1 MiB is refused with 413 before any tool runs", async () => {
     const response = await fetch(server.mcpUrl, {
       method: "POST",
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: { pad: "x".repeat(2 * 1024 * 1024) } } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "whoami", arguments: { pad: "x".repeat(2 * 1024 * 1024) } },
+      }),
     });
     assert.equal(response.status, 413);
   } finally {

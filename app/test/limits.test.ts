@@ -16,7 +16,7 @@ describe("output limits", () => {
   for (const [name, text] of [
     ["ASCII", "x".repeat(500_000)],
     ["multi-byte characters", "\u00e9\u4e2d\ud83d\ude00".repeat(50_000)],
-    ["characters JSON must escape", "\"\\\n\u0001".repeat(100_000)],
+    ["characters JSON must escape", '"\\\n\u0001'.repeat(100_000)],
   ] as const) {
     test(`${name}: capped within the limit with a marker`, () => {
       const capped = capToolResult({ content: [{ type: "text", text }] }, 100 * 1024);
@@ -31,7 +31,15 @@ describe("output limits", () => {
   }
 
   test("non-text content that does not fit is dropped and the marker says so", () => {
-    const capped = capToolResult({ content: [{ type: "text", text: "head" }, { type: "image", data: "A".repeat(200_000), mimeType: "image/png" }] }, 1024);
+    const capped = capToolResult(
+      {
+        content: [
+          { type: "text", text: "head" },
+          { type: "image", data: "A".repeat(200_000), mimeType: "image/png" },
+        ],
+      },
+      1024,
+    );
     assert.equal(capped.result.content.length, 2);
     assert.equal((capped.result.content[0] as { text: string }).text, "head");
     assert.match((capped.result.content[1] as { text: string }).text, /truncated/);

@@ -5,14 +5,28 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, generateKeyPair } from "jose";
 import { mintToken } from "../src/auth/mint.js";
-import { callTool, MCP_HEADERS, postFrom, privateLoopbackAddress, startTestServer, TEST_ISSUER, toolCallBody, uniqueSub, type TestServer } from "./support/harness.js";
+import {
+  callTool,
+  MCP_HEADERS,
+  postFrom,
+  privateLoopbackAddress,
+  startTestServer,
+  TEST_ISSUER,
+  toolCallBody,
+  uniqueSub,
+  type TestServer,
+} from "./support/harness.js";
 
 const LOCK_SECONDS = 3;
 let server: TestServer;
 let peer: TestServer;
 let behindProxy: TestServer;
 before(async () => {
-  const env = { LOCKOUT_MAX_FAILURES: "5", LOCKOUT_WINDOW_SECONDS: "60", LOCKOUT_DURATION_SECONDS: String(LOCK_SECONDS) };
+  const env = {
+    LOCKOUT_MAX_FAILURES: "5",
+    LOCKOUT_WINDOW_SECONDS: "60",
+    LOCKOUT_DURATION_SECONDS: String(LOCK_SECONDS),
+  };
   server = await startTestServer(env);
   peer = await startTestServer(env, { keys: server.keys, port: Number(new URL(server.baseUrl).port) });
   // The ingress controller of this deployment is the peer at 127.0.0.1.
@@ -28,21 +42,43 @@ after(async () => {
 async function forgedToken(target: TestServer, sub: string): Promise<string> {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: target.keys.es256.privateJwk.kid, alg: "ES256" };
-  return mintToken(jwk, { sub, roles: ["admin"], issuer: TEST_ISSUER, audience: target.config.resourceUrl, ttlSeconds: 300 });
+  return mintToken(jwk, {
+    sub,
+    roles: ["admin"],
+    issuer: TEST_ISSUER,
+    audience: target.config.resourceUrl,
+    ttlSeconds: 300,
+  });
 }
 
-function sendFrom(source: string, target: TestServer, token: string, headers: Record<string, string> = {}): Promise<Response> {
-  return postFrom(source, target.mcpUrl, { ...MCP_HEADERS, ...headers, authorization: `Bearer ${token}` }, toolCallBody("whoami"));
+function sendFrom(
+  source: string,
+  target: TestServer,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return postFrom(
+    source,
+    target.mcpUrl,
+    { ...MCP_HEADERS, ...headers, authorization: `Bearer ${token}` },
+    toolCallBody("whoami"),
+  );
 }
 
 async function lockoutAudits(target: TestServer, principal: string): Promise<number> {
   await target.server.app.auditor.flush();
-  const { records } = await target.server.driver.executeQuery("MATCH (e:AuditEvent {kind: 'lockout', principal: $principal}) RETURN count(e) AS n", { principal });
+  const { records } = await target.server.driver.executeQuery(
+    "MATCH (e:AuditEvent {kind: 'lockout', principal: $principal}) RETURN count(e) AS n",
+    { principal },
+  );
   return records[0]?.get("n") as number;
 }
 
 async function throttleExists(target: TestServer, key: string): Promise<boolean> {
-  const { records } = await target.server.driver.executeQuery("MATCH (t:AuthThrottle {key: $key}) RETURN count(t) AS n", { key });
+  const { records } = await target.server.driver.executeQuery(
+    "MATCH (t:AuthThrottle {key: $key}) RETURN count(t) AS n",
+    { key },
+  );
   return (records[0]?.get("n") as number) > 0;
 }
 
@@ -60,7 +96,11 @@ describe("lockout of a user: only its own verified-but-refused tokens count", ()
     assert.equal(locked.status, 429, "the user's refused tokens are answered 429 while locked");
     const retryAfter = Number(locked.headers.get("retry-after"));
     assert.ok(retryAfter >= 1 && retryAfter <= LOCK_SECONDS, `Retry-After ${retryAfter}`);
-    assert.equal(((await locked.json()) as { reason?: string }).reason, undefined, "a locked refusal does not say why the token failed");
+    assert.equal(
+      ((await locked.json()) as { reason?: string }).reason,
+      undefined,
+      "a locked refusal does not say why the token failed",
+    );
     assert.equal((await callTool(server, good, "whoami")).status, 200, "a valid token of the locked user is accepted");
 
     await peer.server.securityState.pull();
@@ -68,7 +108,10 @@ describe("lockout of a user: only its own verified-but-refused tokens count", ()
     assert.equal((await callTool(peer, good, "whoami")).status, 200);
 
     assert.equal(await lockoutAudits(server, sub), 1, "the lock is audited once");
-    assert.ok(server.logs.some((line) => line.includes('"kind":"lockout"') && line.includes(sub)), "the lockout is logged");
+    assert.ok(
+      server.logs.some((line) => line.includes('"kind":"lockout"') && line.includes(sub)),
+      "the lockout is logged",
+    );
 
     await sleep((retryAfter + 0.5) * 1000);
     assert.equal((await callTool(server, expired, "whoami")).status, 401, "the lock expired");
@@ -77,16 +120,22 @@ describe("lockout of a user: only its own verified-but-refused tokens count", ()
   test("below the limit nothing is locked: the failure that reaches it is still answered 401", async () => {
     const sub = uniqueSub("almost");
     const expired = await server.mint({ sub, roles: ["guest"], ttlSeconds: -120 });
-    for (let attempt = 1; attempt <= 5; attempt++) assert.equal((await callTool(server, expired, "whoami")).status, 401, `attempt ${attempt}`);
+    for (let attempt = 1; attempt <= 5; attempt++)
+      assert.equal((await callTool(server, expired, "whoami")).status, 401, `attempt ${attempt}`);
   });
 
   test("a revoked token counts against its user", async () => {
     const sub = uniqueSub("revoked");
     const token = await server.mint({ sub, roles: ["guest"] });
     const admin = await server.mint({ sub: uniqueSub("admin"), roles: ["admin"] });
-    const revoke = await fetch(`${server.baseUrl}/auth/revoke`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${admin}` }, body: JSON.stringify({ token }) });
+    const revoke = await fetch(`${server.baseUrl}/auth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ token }),
+    });
     assert.equal(revoke.status, 200, await revoke.text());
-    for (let attempt = 1; attempt <= 5; attempt++) assert.equal((await callTool(server, token, "whoami")).status, 401, `attempt ${attempt}`);
+    for (let attempt = 1; attempt <= 5; attempt++)
+      assert.equal((await callTool(server, token, "whoami")).status, 401, `attempt ${attempt}`);
     assert.equal((await callTool(server, token, "whoami")).status, 429);
     assert.ok(await throttleExists(server, `sub:${sub}`));
   });
@@ -99,40 +148,87 @@ describe("an attack burst of unverifiable tokens from one address", () => {
     const neighbour = uniqueSub("neighbour");
     const burst = await Promise.all(Array.from({ length: 12 }, () => forgedToken(peer, victim)));
     const statuses: number[] = [];
-    for (const token of [...burst, "garbage.garbage.garbage", "not-even-a-jws"]) statuses.push((await sendFrom(source, peer, token)).status);
+    for (const token of [...burst, "garbage.garbage.garbage", "not-even-a-jws"])
+      statuses.push((await sendFrom(source, peer, token)).status);
     assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
-    assert.ok(statuses.slice(5).every((status) => status === 429), `after the lock every forgery is 429: ${statuses.join(",")}`);
+    assert.ok(
+      statuses.slice(5).every((status) => status === 429),
+      `after the lock every forgery is 429: ${statuses.join(",")}`,
+    );
 
     // Valid tokens are judged on their own, from the throttled address too.
-    assert.equal((await sendFrom(source, peer, await peer.mint({ sub: victim, roles: ["guest"] }))).status, 200, "the named user, from the attacked address");
-    assert.equal((await sendFrom(source, peer, await peer.mint({ sub: neighbour, roles: ["guest"] }))).status, 200, "another user behind the same address");
-    assert.equal((await callTool(peer, await peer.mint({ sub: victim, roles: ["guest"] }), "whoami")).status, 200, "the named user, elsewhere");
-    assert.equal((await sendFrom(privateLoopbackAddress(), peer, burst[0] as string)).status, 401, "the same forgery from another address is not throttled");
+    assert.equal(
+      (await sendFrom(source, peer, await peer.mint({ sub: victim, roles: ["guest"] }))).status,
+      200,
+      "the named user, from the attacked address",
+    );
+    assert.equal(
+      (await sendFrom(source, peer, await peer.mint({ sub: neighbour, roles: ["guest"] }))).status,
+      200,
+      "another user behind the same address",
+    );
+    assert.equal(
+      (await callTool(peer, await peer.mint({ sub: victim, roles: ["guest"] }), "whoami")).status,
+      200,
+      "the named user, elsewhere",
+    );
+    assert.equal(
+      (await sendFrom(privateLoopbackAddress(), peer, burst[0] as string)).status,
+      401,
+      "the same forgery from another address is not throttled",
+    );
 
     assert.equal(await throttleExists(peer, `sub:${victim}`), false, "a forged name never reaches a user's count");
     assert.ok(await throttleExists(peer, `ip:${source}`));
-    assert.equal(await lockoutAudits(peer, `ip:${source}`), 1, "the source's lock is audited once, however long the burst");
+    assert.equal(
+      await lockoutAudits(peer, `ip:${source}`),
+      1,
+      "the source's lock is audited once, however long the burst",
+    );
     await server.server.securityState.pull();
-    assert.equal((await sendFrom(source, server, burst[1] as string)).status, 429, "every replica throttles the source");
+    assert.equal(
+      (await sendFrom(source, server, burst[1] as string)).status,
+      429,
+      "every replica throttles the source",
+    );
   });
 });
 
 describe("the client address behind a trusted proxy", () => {
   const lockSource = async (forwardedFor: string) => {
     for (let attempt = 1; attempt <= 5; attempt++) {
-      assert.equal((await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": forwardedFor })).status, 401, `attempt ${attempt}`);
+      assert.equal(
+        (await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": forwardedFor }))
+          .status,
+        401,
+        `attempt ${attempt}`,
+      );
     }
   };
 
   test("from the trusted proxy, X-Forwarded-For names the client: its lock is its own", async () => {
     const client = `203.0.113.${1 + Math.floor(Math.random() * 250)}`;
     await lockSource(client);
-    assert.equal((await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": client })).status, 429);
+    assert.equal(
+      (await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": client })).status,
+      429,
+    );
     assert.ok(await throttleExists(behindProxy, `ip:${client}`));
     // Other clients of the same proxy are not throttled: the lock is the client's, not the proxy's.
-    assert.equal((await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": "198.51.100.9" })).status, 401);
+    assert.equal(
+      (await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": "198.51.100.9" }))
+        .status,
+      401,
+    );
     // A client that prepends someone else's address to the header still is the hop the proxy saw.
-    assert.equal((await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": `198.51.100.77, ${client}` })).status, 429);
+    assert.equal(
+      (
+        await sendFrom("127.0.0.1", behindProxy, "garbage.garbage.garbage", {
+          "x-forwarded-for": `198.51.100.77, ${client}`,
+        })
+      ).status,
+      429,
+    );
     assert.equal(await throttleExists(behindProxy, "ip:198.51.100.77"), false);
   });
 
@@ -140,10 +236,21 @@ describe("the client address behind a trusted proxy", () => {
     const peerAddress = privateLoopbackAddress();
     const claimed = "192.0.2.55";
     for (let attempt = 1; attempt <= 5; attempt++) {
-      assert.equal((await sendFrom(peerAddress, behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": claimed })).status, 401);
+      assert.equal(
+        (await sendFrom(peerAddress, behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": claimed })).status,
+        401,
+      );
     }
-    assert.equal(await throttleExists(behindProxy, `ip:${claimed}`), false, "a claimed address is not believed from an untrusted peer");
+    assert.equal(
+      await throttleExists(behindProxy, `ip:${claimed}`),
+      false,
+      "a claimed address is not believed from an untrusted peer",
+    );
     assert.ok(await throttleExists(behindProxy, `ip:${peerAddress}`));
-    assert.equal((await sendFrom(peerAddress, behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": "192.0.2.56" })).status, 429, "changing the header does not escape the lock");
+    assert.equal(
+      (await sendFrom(peerAddress, behindProxy, "garbage.garbage.garbage", { "x-forwarded-for": "192.0.2.56" })).status,
+      429,
+      "changing the header does not escape the lock",
+    );
   });
 });

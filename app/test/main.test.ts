@@ -6,7 +6,10 @@ import { it } from "node:test";
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 it("refuses a command it does not know, before reading any configuration", () => {
-  const result = spawnSync(process.execPath, ["--import", "tsx", MAIN, "frobnicate"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+  const result = spawnSync(process.execPath, ["--import", "tsx", MAIN, "frobnicate"], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH },
+  });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /unknown command "frobnicate"; commands: serve, backup/);
 });

@@ -73,7 +73,8 @@ describe("Neo4j trust bundle rotation", () => {
         const response = await callTool(server, token, "security_stats");
         calls += 1;
         const body = await response.text();
-        if (response.status !== 200 || body.includes('"isError":true')) failures.push(`${response.status} ${body.slice(0, 200)}`);
+        if (response.status !== 200 || body.includes('"isError":true'))
+          failures.push(`${response.status} ${body.slice(0, 200)}`);
       }
     });
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,13 +88,25 @@ describe("Neo4j trust bundle rotation", () => {
     const acceptedBefore = proxy.accepted;
     // More queries at once than the pool holds: the pool opens new connections, which meet the
     // new certificate and must trust it from the bundle as it is now.
-    const burst = await Promise.allSettled(Array.from({ length: 40 }, () => server.server.driver.executeQuery("UNWIND range(1, 20000) AS i RETURN count(i) AS n")));
+    const burst = await Promise.allSettled(
+      Array.from({ length: 40 }, () =>
+        server.server.driver.executeQuery("UNWIND range(1, 20000) AS i RETURN count(i) AS n"),
+      ),
+    );
     await pause(1_000);
     stop = true;
     await Promise.all(load);
 
-    assert.deepEqual(burst.filter((result) => result.status === "rejected").map((result) => String((result as PromiseRejectedResult).reason)), []);
-    assert.ok(proxy.accepted > acceptedBefore, `new connections were made after the rotation (${proxy.accepted - acceptedBefore})`);
+    assert.deepEqual(
+      burst
+        .filter((result) => result.status === "rejected")
+        .map((result) => String((result as PromiseRejectedResult).reason)),
+      [],
+    );
+    assert.ok(
+      proxy.accepted > acceptedBefore,
+      `new connections were made after the rotation (${proxy.accepted - acceptedBefore})`,
+    );
     assert.deepEqual(failures, [], "no tool call failed during the rotation");
     assert.ok(calls > 10, `the load kept being served (${calls} calls)`);
     assert.ok(server.server.securityState.isFresh, "the revocation pulls kept working");
@@ -103,12 +116,16 @@ describe("Neo4j trust bundle rotation", () => {
     const stale = path.join(work, "stale-ca.crt");
     await writeFile(stale, pem.caA);
     const password = (await readFile(process.env.NEO4J_PASSWORD_FILE ?? "", "utf8")).trim();
-    const driver = neo4j.driver(`bolt://127.0.0.1:${proxy.port}`, neo4j.auth.basic(process.env.NEO4J_USER ?? "neo4j", password), {
-      encrypted: "ENCRYPTION_ON",
-      trust: "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
-      trustedCertificates: [stale],
-      connectionTimeout: 3_000,
-    });
+    const driver = neo4j.driver(
+      `bolt://127.0.0.1:${proxy.port}`,
+      neo4j.auth.basic(process.env.NEO4J_USER ?? "neo4j", password),
+      {
+        encrypted: "ENCRYPTION_ON",
+        trust: "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
+        trustedCertificates: [stale],
+        connectionTimeout: 3_000,
+      },
+    );
     try {
       await assert.rejects(driver.verifyConnectivity());
     } finally {
@@ -117,12 +134,27 @@ describe("Neo4j trust bundle rotation", () => {
   });
 
   test("a missing or non-PEM bundle stops the start, named", async () => {
-    const env = { NODE_ENV: "test", AUTH_ISSUER: "https://issuer.test", AUTH_JWKS_FILE: "/dev/null", NEO4J_URI: "bolt+s://127.0.0.1:7687", NEO4J_PASSWORD_FILE: bundle };
+    const env = {
+      NODE_ENV: "test",
+      AUTH_ISSUER: "https://issuer.test",
+      AUTH_JWKS_FILE: "/dev/null",
+      NEO4J_URI: "bolt+s://127.0.0.1:7687",
+      NEO4J_PASSWORD_FILE: bundle,
+    };
     const garbage = path.join(work, "garbage.crt");
     await writeFile(garbage, "not a certificate");
-    for (const [file, problem] of [[path.join(work, "absent.crt"), /NEO4J_CA_FILE: cannot read the file/], [garbage, /NEO4J_CA_FILE: the file .* holds no PEM certificate/]] as const) {
-      await assert.rejects(loadConfig({ ...env, NEO4J_CA_FILE: file }), (error: unknown) => error instanceof ConfigError && problem.test(error.message));
+    for (const [file, problem] of [
+      [path.join(work, "absent.crt"), /NEO4J_CA_FILE: cannot read the file/],
+      [garbage, /NEO4J_CA_FILE: the file .* holds no PEM certificate/],
+    ] as const) {
+      await assert.rejects(
+        loadConfig({ ...env, NEO4J_CA_FILE: file }),
+        (error: unknown) => error instanceof ConfigError && problem.test(error.message),
+      );
     }
-    await assert.rejects(loadConfig({ ...env, NEO4J_URI: "bolt+ssc://127.0.0.1:7687", NEO4J_CA_FILE: bundle }), /\+ssc skips certificate checks/);
+    await assert.rejects(
+      loadConfig({ ...env, NEO4J_URI: "bolt+ssc://127.0.0.1:7687", NEO4J_CA_FILE: bundle }),
+      /\+ssc skips certificate checks/,
+    );
   });
 });

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { originPolicy, originRefusal } from "../src/guards/origin.js";
 
-const policy = originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, ["https://console.example.com"]);
+const policy = originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, [
+  "https://console.example.com",
+]);
 
 describe("origin policy", () => {
   const allowed: Array<[string, string | undefined]> = [
@@ -15,7 +17,8 @@ describe("origin policy", () => {
     ["mcp.example.com", "HTTPS://CONSOLE.EXAMPLE.COM:443"],
   ];
   for (const [host, origin] of allowed) {
-    test(`allowed: Host ${host}, Origin ${origin ?? "(none)"}`, () => assert.equal(originRefusal(policy, host, origin), undefined));
+    test(`allowed: Host ${host}, Origin ${origin ?? "(none)"}`, () =>
+      assert.equal(originRefusal(policy, host, origin), undefined));
   }
 
   const refused: Array<[string | undefined, string | undefined, RegExp]> = [
@@ -33,7 +36,8 @@ describe("origin policy", () => {
     ["mcp.example.com", "", /Origin/],
   ];
   for (const [host, origin, reason] of refused) {
-    test(`refused: Host ${host ?? "(none)"}, Origin ${origin ?? "(none)"}`, () => assert.match(originRefusal(policy, host, origin) ?? "", reason));
+    test(`refused: Host ${host ?? "(none)"}, Origin ${origin ?? "(none)"}`, () =>
+      assert.match(originRefusal(policy, host, origin) ?? "", reason));
   }
 
   test("the listen address is a known host (direct access inside the cluster)", () => {
@@ -41,7 +45,13 @@ describe("origin policy", () => {
   });
 
   test("a configured origin that is not one is refused at start-up", () => {
-    assert.throws(() => originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, ["https://x.example/path"]), /is not an origin/);
-    assert.throws(() => originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, ["*"]), /is not an origin/);
+    assert.throws(
+      () => originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, ["https://x.example/path"]),
+      /is not an origin/,
+    );
+    assert.throws(
+      () => originPolicy("https://mcp.example.com/mcp", { host: "0.0.0.0", port: 8080 }, ["*"]),
+      /is not an origin/,
+    );
   });
 });

@@ -70,7 +70,10 @@ describe("permission matrix", () => {
   for (const role of ROLES) {
     test(`${role}: tools/list shows only what ${role} may call`, async () => {
       const token = await server.mint({ sub: uniqueSub(role), roles: [role] });
-      const expected = Object.entries(EXPECTED).filter(([, cells]) => cells[role]).map(([tool]) => tool).sort();
+      const expected = Object.entries(EXPECTED)
+        .filter(([, cells]) => cells[role])
+        .map(([tool]) => tool)
+        .sort();
       assert.deepEqual(await listTools(token), expected);
     });
 
@@ -90,13 +93,19 @@ describe("permission matrix", () => {
         }
         assert.equal(response.status, 403);
         const needed = cells.readonly ? "readonly" : cells.operator ? "operator" : "admin";
-        assert.match(response.headers.get("www-authenticate") ?? "", new RegExp(`error="insufficient_scope", scope="mcp:${needed}"`));
+        assert.match(
+          response.headers.get("www-authenticate") ?? "",
+          new RegExp(`error="insufficient_scope", scope="mcp:${needed}"`),
+        );
         await server.server.app.auditor.flush();
         const { records } = await server.server.driver.executeQuery(
           "MATCH (e:AuditEvent {kind: 'tool_call', principal: $sub, tool: $tool}) RETURN e.decision AS decision, e.reason AS reason",
           { sub, tool },
         );
-        assert.deepEqual(records.map((record) => [record.get("decision"), record.get("reason")]), [["deny", "insufficient_scope"]]);
+        assert.deepEqual(
+          records.map((record) => [record.get("decision"), record.get("reason")]),
+          [["deny", "insufficient_scope"]],
+        );
       });
     }
   }
@@ -113,7 +122,10 @@ describe("permission matrix", () => {
     const body = (await response.json()) as { error?: { message: string } };
     assert.match(body.error?.message ?? "", /unknown tool/);
     await server.server.app.auditor.flush();
-    const { records } = await server.server.driver.executeQuery("MATCH (e:AuditEvent {principal: $sub, tool: 'drop_database'}) RETURN e.reason AS reason", { sub });
+    const { records } = await server.server.driver.executeQuery(
+      "MATCH (e:AuditEvent {principal: $sub, tool: 'drop_database'}) RETURN e.reason AS reason",
+      { sub },
+    );
     assert.equal(records[0]?.get("reason"), "unknown_tool");
   });
 

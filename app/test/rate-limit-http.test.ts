@@ -9,7 +9,10 @@ before(async () => {
   server = await startTestServer({
     RATE_LIMIT_PER_MINUTE: "60",
     RATE_LIMIT_BURST: "3",
-    RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { operator: { perMinute: 60, burst: 5 } }, tools: { security_stats: { perMinute: 6, burst: 1 } } }),
+    RATE_LIMIT_OVERRIDES: JSON.stringify({
+      roles: { operator: { perMinute: 60, burst: 5 } },
+      tools: { security_stats: { perMinute: 6, burst: 1 } },
+    }),
   });
 });
 after(() => server.close());
@@ -42,7 +45,10 @@ describe("rate limits", () => {
       "MATCH (e:AuditEvent {kind: 'rate_limit', principal: $sub}) RETURN e.tool AS tool, e.decision AS decision",
       { sub },
     );
-    assert.deepEqual(records.map((record) => [record.get("tool"), record.get("decision")]), [["whoami", "deny"]]);
+    assert.deepEqual(
+      records.map((record) => [record.get("tool"), record.get("decision")]),
+      [["whoami", "deny"]],
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 1_050));
     assert.equal((await callTool(server, token, "whoami")).status, 200, "one more after a second");
@@ -62,7 +68,12 @@ describe("rate limits", () => {
 
   test("a batch counts every message", async () => {
     const token = await server.mint({ sub: uniqueSub("batch"), roles: ["guest"] });
-    const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "whoami", arguments: {} } });
+    const call = (id: number) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name: "whoami", arguments: {} },
+    });
     const response = await fetch(server.mcpUrl, {
       method: "POST",
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },

@@ -17,7 +17,12 @@ let redis: RedisInstance;
 let replicas: [TestServer, TestServer];
 
 async function startStore(port?: number): Promise<RedisInstance> {
-  return startRedis({ dir: path.join(dir, "redis"), logFile: path.join(dir, "redis.log"), password: redis?.password ?? randomBytes(24).toString("hex"), ...(port ? { port } : {}) });
+  return startRedis({
+    dir: path.join(dir, "redis"),
+    logFile: path.join(dir, "redis.log"),
+    password: redis?.password ?? randomBytes(24).toString("hex"),
+    ...(port ? { port } : {}),
+  });
 }
 
 before(async () => {
@@ -26,7 +31,12 @@ before(async () => {
   const passwordFile = path.join(dir, "store-password");
   await writeFile(passwordFile, `${redis.password}\n`, { mode: 0o600 });
   // One token a minute: nothing refills while the test runs, so every count is exact.
-  const env = { RATE_LIMIT_PER_MINUTE: "1", RATE_LIMIT_BURST: String(BURST), RATE_LIMIT_STORE_URL: redis.url, RATE_LIMIT_STORE_PASSWORD_FILE: passwordFile };
+  const env = {
+    RATE_LIMIT_PER_MINUTE: "1",
+    RATE_LIMIT_BURST: String(BURST),
+    RATE_LIMIT_STORE_URL: redis.url,
+    RATE_LIMIT_STORE_PASSWORD_FILE: passwordFile,
+  };
   const first = await startTestServer(env);
   const second = await startTestServer(env, { keys: first.keys, port: Number(new URL(first.baseUrl).port) });
   replicas = [first, second];
@@ -48,7 +58,11 @@ describe("rate limits shared by two replicas through redis-server", () => {
   test("together they allow the burst once, not once per replica, and the refusal says when to retry", async () => {
     const token = await replicas[0].mint({ sub: uniqueSub("shared"), roles: ["guest"] });
     const seen = await statuses(token, 2 * BURST);
-    assert.deepEqual(seen, [...Array<number>(BURST).fill(200), ...Array<number>(BURST).fill(429)], "calls alternate between the replicas");
+    assert.deepEqual(
+      seen,
+      [...Array<number>(BURST).fill(200), ...Array<number>(BURST).fill(429)],
+      "calls alternate between the replicas",
+    );
     const refused = await callTool(replicas[1], token, "whoami");
     assert.equal(refused.status, 429);
     // One token a minute: the store's own clock says when the next one comes.
@@ -59,10 +73,26 @@ describe("rate limits shared by two replicas through redis-server", () => {
   });
 
   test("the store's user (the in-cluster Valkey's ACL) takes tokens but may run no admin or dangerous command", async () => {
-    const client = new Redis({ host: "127.0.0.1", port: redis.port, password: redis.password, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    const client = new Redis({
+      host: "127.0.0.1",
+      port: redis.port,
+      password: redis.password,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+    });
     try {
-      for (const command of [["flushall"], ["config", "get", "requirepass"], ["keys", "*"], ["acl", "list"], ["save"]] as const) {
-        await assert.rejects(client.call(...(command as unknown as [string, ...string[]])), /NOPERM/, command.join(" "));
+      for (const command of [
+        ["flushall"],
+        ["config", "get", "requirepass"],
+        ["keys", "*"],
+        ["acl", "list"],
+        ["save"],
+      ] as const) {
+        await assert.rejects(
+          client.call(...(command as unknown as [string, ...string[]])),
+          /NOPERM/,
+          command.join(" "),
+        );
       }
       assert.ok((await client.dbsize()) > 0, "the buckets the replicas took are there");
     } finally {
@@ -79,11 +109,21 @@ describe("rate limits shared by two replicas through redis-server", () => {
       const denied = await callTool(replica, token, "whoami");
       assert.equal(denied.status, 503);
       assert.equal(denied.headers.get("retry-after"), "1");
-      assert.deepEqual(await denied.json(), { error: "unavailable", message: "the server cannot check rate limits right now (its rate-limit store is unreachable)" });
+      assert.deepEqual(await denied.json(), {
+        error: "unavailable",
+        message: "the server cannot check rate limits right now (its rate-limit store is unreachable)",
+      });
     }
     await replicas[0].server.app.auditor.flush();
-    const { records } = await replicas[0].server.driver.executeQuery("MATCH (e:AuditEvent {kind: 'rate_limit', principal: $sub}) RETURN e.reason AS reason", { sub });
-    assert.deepEqual(records.map((record) => record.get("reason")), ["rate_limit_store_unavailable", "rate_limit_store_unavailable"], "one denial audited by each replica");
+    const { records } = await replicas[0].server.driver.executeQuery(
+      "MATCH (e:AuditEvent {kind: 'rate_limit', principal: $sub}) RETURN e.reason AS reason",
+      { sub },
+    );
+    assert.deepEqual(
+      records.map((record) => record.get("reason")),
+      ["rate_limit_store_unavailable", "rate_limit_store_unavailable"],
+      "one denial audited by each replica",
+    );
 
     redis = await startStore(port);
     const deadline = Date.now() + 15_000;

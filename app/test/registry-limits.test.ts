@@ -45,7 +45,8 @@ const tools = [
   }),
 ] as ToolDefinition[];
 
-const registry = () => new ToolRegistry(tools, auditor, { maxResultBytes: 100 * 1024, timeoutMs: 300 }, { big: "guest", slow: "guest" });
+const registry = () =>
+  new ToolRegistry(tools, auditor, { maxResultBytes: 100 * 1024, timeoutMs: 300 }, { big: "guest", slow: "guest" });
 
 function principal(): Principal {
   return { sub: uniqueSub("limits"), role: "guest", tenant: "default", token: {} as Principal["token"] };
@@ -59,7 +60,10 @@ describe("registry limits", () => {
     assert.ok(bytes <= 100 * 1024 + 200, `${bytes} bytes`);
     assert.match((result.content.at(-1) as { text: string }).text, /\[truncated: the result exceeded 102400 bytes/);
     await auditor.flush();
-    const { records } = await driver.executeQuery("MATCH (e:AuditEvent {principal: $sub, tool: 'big'}) RETURN e.reason AS reason, e.resultBytes AS bytes", { sub: caller.sub });
+    const { records } = await driver.executeQuery(
+      "MATCH (e:AuditEvent {principal: $sub, tool: 'big'}) RETURN e.reason AS reason, e.resultBytes AS bytes",
+      { sub: caller.sub },
+    );
     assert.equal(records[0]?.get("reason"), "truncated");
     assert.ok((records[0]?.get("bytes") as number) > 1_000_000);
   });

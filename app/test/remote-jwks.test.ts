@@ -44,7 +44,13 @@ test("a rotated-in key is picked up on its first unknown kid, at most once per c
   const first = await keyPair("key-1");
   served = [first.publicJwk];
   const mint = (key: typeof first, sub = uniqueSub("remote")) =>
-    mintToken(key.privateJwk, { sub, roles: ["guest"], issuer: TEST_ISSUER, audience: server.config.resourceUrl, ttlSeconds: 300 });
+    mintToken(key.privateJwk, {
+      sub,
+      roles: ["guest"],
+      issuer: TEST_ISSUER,
+      audience: server.config.resourceUrl,
+      ttlSeconds: 300,
+    });
 
   assert.equal((await callTool(server, await mint(first), "whoami")).status, 200);
   assert.equal(fetches, 1);
@@ -70,6 +76,12 @@ test("a kid the issuer does not serve means 401, never an allow", async () => {
   served = [];
   const lost = await keyPair("key-lost");
   await new Promise((resolve) => setTimeout(resolve, 2_100));
-  const token = await mintToken(lost.privateJwk, { sub: uniqueSub("down"), roles: ["admin"], issuer: TEST_ISSUER, audience: server.config.resourceUrl, ttlSeconds: 300 });
+  const token = await mintToken(lost.privateJwk, {
+    sub: uniqueSub("down"),
+    roles: ["admin"],
+    issuer: TEST_ISSUER,
+    audience: server.config.resourceUrl,
+    ttlSeconds: 300,
+  });
   assert.equal((await callTool(server, token, "whoami")).status, 401);
 });

@@ -59,14 +59,19 @@ describe("revocation", () => {
     const sub = uniqueSub("hash");
     const token = await replicaA.mint({ sub, roles: ["guest"] });
     await post(replicaA, "/auth/revoke", token, { token, reason: "lost laptop" });
-    const { records } = await replicaA.server.driver.executeQuery("MATCH (r:RevokedToken {sub: $sub}) RETURN r", { sub });
+    const { records } = await replicaA.server.driver.executeQuery("MATCH (r:RevokedToken {sub: $sub}) RETURN r", {
+      sub,
+    });
     assert.equal(records.length, 1);
     const stored = records[0]?.get("r").properties as Record<string, unknown>;
     assert.match(String(stored.tokenHash), /^[0-9a-f]{64}$/);
     assert.equal(stored.reason, "lost laptop");
     assert.equal(stored.revokedBy, sub);
     assert.ok(Number(stored.expiresAt) > Date.now());
-    assert.ok(!JSON.stringify(stored).includes(token.split(".")[2] ?? "-"), "no part of the token's signature is stored");
+    assert.ok(
+      !JSON.stringify(stored).includes(token.split(".")[2] ?? "-"),
+      "no part of the token's signature is stored",
+    );
     assert.ok(!JSON.stringify(stored).includes(token.split(".")[1] ?? "-"), "no part of the token's payload is stored");
   });
 
@@ -87,7 +92,11 @@ describe("revocation", () => {
     const other = await replicaA.mint({ sub: uniqueSub("bystander"), roles: ["guest"], jti: `jti-${sub}` });
     assert.equal((await post(replicaA, "/auth/revoke", token, { jti: `jti-${sub}` })).status, 200);
     assert.equal((await callTool(replicaA, token, "whoami")).status, 401);
-    assert.equal((await callTool(replicaA, other, "whoami")).status, 200, "a user's jti revocation only touches their own tokens");
+    assert.equal(
+      (await callTool(replicaA, other, "whoami")).status,
+      200,
+      "a user's jti revocation only touches their own tokens",
+    );
     const stranger = await replicaA.mint({ sub: uniqueSub("stranger"), roles: ["guest"] });
     assert.equal((await post(replicaA, "/auth/revoke", stranger, { jti: "x", sub })).status, 403);
   });
@@ -132,7 +141,11 @@ describe("revocation", () => {
   });
 
   test("/auth routes require a token too", async () => {
-    const response = await fetch(`${replicaA.baseUrl}/auth/revoke-all`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${replicaA.baseUrl}/auth/revoke-all`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(response.status, 401);
     assert.equal(response.headers.get("cache-control"), "no-store");
   });

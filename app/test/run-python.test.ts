@@ -19,7 +19,8 @@ interface ToolAnswer {
 
 async function runPython(server: TestServer, token: string, args: Record<string, unknown>): Promise<ToolAnswer> {
   const response = await callTool(server, token, "run_python", args);
-  if (response.status !== 200) return { status: response.status, isError: true, texts: [await response.text()], body: undefined };
+  if (response.status !== 200)
+    return { status: response.status, isError: true, texts: [await response.text()], body: undefined };
   const json = (await response.json()) as { result: { isError?: boolean; content: Array<{ text: string }> } };
   const texts = json.result.content.map((item) => item.text);
   const last = texts.at(-1) ?? "";
@@ -32,13 +33,20 @@ async function runPython(server: TestServer, token: string, args: Record<string,
   return { status: 200, isError: json.result.isError === true, texts, body };
 }
 
-async function auditDetails(server: TestServer, sub: string): Promise<Array<{ decision: string; detail: string; reason: string | null }>> {
+async function auditDetails(
+  server: TestServer,
+  sub: string,
+): Promise<Array<{ decision: string; detail: string; reason: string | null }>> {
   await server.server.app.auditor.flush();
   const { records } = await server.server.driver.executeQuery(
     "MATCH (e:AuditEvent {kind: 'tool_call', principal: $sub, tool: 'run_python'}) RETURN e.decision AS decision, e.detail AS detail, e.reason AS reason ORDER BY e.at",
     { sub },
   );
-  return records.map((record) => ({ decision: record.get("decision") as string, detail: record.get("detail") as string, reason: record.get("reason") as string | null }));
+  return records.map((record) => ({
+    decision: record.get("decision") as string,
+    detail: record.get("detail") as string,
+    reason: record.get("reason") as string | null,
+  }));
 }
 
 let server: TestServer;
@@ -70,7 +78,10 @@ describe("run_python on the server", () => {
     assert.ok(entry);
     assert.equal(entry.decision, "allow");
     const digest = createHash("sha256").update(code).digest("hex");
-    assert.match(entry.detail, new RegExp(`code sha256=${digest} bytes=${Buffer.byteLength(code)} verdict=accepted termination=exited`));
+    assert.match(
+      entry.detail,
+      new RegExp(`code sha256=${digest} bytes=${Buffer.byteLength(code)} verdict=accepted termination=exited`),
+    );
     assert.ok(!entry.detail.includes(marker), "the audit entry holds the program");
     assert.ok(!server.logs.some((line) => line.includes(marker)), "a log line holds the program");
   });
@@ -82,7 +93,13 @@ describe("run_python on the server", () => {
     assert.equal(answer.isError, true);
     assert.match(answer.texts[0] ?? "", /refused by validation/);
     const violations = (answer.body?.verdict as { violations: Array<{ rule: string; line: number }> }).violations;
-    assert.deepEqual(violations.map((violation) => [violation.rule, violation.line]), [["import-denied", 2], ["builtin-denied", 3]]);
+    assert.deepEqual(
+      violations.map((violation) => [violation.rule, violation.line]),
+      [
+        ["import-denied", 2],
+        ["builtin-denied", 3],
+      ],
+    );
     const [entry] = await auditDetails(server, sub);
     assert.match(entry?.detail ?? "", /verdict=refused import-denied@2,builtin-denied@3 termination=refused/);
   });
@@ -140,7 +157,10 @@ describe("run_python on the server", () => {
   });
 
   test("the tool's rate limit holds like any other", async () => {
-    const limited = await startTestServer({ RATE_LIMIT_OVERRIDES: JSON.stringify({ tools: { run_python: { perMinute: 1, burst: 1 } } }), SANDBOX_POOL_SIZE: "1" });
+    const limited = await startTestServer({
+      RATE_LIMIT_OVERRIDES: JSON.stringify({ tools: { run_python: { perMinute: 1, burst: 1 } } }),
+      SANDBOX_POOL_SIZE: "1",
+    });
     try {
       const token = await limited.mint({ sub: uniqueSub("py-rate"), roles: ["operator"] });
       assert.equal((await callTool(limited, token, "run_python", { code: "print(1)" })).status, 200);
@@ -157,7 +177,11 @@ describe("the sandbox pod's service", () => {
   let service: FastifyInstance;
   let url: string;
   before(async () => {
-    const parsed = parseSandboxSettings({ SANDBOX_POOL_SIZE: "1", SANDBOX_MAX_CONCURRENT: "1", SANDBOX_STRICT: "true" });
+    const parsed = parseSandboxSettings({
+      SANDBOX_POOL_SIZE: "1",
+      SANDBOX_MAX_CONCURRENT: "1",
+      SANDBOX_STRICT: "true",
+    });
     assert.ok("settings" in parsed);
     settings = parsed.settings;
     const built = await buildSandboxService(settings);
@@ -173,20 +197,33 @@ describe("the sandbox pod's service", () => {
 
   test("runs a program sent by the server and validates it itself, strictly when set so", async () => {
     const sandbox = remoteSandbox({ ...settings, url });
-    const ran = await sandbox.run({ code: "import json\nprint(json.dumps({'ok': True}))", stdin: "", timeLimitMs: 5000, strict: false }, "tenant/user");
+    const ran = await sandbox.run(
+      { code: "import json\nprint(json.dumps({'ok': True}))", stdin: "", timeLimitMs: 5000, strict: false },
+      "tenant/user",
+    );
     assert.equal(ran.stdout, '{"ok": true}\n');
-    const refused = await sandbox.run({ code: "super().__init__()", stdin: "", timeLimitMs: 5000, strict: false }, "tenant/user");
+    const refused = await sandbox.run(
+      { code: "super().__init__()", stdin: "", timeLimitMs: 5000, strict: false },
+      "tenant/user",
+    );
     assert.equal(refused.termination, "refused", "the service's strict setting holds over the request's");
   });
 
   test("a body that skips validation or breaks the schema is refused with the field named", async () => {
-    const response = await fetch(`${url}/run`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: "print(1)", timeLimitMs: 1000, validate: false }) });
+    const response = await fetch(`${url}/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: "print(1)", timeLimitMs: 1000, validate: false }),
+    });
     assert.equal(response.status, 400);
     assert.match(await response.text(), /validate/);
   });
 
   test("production without a sandbox service runs nothing in the server's own pod", async () => {
     const sandbox = sandboxFor({ ...settings, url: undefined }, true);
-    await assert.rejects(sandbox.run({ code: "print(1)", stdin: "", timeLimitMs: 1000, strict: false }, "t/u"), /only in the sandbox pod \(SANDBOX_URL\)/);
+    await assert.rejects(
+      sandbox.run({ code: "print(1)", stdin: "", timeLimitMs: 1000, strict: false }, "t/u"),
+      /only in the sandbox pod \(SANDBOX_URL\)/,
+    );
   });
 });

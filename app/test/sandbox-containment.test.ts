@@ -20,7 +20,14 @@ let canaryFile: string;
 let listener: Server;
 let port: number;
 
-const unvalidated = (code: string, extra: Partial<Job> = {}): Job => ({ code, stdin: "", timeLimitMs: 8_000, validate: false, strict: false, ...extra });
+const unvalidated = (code: string, extra: Partial<Job> = {}): Job => ({
+  code,
+  stdin: "",
+  timeLimitMs: 8_000,
+  validate: false,
+  strict: false,
+  ...extra,
+});
 
 before(async () => {
   process.env.SANDBOX_TEST_CANARY = CANARY; // in the server's environment, never in a worker's
@@ -30,7 +37,13 @@ before(async () => {
   listener = createServer((socket) => socket.end(CANARY));
   await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
   port = (listener.address() as { port: number }).port;
-  pool = new WarmPool({ poolSize: 2, maxConcurrent: 3, memoryBytes: 128 * 1024 * 1024, maxOutputBytes: OUTPUT_CAP, networkIsolation: "namespace" });
+  pool = new WarmPool({
+    poolSize: 2,
+    maxConcurrent: 3,
+    memoryBytes: 128 * 1024 * 1024,
+    maxOutputBytes: OUTPUT_CAP,
+    networkIsolation: "namespace",
+  });
   await pool.start();
 });
 after(async () => {
@@ -42,7 +55,9 @@ after(async () => {
 
 describe("the interpreter runs programs", () => {
   test("stdout, stdin and the exit status come back", async () => {
-    const outcome = await pool.run(unvalidated("name = input()\nprint(f'hello {name}')\nraise SystemExit(3)", { stdin: "bastion\n" }));
+    const outcome = await pool.run(
+      unvalidated("name = input()\nprint(f'hello {name}')\nraise SystemExit(3)", { stdin: "bastion\n" }),
+    );
     assert.equal(outcome.termination, "exited");
     assert.equal(outcome.stdout, "hello bastion\n");
     assert.equal(outcome.exitStatus, 3);
@@ -61,8 +76,10 @@ describe("the interpreter runs programs", () => {
 const BRIDGE_ESCAPES: Record<string, string> = {
   "import js": "import js\nprint('ESCAPED', js.constructor.constructor('return process.env')())",
   "import pyodide_js": "import pyodide_js\nprint('ESCAPED', pyodide_js)",
-  "pyodide.ffi after removing the import blocker": "import sys\nsys.meta_path.pop(0)\nfrom pyodide.ffi import to_js\nprint('ESCAPED', to_js([]).constructor.constructor('return process.env')())",
-  "pyodide.code.run_js": "import sys\nsys.meta_path.pop(0)\nfrom pyodide.code import run_js\nprint('ESCAPED', run_js('process.env'))",
+  "pyodide.ffi after removing the import blocker":
+    "import sys\nsys.meta_path.pop(0)\nfrom pyodide.ffi import to_js\nprint('ESCAPED', to_js([]).constructor.constructor('return process.env')())",
+  "pyodide.code.run_js":
+    "import sys\nsys.meta_path.pop(0)\nfrom pyodide.code import run_js\nprint('ESCAPED', run_js('process.env'))",
   "a JavaScript object found through gc, to the Function constructor": [
     "import gc",
     "found = [o for o in gc.get_objects() if type(o).__name__.startswith('Js') and hasattr(o, 'constructor')]",
@@ -73,13 +90,17 @@ const BRIDGE_ESCAPES: Record<string, string> = {
     "        print('blocked', type(error).__name__)",
     "print('tried', len(found))",
   ].join("\n"),
-  "ctypes into emscripten_run_script": "import sys\nsys.meta_path.pop(0)\nimport ctypes\nlib = ctypes.CDLL(None)\nprint('ESCAPED', lib.emscripten_run_script_string(b'JSON.stringify(process.env)'))",
+  "ctypes into emscripten_run_script":
+    "import sys\nsys.meta_path.pop(0)\nimport ctypes\nlib = ctypes.CDLL(None)\nprint('ESCAPED', lib.emscripten_run_script_string(b'JSON.stringify(process.env)'))",
   "open() of a host file": "print('ESCAPED', open(" + "'/etc/passwd').read())",
-  "os.environ and os.listdir": "import os\nprint('ESCAPED' if 'SANDBOX_TEST_CANARY' in os.environ else 'env clean', os.listdir('/'))\nprint(open('/proc/self/environ').read())",
-  "a socket to the host": "import socket\ns = socket.socket()\ns.settimeout(2)\ns.connect(('127.0.0.1', PORT))\nprint('ESCAPED', s.recv(100))",
-  "subprocess": "import subprocess\nprint('ESCAPED', subprocess.run(['/bin/echo', 'hi'], capture_output=True))",
+  "os.environ and os.listdir":
+    "import os\nprint('ESCAPED' if 'SANDBOX_TEST_CANARY' in os.environ else 'env clean', os.listdir('/'))\nprint(open('/proc/self/environ').read())",
+  "a socket to the host":
+    "import socket\ns = socket.socket()\ns.settimeout(2)\ns.connect(('127.0.0.1', PORT))\nprint('ESCAPED', s.recv(100))",
+  subprocess: "import subprocess\nprint('ESCAPED', subprocess.run(['/bin/echo', 'hi'], capture_output=True))",
   "os.system, which Emscripten hands to Node's child_process": "import os\nprint('ESCAPED', os.system('touch MARKER'))",
-  "__subclasses__ walk to a loader's file reader": "for c in ().__class__.__base__.__subclasses__():\n    if c.__name__ == 'FileLoader':\n        print('ESCAPED', c.get_data(c, '/etc/hostname'))",
+  "__subclasses__ walk to a loader's file reader":
+    "for c in ().__class__.__base__.__subclasses__():\n    if c.__name__ == 'FileLoader':\n        print('ESCAPED', c.get_data(c, '/etc/hostname'))",
 };
 
 describe("layer 2: the JavaScript bridge is closed and the interpreter sees no host", () => {
@@ -87,7 +108,10 @@ describe("layer 2: the JavaScript bridge is closed and the interpreter sees no h
     test(name, async () => {
       const marker = path.join(canaryDir, "escaped");
       // Built at run time, so a traceback quoting the source line does not match.
-      const program = code.replaceAll("'ESCAPED'", "'ESC' + 'APED'").replace("PORT", String(port)).replace("MARKER", marker);
+      const program = code
+        .replaceAll("'ESCAPED'", "'ESC' + 'APED'")
+        .replace("PORT", String(port))
+        .replace("MARKER", marker);
       const outcome = await pool.run(unvalidated(program));
       const everything = `${outcome.stdout}\n${outcome.stderr}`;
       assert.doesNotMatch(everything, /ESCAPED/, everything);
@@ -102,14 +126,21 @@ describe("layer 2: the JavaScript bridge is closed and the interpreter sees no h
 describe("layer 3: a process that reaches the host's JavaScript still reaches nothing", () => {
   test("no environment, no host file, no process, no thread, no socket, no eval", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/host-escape.mjs", import.meta.url));
-    const contained = await spawnContained(fixture, { readable: [fixture], networkIsolation: "namespace", heapMiB: 64, args: [canaryFile, String(port)] });
+    const contained = await spawnContained(fixture, {
+      readable: [fixture],
+      networkIsolation: "namespace",
+      heapMiB: 64,
+      args: [canaryFile, String(port)],
+    });
     contained.child.stdin.end();
     let output = "";
     contained.child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await new Promise((resolve) => contained.child.once("exit", resolve));
     await contained.destroy();
     assert.ok(output, "the fixture printed no report");
-    const report = JSON.parse(output) as Record<string, { escaped: boolean; error?: string }> & { env: Record<string, string> };
+    const report = JSON.parse(output) as Record<string, { escaped: boolean; error?: string }> & {
+      env: Record<string, string>;
+    };
     assert.deepEqual(report.env, {});
     for (const name of ["readCanary", "readPasswd", "childProcess", "workerThread", "socket", "codeFromStrings"]) {
       assert.equal(report[name]?.escaped, false, `${name}: ${JSON.stringify(report[name])}`);
@@ -121,7 +152,13 @@ describe("layer 3: a process that reaches the host's JavaScript still reaches no
   test("a worker inherits none of the server's descriptors, none of its environment, and carries kernel limits", async () => {
     const held = await open(canaryFile, "r"); // an open file and a listening socket in the server
     const fixture = fileURLToPath(new URL("./fixtures/host-escape.mjs", import.meta.url));
-    const contained = await spawnContained(fixture, { readable: [fixture], networkIsolation: "namespace", heapMiB: 64, args: [canaryFile, String(port)], cpuSeconds: 7 });
+    const contained = await spawnContained(fixture, {
+      readable: [fixture],
+      networkIsolation: "namespace",
+      heapMiB: 64,
+      args: [canaryFile, String(port)],
+      cpuSeconds: 7,
+    });
     try {
       await new Promise((resolve) => contained.child.stdout.once("data", resolve)); // past exec and start-up
       // The kernel's own limits, which hold even if the server dies while the program spins.
@@ -131,15 +168,24 @@ describe("layer 3: a process that reaches the host's JavaScript still reaches no
       assert.match(limits, /^Max core file size\s+0\s+0\s+bytes/m);
       const descriptors = async (pid: number | string) => {
         const fds = await readdir(`/proc/${pid}/fd`);
-        return new Map(await Promise.all(fds.map(async (fd) => [Number(fd), await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "gone")] as const)));
+        return new Map(
+          await Promise.all(
+            fds.map(async (fd) => [Number(fd), await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "gone")] as const),
+          ),
+        );
       };
-      const ours = [...(await descriptors("self")).values()].filter((target) => target.startsWith("socket:") || (target.startsWith("/") && !target.startsWith("/dev/")));
+      const ours = [...(await descriptors("self")).values()].filter(
+        (target) => target.startsWith("socket:") || (target.startsWith("/") && !target.startsWith("/dev/")),
+      );
       assert.ok(ours.includes(canaryFile), "the server holds the canary file open");
       const theirs = await descriptors(contained.pid);
       for (const target of ours) assert.ok(![...theirs.values()].includes(target), `the worker inherited ${target}`);
       // Its stdio are socket pairs made for it; any other socket could only have been inherited.
       const sockets = [...theirs].filter(([, target]) => target.startsWith("socket:")).map(([fd]) => fd);
-      assert.ok(sockets.every((fd) => fd <= 2), `sockets at descriptors ${sockets.join(", ")}`);
+      assert.ok(
+        sockets.every((fd) => fd <= 2),
+        `sockets at descriptors ${sockets.join(", ")}`,
+      );
       assert.equal(await readFile(`/proc/${contained.pid}/environ`, "utf8"), "");
     } finally {
       await held.close();
@@ -171,7 +217,8 @@ describe("caps stop hostile programs and the pool keeps answering", () => {
   test("a memory bomb stops at the WebAssembly memory cap", async () => {
     const outcome = await pool.run(unvalidated("hoard = []\nwhile True:\n    hoard.append(bytearray(10**7))"));
     assert.ok(
-      (outcome.termination === "exited" && outcome.exitStatus === 1 && /MemoryError/.test(outcome.stderr)) || outcome.termination === "memory-limit",
+      (outcome.termination === "exited" && outcome.exitStatus === 1 && /MemoryError/.test(outcome.stderr)) ||
+        outcome.termination === "memory-limit",
       `${outcome.termination}: ${outcome.stderr}`,
     );
   });

@@ -25,28 +25,72 @@ function assertRefused(code: string, rule: string, strict = false): void {
 
 describe("dangerous imports", () => {
   for (const code of [
-    "import os", "import subprocess", "import socket", "import sys", "import shutil", "import ctypes",
-    "import importlib", "import builtins", "import os.path", "from os import system", "from subprocess import *",
-    "import pathlib", "import pickle", "import multiprocessing", "import threading", "import gc", "import inspect",
-    "import js", "import pyodide", "from pyodide.ffi import to_js", "import pyodide_js", "import json, os", "import operator",
-  ]) test(code, () => assertRefused(code, "import-denied"));
+    "import os",
+    "import subprocess",
+    "import socket",
+    "import sys",
+    "import shutil",
+    "import ctypes",
+    "import importlib",
+    "import builtins",
+    "import os.path",
+    "from os import system",
+    "from subprocess import *",
+    "import pathlib",
+    "import pickle",
+    "import multiprocessing",
+    "import threading",
+    "import gc",
+    "import inspect",
+    "import js",
+    "import pyodide",
+    "from pyodide.ffi import to_js",
+    "import pyodide_js",
+    "import json, os",
+    "import operator",
+  ])
+    test(code, () => assertRefused(code, "import-denied"));
   test("a relative import", () => assertRefused("from . import utils", "import-relative"));
   for (const code of ["import __main__", "import _io", "from _thread import start_new_thread"]) {
     test(`a private module: ${code}`, () => assertRefused(code, "import-denied"));
   }
-  test("from __future__ import annotations passes", () => assert.equal(check("from __future__ import annotations\nprint(1)", true).ok, true));
+  test("from __future__ import annotations passes", () =>
+    assert.equal(check("from __future__ import annotations\nprint(1)", true).ok, true));
 });
 
 describe("dangerous builtins, wherever the name appears", () => {
   for (const code of [
-    "eval('1 + 1')", "exec('x = 1')", "compile('1', 'f', 'eval')", "__import__('os')", "open('/etc/passwd')",
-    "globals()", "vars()", "locals()", "setattr(names, 'x', 1)", "delattr(names, 'x')", "breakpoint()",
-    "run = eval", "handlers = [exec, print]", "def f(call=eval):\n    pass",
-  ]) test(code, () => assertRefused(code, "builtin-denied"));
+    "eval('1 + 1')",
+    "exec('x = 1')",
+    "compile('1', 'f', 'eval')",
+    "__import__('os')",
+    "open('/etc/passwd')",
+    "globals()",
+    "vars()",
+    "locals()",
+    "setattr(names, 'x', 1)",
+    "delattr(names, 'x')",
+    "breakpoint()",
+    "run = eval",
+    "handlers = [exec, print]",
+    "def f(call=eval):\n    pass",
+  ])
+    test(code, () => assertRefused(code, "builtin-denied"));
 });
 
 describe("dunder and frame attributes", () => {
-  for (const attribute of ["__builtins__", "__globals__", "__subclasses__", "__class__", "__mro__", "__bases__", "__dict__", "__code__", "__closure__", "__reduce__"]) {
+  for (const attribute of [
+    "__builtins__",
+    "__globals__",
+    "__subclasses__",
+    "__class__",
+    "__mro__",
+    "__bases__",
+    "__dict__",
+    "__code__",
+    "__closure__",
+    "__reduce__",
+  ]) {
     test(attribute, () => assertRefused(`names.${attribute}`, "dunder-attribute"));
   }
   for (const attribute of ["gi_frame", "f_globals", "f_back", "tb_frame", "cr_frame", "f_builtins", "co_code"]) {
@@ -75,9 +119,17 @@ describe("the bypasses a regular expression misses", () => {
     // The parser folds identifiers to NFKC, so look-alike letters name the same builtin.
     ["a builtin spelled with fullwidth letters", "\uff45val('1')", "builtin-denied"],
     ["a dunder attribute spelled with a fullwidth letter", "names.__\uff43lass__", "dunder-attribute"],
-    ["a mapping pattern reading __class__", "match names:\n    case {'__class__': found}:\n        pass", "dunder-string"],
+    [
+      "a mapping pattern reading __class__",
+      "match names:\n    case {'__class__': found}:\n        pass",
+      "dunder-string",
+    ],
     ["half a format field built by concatenation", "('{0.' + '__class__}').format(names)", "dunder-string"],
-    ["a match pattern that reads __class__", "match names:\n    case object(__class__=found):\n        pass", "dunder-attribute"],
+    [
+      "a match pattern that reads __class__",
+      "match names:\n    case object(__class__=found):\n        pass",
+      "dunder-attribute",
+    ],
     ["an alias that shadows a denied builtin", "from json import loads as eval", "builtin-denied"],
     ["type() used to reach __bases__", "type(names).__bases__", "dunder-attribute"],
     ["a denied module carried by an allowed one", "import typing\ntyping.sys.modules", "module-attribute"],
@@ -88,7 +140,10 @@ describe("the bypasses a regular expression misses", () => {
     test(name, () => {
       const verdict = check(onLine3(code), false);
       assert.equal(verdict.ok, false, `accepted: ${code}`);
-      assert.ok(verdict.violations.some((violation) => violation.rule === rule && violation.line >= 3), JSON.stringify(verdict.violations));
+      assert.ok(
+        verdict.violations.some((violation) => violation.rule === rule && violation.line >= 3),
+        JSON.stringify(verdict.violations),
+      );
     });
   }
 });
@@ -117,10 +172,13 @@ describe("ordinary programs pass", () => {
       "if __name__ == '__main__':",
       "    print('main')",
     ].join("\n"),
-    generators: "def countdown(n):\n    while n:\n        yield n\n        n -= 1\nprint(list(countdown(3)), next(iter(countdown(5))))",
-    dataclasses: "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\nprint(Point(1, 2))",
+    generators:
+      "def countdown(n):\n    while n:\n        yield n\n        n -= 1\nprint(list(countdown(3)), next(iter(countdown(5))))",
+    dataclasses:
+      "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\nprint(Point(1, 2))",
     "getattr with a plain literal name": "import math\nprint(getattr(math, 'tau'))",
-    "collections and itertools": "from collections import Counter\nimport itertools\nprint(Counter('banana').most_common(1), list(itertools.islice(itertools.count(), 3)))",
+    "collections and itertools":
+      "from collections import Counter\nimport itertools\nprint(Counter('banana').most_common(1), list(itertools.islice(itertools.count(), 3)))",
   };
   for (const [name, code] of Object.entries(programs)) {
     test(name, () => {
@@ -164,7 +222,10 @@ describe("what cannot be parsed", () => {
   test("a program nested past the parser's limit is refused, not crashed on", () => {
     const verdict = check(`x = ${"(".repeat(5000)}1${")".repeat(5000)}`, false);
     assert.equal(verdict.ok, false);
-    assert.ok(["syntax", "too-complex"].includes(verdict.violations[0]?.rule ?? ""), JSON.stringify(verdict.violations));
+    assert.ok(
+      ["syntax", "too-complex"].includes(verdict.violations[0]?.rule ?? ""),
+      JSON.stringify(verdict.violations),
+    );
   });
   test("the violations listed are capped at twenty", () => {
     const verdict = check(Array.from({ length: 50 }, () => "eval('1')").join("\n"), false);
@@ -175,21 +236,42 @@ describe("what cannot be parsed", () => {
 describe("a refused program never starts", () => {
   let pool: WarmPool;
   before(async () => {
-    pool = new WarmPool({ poolSize: 1, maxConcurrent: 2, memoryBytes: 128 * 1024 * 1024, maxOutputBytes: 4096, networkIsolation: "namespace" });
+    pool = new WarmPool({
+      poolSize: 1,
+      maxConcurrent: 2,
+      memoryBytes: 128 * 1024 * 1024,
+      maxOutputBytes: 4096,
+      networkIsolation: "namespace",
+    });
     await pool.start();
   });
   after(() => pool.close());
 
   test("a program refused on line 2 prints nothing of line 1", async () => {
-    const outcome = await pool.run({ code: "print('started')\nimport os\n", stdin: "", timeLimitMs: 5_000, validate: true, strict: false });
+    const outcome = await pool.run({
+      code: "print('started')\nimport os\n",
+      stdin: "",
+      timeLimitMs: 5_000,
+      validate: true,
+      strict: false,
+    });
     assert.equal(outcome.termination, "refused");
     assert.equal(outcome.stdout, "");
     assert.equal(outcome.exitStatus, null);
-    assert.deepEqual(outcome.verdict.violations.map((violation) => [violation.rule, violation.line]), [["import-denied", 2]]);
+    assert.deepEqual(
+      outcome.verdict.violations.map((violation) => [violation.rule, violation.line]),
+      [["import-denied", 2]],
+    );
   });
 
   test("an accepted program runs with its verdict", async () => {
-    const outcome = await pool.run({ code: "import json\nprint(json.dumps([1]))", stdin: "", timeLimitMs: 5_000, validate: true, strict: true });
+    const outcome = await pool.run({
+      code: "import json\nprint(json.dumps([1]))",
+      stdin: "",
+      timeLimitMs: 5_000,
+      validate: true,
+      strict: true,
+    });
     assert.equal(outcome.termination, "exited");
     assert.equal(outcome.stdout, "[1]\n");
     assert.equal(outcome.verdict.ok, true);

@@ -42,24 +42,40 @@ describe("roles from OAuth scopes", () => {
   });
 
   test("several scopes at once: the highest mcp:* scope counts, other scopes are ignored", async () => {
-    assert.equal(await whoamiRole(server, await tokenWith(server, { scope: "openid profile mcp:guest mcp:operator offline_access" })), "operator");
+    assert.equal(
+      await whoamiRole(
+        server,
+        await tokenWith(server, { scope: "openid profile mcp:guest mcp:operator offline_access" }),
+      ),
+      "operator",
+    );
     // Some identity providers send scopes as an array (Okta's scp, for one).
     assert.equal(await whoamiRole(server, await tokenWith(server, { scope: ["mcp:readonly", "email"] })), "readonly");
   });
 
   test("unknown scopes grant nothing", async () => {
-    await refusedForRole(server, await tokenWith(server, { scope: "mcp:root mcp:superuser admin operator mcp: MCP:ADMIN" }));
+    await refusedForRole(
+      server,
+      await tokenWith(server, { scope: "mcp:root mcp:superuser admin operator mcp: MCP:ADMIN" }),
+    );
     await refusedForRole(server, await tokenWith(server, { scope: 42 }));
     await refusedForRole(server, await tokenWith(server, {}));
   });
 
   test("the 403 above the caller's role names the scope to ask for; the stepped-up token passes", async () => {
-    const response = await callTool(server, await tokenWith(server, { scope: "mcp:readonly" }), "create_entities", { entities: [{ name: "step-up", entityType: "test" }] });
+    const response = await callTool(server, await tokenWith(server, { scope: "mcp:readonly" }), "create_entities", {
+      entities: [{ name: "step-up", entityType: "test" }],
+    });
     assert.equal(response.status, 403);
     const challenge = response.headers.get("www-authenticate") ?? "";
-    assert.match(challenge, /^Bearer error="insufficient_scope", scope="mcp:operator", resource_metadata="[^"]+\/.well-known\/oauth-protected-resource\/mcp"$/);
+    assert.match(
+      challenge,
+      /^Bearer error="insufficient_scope", scope="mcp:operator", resource_metadata="[^"]+\/.well-known\/oauth-protected-resource\/mcp"$/,
+    );
     const stepped = await tokenWith(server, { scope: "mcp:readonly mcp:operator" });
-    const retried = await callTool(server, stepped, "create_entities", { entities: [{ name: "step-up", entityType: "test" }] });
+    const retried = await callTool(server, stepped, "create_entities", {
+      entities: [{ name: "step-up", entityType: "test" }],
+    });
     assert.equal(retried.status, 200);
     assert.notEqual(((await retried.json()) as { result: { isError?: boolean } }).result.isError, true);
   });
@@ -67,7 +83,10 @@ describe("roles from OAuth scopes", () => {
   test("the roles claim is not read unless configured", async () => {
     await refusedForRole(server, await tokenWith(server, { roles: ["admin"] }));
     assert.equal(await whoamiRole(withRolesClaim, await tokenWith(withRolesClaim, { roles: ["admin"] })), "admin");
-    assert.equal(await whoamiRole(withRolesClaim, await tokenWith(withRolesClaim, { roles: ["guest"], scope: "mcp:operator" })), "operator");
+    assert.equal(
+      await whoamiRole(withRolesClaim, await tokenWith(withRolesClaim, { roles: ["guest"], scope: "mcp:operator" })),
+      "operator",
+    );
     await refusedForRole(withRolesClaim, await tokenWith(withRolesClaim, { groups: ["mcp-operators"] }));
   });
 });
@@ -80,19 +99,31 @@ describe("roles from a group mapping", () => {
   });
 
   test("groups and scopes together: the highest role either grants", async () => {
-    assert.equal(await whoamiRole(server, await tokenWith(server, { groups: ["mcp-operators"], scope: "mcp:readonly" })), "operator");
-    assert.equal(await whoamiRole(server, await tokenWith(server, { groups: ["mcp-operators"], scope: "mcp:admin" })), "admin");
+    assert.equal(
+      await whoamiRole(server, await tokenWith(server, { groups: ["mcp-operators"], scope: "mcp:readonly" })),
+      "operator",
+    );
+    assert.equal(
+      await whoamiRole(server, await tokenWith(server, { groups: ["mcp-operators"], scope: "mcp:admin" })),
+      "admin",
+    );
   });
 });
 
 describe("resource metadata", () => {
   test("advertises the mcp:* scopes and the authorization server; no signing algorithms of its own", async () => {
-    const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/mcp`, { headers: { accept: MCP_HEADERS.accept } });
+    const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/mcp`, {
+      headers: { accept: MCP_HEADERS.accept },
+    });
     assert.equal(response.status, 200);
     const document = (await response.json()) as Record<string, unknown>;
     assert.deepEqual(document.scopes_supported, ["mcp:guest", "mcp:readonly", "mcp:operator", "mcp:admin"]);
     assert.equal(document.resource, server.config.resourceUrl);
     assert.deepEqual(document.authorization_servers, [server.config.auth.issuer]);
-    assert.equal("resource_signing_alg_values_supported" in document, false, "that field is for signed resource responses, which this server does not send");
+    assert.equal(
+      "resource_signing_alg_values_supported" in document,
+      false,
+      "that field is for signed resource responses, which this server does not send",
+    );
   });
 });

@@ -23,7 +23,10 @@ interface Generation {
   name: string;
   /** The protocol revision this client generation must end up speaking. */
   revision: string;
-  connect(url: URL, token: string): Promise<{
+  connect(
+    url: URL,
+    token: string,
+  ): Promise<{
     protocolVersion(): string | undefined;
     listTools(): Promise<{ tools: Array<{ name: string }> }>;
     callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
@@ -47,7 +50,10 @@ const generations: Generation[] = [
     name: "v2 client (@modelcontextprotocol/client) negotiating the current revision",
     revision: "2026-07-28",
     connect: async (url, token) => {
-      const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" }, { versionNegotiation: { mode: "auto" } });
+      const client = new ClientV2(
+        { name: "bastion-test-v2", version: "2.0.0" },
+        { versionNegotiation: { mode: "auto" } },
+      );
       await client.connect(new TransportV2(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
       return Object.assign(client, { protocolVersion: () => client.getNegotiatedProtocolVersion() });
     },
@@ -67,7 +73,21 @@ const generations: Generation[] = [
 describe("official MCP clients", () => {
   for (const generation of generations) {
     test(`${generation.name}: initialize, list tools by role, call tools`, async () => {
-      const graph = ["add_observations", "create_entities", "create_relations", "delete_entities", "delete_observations", "delete_relations", "fetch_url", "list_files", "open_nodes", "read_file", "read_graph", "run_python", "search_nodes"];
+      const graph = [
+        "add_observations",
+        "create_entities",
+        "create_relations",
+        "delete_entities",
+        "delete_observations",
+        "delete_relations",
+        "fetch_url",
+        "list_files",
+        "open_nodes",
+        "read_file",
+        "read_graph",
+        "run_python",
+        "search_nodes",
+      ];
       for (const [role, expectedTools] of [
         ["operator", [...graph, "whoami"].sort()],
         ["admin", [...graph, "audit_search", "graph_query", "security_stats", "whoami"].sort()],
@@ -93,8 +113,17 @@ describe("official MCP clients", () => {
   }
 
   test("v2 client on the current revision: a tool above its role is refused with the step-up 403", async () => {
-    const client = new ClientV2({ name: "bastion-test-v2", version: "2.0.0" }, { versionNegotiation: { mode: "auto" } });
-    await client.connect(new TransportV2(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${await server.mint({ sub: uniqueSub("reader"), roles: ["readonly"] })}` } } }));
+    const client = new ClientV2(
+      { name: "bastion-test-v2", version: "2.0.0" },
+      { versionNegotiation: { mode: "auto" } },
+    );
+    await client.connect(
+      new TransportV2(new URL(server.mcpUrl), {
+        requestInit: {
+          headers: { authorization: `Bearer ${await server.mint({ sub: uniqueSub("reader"), roles: ["readonly"] })}` },
+        },
+      }),
+    );
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
       await assert.rejects(client.callTool({ name: "security_stats", arguments: {} }), (error: Error) => {
@@ -110,7 +139,10 @@ describe("official MCP clients", () => {
   test("GET and DELETE are refused with 405: there is no session to stream from or end", async () => {
     const token = await server.mint({ sub: uniqueSub("methods"), roles: ["guest"] });
     for (const method of ["GET", "DELETE"]) {
-      const response = await fetch(server.mcpUrl, { method, headers: { accept: "application/json, text/event-stream", authorization: `Bearer ${token}` } });
+      const response = await fetch(server.mcpUrl, {
+        method,
+        headers: { accept: "application/json, text/event-stream", authorization: `Bearer ${token}` },
+      });
       assert.equal(response.status, 405, method);
       assert.equal(response.headers.get("allow"), "POST");
     }
@@ -118,25 +150,41 @@ describe("official MCP clients", () => {
 
   test("a client without a token is refused before it can initialize", async () => {
     const client = new ClientV1({ name: "anonymous", version: "1.0.0" });
-    await assert.rejects(client.connect(new TransportV1(new URL(server.mcpUrl))), (error: { code?: number; message: string }) => {
-      assert.equal(error.code, 401);
-      assert.match(error.message, /missing_token/);
-      return true;
-    });
+    await assert.rejects(
+      client.connect(new TransportV1(new URL(server.mcpUrl))),
+      (error: { code?: number; message: string }) => {
+        assert.equal(error.code, 401);
+        assert.match(error.message, /missing_token/);
+        return true;
+      },
+    );
   });
 
   test("no session id is issued, so none can stand in for a token", async () => {
     const token = await server.mint({ sub: uniqueSub("session"), roles: ["guest"] });
     const response = await fetch(server.mcpUrl, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }),
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      }),
     });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("mcp-session-id"), null);
     const replay = await fetch(server.mcpUrl, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": "anything" },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": "anything",
+      },
       body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
     });
     assert.equal(replay.status, 401);

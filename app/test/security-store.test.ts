@@ -23,10 +23,14 @@ describe("security store", () => {
     await store.revoke({ id: `${sub}-expired`, sub, reason: "t", revokedBy: sub, expiresAt: Date.now() - 1_000 });
     await store.revoke({ id: `${sub}-live`, sub, reason: "t", revokedBy: sub, expiresAt: Date.now() + 600_000 });
     await store.revokeAll(`${sub}-old`, sub, "t");
-    await driver.executeQuery("MATCH (a:RevokeAll {sub: $sub}) SET a.before = a.before - 7200000", { sub: `${sub}-old` });
+    await driver.executeQuery("MATCH (a:RevokeAll {sub: $sub}) SET a.before = a.before - 7200000", {
+      sub: `${sub}-old`,
+    });
     await store.revokeAll(`${sub}-new`, sub, "t");
     await store.recordFailure(`sub:${sub}`, { maxFailures: 5, windowMs: 1_000, durationMs: 1_000 });
-    await driver.executeQuery("MATCH (t:AuthThrottle {key: $key}) SET t.updatedAt = t.updatedAt - 5000", { key: `sub:${sub}` });
+    await driver.executeQuery("MATCH (t:AuthThrottle {key: $key}) SET t.updatedAt = t.updatedAt - 5000", {
+      key: `sub:${sub}`,
+    });
 
     const removed = await store.cleanup(3_600_000, 1_000);
     assert.ok(removed >= 3, `removed ${removed}`);

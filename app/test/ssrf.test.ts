@@ -29,14 +29,20 @@ const resolve: Resolver = async (host) => {
 before(async () => {
   target = createServer((request, response) => {
     const route = request.url ?? "/";
-    if (route === "/ok") return response.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end("hello from the target");
+    if (route === "/ok")
+      return response.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end("hello from the target");
     if (route === "/json") return response.writeHead(200, { "content-type": "application/json" }).end('{"a":1}');
-    if (route === "/big") return response.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(3 * 1024 * 1024));
-    if (route === "/binary") return response.writeHead(200, { "content-type": "application/octet-stream" }).end("\u0000");
+    if (route === "/big")
+      return response.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(3 * 1024 * 1024));
+    if (route === "/binary")
+      return response.writeHead(200, { "content-type": "application/octet-stream" }).end("\u0000");
     if (route === "/redirect-ok") return response.writeHead(302, { location: "/ok" }).end();
-    if (route === "/redirect-private") return response.writeHead(302, { location: `http://127.0.0.1:${port}/ok` }).end();
-    if (route === "/redirect-metadata") return response.writeHead(301, { location: "http://169.254.169.254/latest/meta-data/" }).end();
-    if (route === "/redirect-rebind") return response.writeHead(307, { location: `http://rebind.test:${port}/ok` }).end();
+    if (route === "/redirect-private")
+      return response.writeHead(302, { location: `http://127.0.0.1:${port}/ok` }).end();
+    if (route === "/redirect-metadata")
+      return response.writeHead(301, { location: "http://169.254.169.254/latest/meta-data/" }).end();
+    if (route === "/redirect-rebind")
+      return response.writeHead(307, { location: `http://rebind.test:${port}/ok` }).end();
     if (route === "/redirect-scheme") return response.writeHead(302, { location: "file:///etc/passwd" }).end();
     const hop = /^\/chain\/(\d+)$/.exec(route);
     if (hop) return response.writeHead(302, { location: `/chain/${Number(hop[1]) + 1}` }).end();
@@ -156,11 +162,21 @@ describe("fetch_url positive cases and limits", () => {
   test("a permitted host is fetched, through the checked address", async () => {
     const result = await fetchUrl(`http://public.test:${port}/ok`);
     assert.equal(result.isError, false, result.text);
-    assert.deepEqual(JSON.parse(result.text), { url: `http://public.test:${port}/ok`, status: 200, contentType: "text/plain", body: "hello from the target", truncated: false, redirects: 0 });
+    assert.deepEqual(JSON.parse(result.text), {
+      url: `http://public.test:${port}/ok`,
+      status: 200,
+      contentType: "text/plain",
+      body: "hello from the target",
+      truncated: false,
+      redirects: 0,
+    });
   });
 
   test("a safe redirect is followed", async () => {
-    const body = JSON.parse((await fetchUrl(`http://public.test:${port}/redirect-ok`)).text) as { body: string; redirects: number };
+    const body = JSON.parse((await fetchUrl(`http://public.test:${port}/redirect-ok`)).text) as {
+      body: string;
+      redirects: number;
+    };
     assert.equal(body.body, "hello from the target");
     assert.equal(body.redirects, 1);
   });
@@ -172,7 +188,10 @@ describe("fetch_url positive cases and limits", () => {
   });
 
   test("the body is capped", async () => {
-    const result = JSON.parse((await fetchUrl(`http://public.test:${port}/big`)).text) as { body: string; truncated: boolean };
+    const result = JSON.parse((await fetchUrl(`http://public.test:${port}/big`)).text) as {
+      body: string;
+      truncated: boolean;
+    };
     assert.equal(result.truncated, true);
     assert.equal(result.body.length, 65536);
   });

@@ -55,7 +55,10 @@ test("a server started while Neo4j is unreachable comes up not ready, denies, an
   const downProxy = await startTcpProxy(target.hostname, Number(target.port));
   downProxy.cut();
   const started = Date.now();
-  const late = await startTestServer({ NEO4J_URI: `bolt://127.0.0.1:${downProxy.port}`, SECURITY_MAX_STALENESS_MS: "1000" }, { keys: server.keys });
+  const late = await startTestServer(
+    { NEO4J_URI: `bolt://127.0.0.1:${downProxy.port}`, SECURITY_MAX_STALENESS_MS: "1000" },
+    { keys: server.keys },
+  );
   try {
     assert.ok(Date.now() - started < 30_000, "start-up is not held hostage by the store");
     assert.equal((await fetch(`${late.baseUrl}/readyz`)).status, 503);

@@ -11,9 +11,22 @@ import { after, before, describe, test } from "node:test";
 import { startCollector, type CollectorInstance } from "../../scripts/dev-services/otel-collector.js";
 import { MCP_HEADERS, toolCallBody, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
-interface OtlpAttribute { key: string; value: { stringValue?: string; intValue?: string | number } }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpAttribute[] }
-interface OtlpLogRecord { traceId?: string; body?: { stringValue?: string }; attributes?: OtlpAttribute[] }
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string; intValue?: string | number };
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes?: OtlpAttribute[];
+}
+interface OtlpLogRecord {
+  traceId?: string;
+  body?: { stringValue?: string };
+  attributes?: OtlpAttribute[];
+}
 
 let dir: string;
 let collector: CollectorInstance;
@@ -37,14 +50,20 @@ function parse(): { spans: OtlpSpan[]; records: OtlpLogRecord[] } {
       resourceSpans?: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
       resourceLogs?: Array<{ scopeLogs: Array<{ logRecords: OtlpLogRecord[] }> }>;
     };
-    for (const resource of document.resourceSpans ?? []) for (const scope of resource.scopeSpans) spans.push(...scope.spans);
-    for (const resource of document.resourceLogs ?? []) for (const scope of resource.scopeLogs) records.push(...scope.logRecords);
+    for (const resource of document.resourceSpans ?? [])
+      for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+    for (const resource of document.resourceLogs ?? [])
+      for (const scope of resource.scopeLogs) records.push(...scope.logRecords);
   }
   return { spans, records };
 }
 
 async function call(token: string, tool: string, args: Record<string, unknown>, traceparent: string): Promise<number> {
-  const response = await fetch(server.mcpUrl, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, traceparent }, body: toolCallBody(tool, args) });
+  const response = await fetch(server.mcpUrl, {
+    method: "POST",
+    headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, traceparent },
+    body: toolCallBody(tool, args),
+  });
   await response.text();
   return response.status;
 }
@@ -52,10 +71,17 @@ async function call(token: string, tool: string, args: Record<string, unknown>, 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-telemetry-"));
   collector = await startCollector({ dir: path.join(dir, "collector"), logFile: path.join(dir, "collector.log") });
-  server = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_SERVICE_NAME: "mcp-bastion-test" });
+  server = await startTestServer({
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+    OTEL_SERVICE_NAME: "mcp-bastion-test",
+  });
   const reader = await server.mint({ sub: uniqueSub("traced"), roles: ["readonly"] });
   tokens.push(reader);
-  for (const [tool, args] of [["whoami", {}], ["search_nodes", { query: ARGUMENT_MARK }], ["search_nodes", { query: `${ARGUMENT_MARK}-again`, limit: 3 }]] as const) {
+  for (const [tool, args] of [
+    ["whoami", {}],
+    ["search_nodes", { query: ARGUMENT_MARK }],
+    ["search_nodes", { query: `${ARGUMENT_MARK}-again`, limit: 3 }],
+  ] as const) {
     const traceId = randomBytes(16).toString("hex");
     const parentId = randomBytes(8).toString("hex");
     calls.push({ traceId, parentId, tool, status: await call(reader, tool, args, `00-${traceId}-${parentId}-01`) });
@@ -72,7 +98,8 @@ before(async () => {
   while (Date.now() < deadline) {
     received = await collector.received();
     const { spans } = parse();
-    if (calls.every((one) => spans.some((span) => span.traceId === one.traceId && span.name === "mcp.tool_call"))) break;
+    if (calls.every((one) => spans.some((span) => span.traceId === one.traceId && span.name === "mcp.tool_call")))
+      break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 });
@@ -93,7 +120,9 @@ describe("OpenTelemetry traces and audit records in a real collector", () => {
       assert.equal(request.parentSpanId, parentId, "the request span's parent is the client's span");
       assert.equal(attribute(request, "url.path"), "/mcp");
       const inTrace = new Set(trace.map((span) => span.spanId));
-      for (const span of trace) if (span !== request) assert.ok(span.parentSpanId && inTrace.has(span.parentSpanId), `${span.name} hangs under the request`);
+      for (const span of trace)
+        if (span !== request)
+          assert.ok(span.parentSpanId && inTrace.has(span.parentSpanId), `${span.name} hangs under the request`);
       const auth = trace.find((span) => span.name === "mcp.authenticate");
       assert.ok(auth, "an authentication span");
       assert.equal(attribute(auth, "mcp.decision"), "allow");
@@ -110,7 +139,11 @@ describe("OpenTelemetry traces and audit records in a real collector", () => {
         const queries = trace.filter((span) => attribute(span, "db.system.name") === "neo4j");
         assert.ok(queries.length >= 1, "the Neo4j query is a span of the request");
         for (const query of queries) {
-          assert.deepEqual((query.attributes ?? []).map((item) => item.key).sort(), ["db.namespace", "db.operation.name", "db.system.name"], "the query's kind, never its text or parameters");
+          assert.deepEqual(
+            (query.attributes ?? []).map((item) => item.key).sort(),
+            ["db.namespace", "db.operation.name", "db.system.name"],
+            "the query's kind, never its text or parameters",
+          );
           assert.match(attribute(query, "db.operation.name") ?? "", /^[A-Z]+$/);
         }
       }
@@ -119,7 +152,9 @@ describe("OpenTelemetry traces and audit records in a real collector", () => {
   });
 
   test("a refused token's authentication span says deny and the reason code", () => {
-    const denied = parse().spans.filter((span) => span.name === "mcp.authenticate" && attribute(span, "mcp.decision") === "deny");
+    const denied = parse().spans.filter(
+      (span) => span.name === "mcp.authenticate" && attribute(span, "mcp.decision") === "deny",
+    );
     assert.equal(denied.length, 1);
     assert.equal(attribute(denied[0] as OtlpSpan, "mcp.reason"), "invalid_token");
   });
@@ -127,18 +162,32 @@ describe("OpenTelemetry traces and audit records in a real collector", () => {
   test("every audit event is also a log record, in the trace of its request", () => {
     const { records } = parse();
     for (const { traceId, tool } of calls) {
-      const audit = records.filter((record) => record.traceId === traceId && attribute(record, "mcp.audit.kind") === "tool_call");
+      const audit = records.filter(
+        (record) => record.traceId === traceId && attribute(record, "mcp.audit.kind") === "tool_call",
+      );
       assert.equal(audit.length, 1, `the tool call's audit record in trace ${traceId}`);
       assert.equal(attribute(audit[0] as OtlpLogRecord, "mcp.tool"), tool);
       assert.equal((audit[0] as OtlpLogRecord).body?.stringValue, "audit tool_call allow");
     }
-    assert.ok(records.some((record) => attribute(record, "mcp.audit.kind") === "authentication" && attribute(record, "mcp.decision") === "deny"), "the refusal is exported");
+    assert.ok(
+      records.some(
+        (record) =>
+          attribute(record, "mcp.audit.kind") === "authentication" && attribute(record, "mcp.decision") === "deny",
+      ),
+      "the refusal is exported",
+    );
   });
 
   test("nothing the collector received holds a token, the Neo4j password or a tool argument", async () => {
     assert.ok(received.length > 1000, "the collector received the export");
     const password = (await readFile(process.env.NEO4J_PASSWORD_FILE as string, "utf8")).trim();
-    const secrets = [...tokens, ...tokens.map((token) => token.split(".")[1] as string), ...tokens.map((token) => token.split(".")[2] as string), password, ARGUMENT_MARK];
+    const secrets = [
+      ...tokens,
+      ...tokens.map((token) => token.split(".")[1] as string),
+      ...tokens.map((token) => token.split(".")[2] as string),
+      password,
+      ARGUMENT_MARK,
+    ];
     for (const secret of secrets) assert.ok(!received.includes(secret), `the export holds ${secret.slice(0, 12)}...`);
     assert.doesNotMatch(received, /eyJ[A-Za-z0-9_-]{10,}/, "no JWT at all");
     assert.doesNotMatch(received, /[Bb]earer /);

@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { createTestCa, issueServerCertificate, type IssuedCertificate, type TestCa } from "../../scripts/dev-services/dev-pki.js";
+import {
+  createTestCa,
+  issueServerCertificate,
+  type IssuedCertificate,
+  type TestCa,
+} from "../../scripts/dev-services/dev-pki.js";
 import { startTestServer, type TestServer } from "./support/harness.js";
 
 let work: string;
@@ -48,7 +53,13 @@ function get(url: string, options: RequestOptions): Promise<Probe> {
     const req = request(url, { ...options, ca: caPem, method: "GET" }, (res) => {
       const socket = res.socket as TLSSocket;
       res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, fingerprint256: socket.getPeerCertificate().fingerprint256, reused: req.reusedSocket }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          fingerprint256: socket.getPeerCertificate().fingerprint256,
+          reused: req.reusedSocket,
+        }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -113,13 +124,19 @@ describe("TLS from rotating certificate files", () => {
       }
       return requests;
     };
-    const workers = [worker({ agent: keepAlive }, false), worker({ agent: keepAlive }, false), worker({ agent: false }, true), worker({ agent: false }, true)];
+    const workers = [
+      worker({ agent: keepAlive }, false),
+      worker({ agent: keepAlive }, false),
+      worker({ agent: false }, true),
+      worker({ agent: false }, true),
+    ];
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const reloadsBefore = server.server.certificates?.reloads ?? 0;
     await mountPair(await readFile(second.certFile), await readFile(second.keyFile));
     rotatedAt = Date.now();
     const deadline = Date.now() + 10_000;
-    while ((server.server.certificates?.reloads ?? 0) === reloadsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((server.server.certificates?.reloads ?? 0) === reloadsBefore && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const reloadSeconds = (Date.now() - rotatedAt) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     stop = true;
@@ -128,8 +145,14 @@ describe("TLS from rotating certificate files", () => {
 
     assert.deepEqual(failures, [], "no request failed during the rotation");
     assert.ok(reloadSeconds < 5, `reloaded by the directory watch, not the 30 s check (took ${reloadSeconds} s)`);
-    assert.ok(counts.every((count) => count > 10), `every worker kept being served: ${counts.join(", ")}`);
-    assert.ok(seen.fresh.has(before) && seen.fresh.has(after), "new connections moved from the first certificate to the second");
+    assert.ok(
+      counts.every((count) => count > 10),
+      `every worker kept being served: ${counts.join(", ")}`,
+    );
+    assert.ok(
+      seen.fresh.has(before) && seen.fresh.has(after),
+      "new connections moved from the first certificate to the second",
+    );
     assert.ok(seen.reusedAfterRotation > 0, "connections opened before the rotation were not dropped");
     const probe = await get(`${server.baseUrl}/healthz`, { agent: false });
     assert.equal(probe.fingerprint256, after);
@@ -151,25 +174,40 @@ describe("TLS from rotating certificate files", () => {
       const probe = await get(`${server.baseUrl}/healthz`, { agent: false });
       assert.equal(probe.status, 200);
       assert.equal(probe.fingerprint256, current, "still the previous certificate");
-      assert.ok(server.logs.slice(warnings).some((line) => line.includes("TLS certificate files not reloaded")), "the refusal is logged");
+      assert.ok(
+        server.logs.slice(warnings).some((line) => line.includes("TLS certificate files not reloaded")),
+        "the refusal is logged",
+      );
     }
     await mountPair(await readFile(third.certFile), await readFile(third.keyFile));
     await server.server.certificates?.check();
-    assert.equal((await get(`${server.baseUrl}/healthz`, { agent: false })).fingerprint256, await fingerprintOf(third.certFile));
+    assert.equal(
+      (await get(`${server.baseUrl}/healthz`, { agent: false })).fingerprint256,
+      await fingerprintOf(third.certFile),
+    );
   });
 });
 
 describe("TLS settings", () => {
-  const base = { NODE_ENV: "test", AUTH_ISSUER: "https://issuer.test", AUTH_JWKS_FILE: "/dev/null", NEO4J_URI: "bolt://127.0.0.1:7687", NEO4J_PASSWORD_FILE: "" };
+  const base = {
+    NODE_ENV: "test",
+    AUTH_ISSUER: "https://issuer.test",
+    AUTH_JWKS_FILE: "/dev/null",
+    NEO4J_URI: "bolt://127.0.0.1:7687",
+    NEO4J_PASSWORD_FILE: "",
+  };
 
   test("one of the two files alone is refused by name", async () => {
     const passwordFile = path.join(work, "password");
     await writeFile(passwordFile, "secret");
-    await assert.rejects(loadConfig({ ...base, NEO4J_PASSWORD_FILE: passwordFile, MCP_TLS_CERT_FILE: first.certFile }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /MCP_TLS_KEY_FILE: set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE/);
-      return true;
-    });
+    await assert.rejects(
+      loadConfig({ ...base, NEO4J_PASSWORD_FILE: passwordFile, MCP_TLS_CERT_FILE: first.certFile }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /MCP_TLS_KEY_FILE: set both MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE/);
+        return true;
+      },
+    );
   });
 
   test("a server does not start with a key that is not its certificate's", async () => {
@@ -178,10 +216,16 @@ describe("TLS settings", () => {
     const other = await issueServerCertificate(ca, "stray");
     await copyFile(first.certFile, path.join(stray, "tls.crt"));
     await copyFile(other.keyFile, path.join(stray, "tls.key"));
-    await assert.rejects(startTestServer({ MCP_TLS_CERT_FILE: path.join(stray, "tls.crt"), MCP_TLS_KEY_FILE: path.join(stray, "tls.key") }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /does not belong to the certificate/);
-      return true;
-    });
+    await assert.rejects(
+      startTestServer({
+        MCP_TLS_CERT_FILE: path.join(stray, "tls.crt"),
+        MCP_TLS_KEY_FILE: path.join(stray, "tls.key"),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /does not belong to the certificate/);
+        return true;
+      },
+    );
   });
 });

@@ -2,7 +2,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { base64url, SignJWT, importJWK } from "jose";
-import { callTool, MCP_HEADERS, postFrom, privateLoopbackAddress, startTestServer, TEST_ISSUER, toolCallBody, uniqueSub, type TestServer } from "./support/harness.js";
+import {
+  callTool,
+  MCP_HEADERS,
+  postFrom,
+  privateLoopbackAddress,
+  startTestServer,
+  TEST_ISSUER,
+  toolCallBody,
+  uniqueSub,
+  type TestServer,
+} from "./support/harness.js";
 
 // Failures here are counted against this address, not the 127.0.0.1 the other tests share.
 const source = privateLoopbackAddress();
@@ -21,7 +31,15 @@ function b64json(value: unknown): string {
 const now = () => Math.floor(Date.now() / 1000);
 
 function baseClaims(sub: string) {
-  return { iss: TEST_ISSUER, aud: server.config.resourceUrl, sub, roles: ["admin"], iat: now(), exp: now() + 300, jti: sub };
+  return {
+    iss: TEST_ISSUER,
+    aud: server.config.resourceUrl,
+    sub,
+    roles: ["admin"],
+    iat: now(),
+    exp: now() + 300,
+    jti: sub,
+  };
 }
 
 async function signEs256(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
@@ -35,33 +53,77 @@ interface Attack {
 }
 
 const attacks: Attack[] = [
-  { name: "alg none", request: async (sub) => ({ token: `${b64json({ alg: "none", kid: "test-es256" })}.${b64json(baseClaims(sub))}.` }) },
+  {
+    name: "alg none",
+    request: async (sub) => ({ token: `${b64json({ alg: "none", kid: "test-es256" })}.${b64json(baseClaims(sub))}.` }),
+  },
   {
     name: "HS256 signed with the public key (algorithm confusion)",
     request: async (sub) => {
       const secret = new TextEncoder().encode(JSON.stringify(server.keys.rs256.publicJwk));
-      return { token: await new SignJWT(baseClaims(sub)).setProtectedHeader({ alg: "HS256", kid: "test-rs256" }).sign(secret) };
+      return {
+        token: await new SignJWT(baseClaims(sub)).setProtectedHeader({ alg: "HS256", kid: "test-rs256" }).sign(secret),
+      };
     },
   },
   {
     name: "HS256 signed with the PEM-like modulus of the RSA key",
     request: async (sub) => {
       const secret = new TextEncoder().encode(String(server.keys.rs256.publicJwk.n));
-      return { token: await new SignJWT(baseClaims(sub)).setProtectedHeader({ alg: "HS256", kid: "test-rs256" }).sign(secret) };
+      return {
+        token: await new SignJWT(baseClaims(sub)).setProtectedHeader({ alg: "HS256", kid: "test-rs256" }).sign(secret),
+      };
     },
   },
-  { name: "unknown kid", request: async (sub) => ({ token: await signEs256({ kid: "not-a-known-key" }, baseClaims(sub)) }) },
+  {
+    name: "unknown kid",
+    request: async (sub) => ({ token: await signEs256({ kid: "not-a-known-key" }, baseClaims(sub)) }),
+  },
   { name: "no kid", request: async (sub) => ({ token: await signEs256({ kid: undefined }, baseClaims(sub)) }) },
-  { name: "expired", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iat: now() - 900, exp: now() - 600 }) }) },
-  { name: "nbf in the future", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), nbf: now() + 600 }) }) },
-  { name: "iat in the future", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iat: now() + 600, exp: now() + 900 }) }) },
-  { name: "wrong iss", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iss: "https://evil.example" }) }) },
-  { name: "missing iss", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iss: undefined }) }) },
-  { name: "wrong aud", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), aud: "https://other.example/mcp" }) }) },
-  { name: "missing aud", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), aud: undefined }) }) },
-  { name: "missing exp", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), exp: undefined }) }) },
-  { name: "missing sub", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), sub: undefined }) }) },
-  { name: "lifetime above the maximum", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), exp: now() + 7200 }) }) },
+  {
+    name: "expired",
+    request: async (sub) => ({
+      token: await signEs256({}, { ...baseClaims(sub), iat: now() - 900, exp: now() - 600 }),
+    }),
+  },
+  {
+    name: "nbf in the future",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), nbf: now() + 600 }) }),
+  },
+  {
+    name: "iat in the future",
+    request: async (sub) => ({
+      token: await signEs256({}, { ...baseClaims(sub), iat: now() + 600, exp: now() + 900 }),
+    }),
+  },
+  {
+    name: "wrong iss",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iss: "https://evil.example" }) }),
+  },
+  {
+    name: "missing iss",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), iss: undefined }) }),
+  },
+  {
+    name: "wrong aud",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), aud: "https://other.example/mcp" }) }),
+  },
+  {
+    name: "missing aud",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), aud: undefined }) }),
+  },
+  {
+    name: "missing exp",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), exp: undefined }) }),
+  },
+  {
+    name: "missing sub",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), sub: undefined }) }),
+  },
+  {
+    name: "lifetime above the maximum",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), exp: now() + 7200 }) }),
+  },
   {
     name: "tampered payload (role raised after signing)",
     request: async (sub) => {
@@ -78,13 +140,25 @@ const attacks: Attack[] = [
       return { token: `${token.split(".").slice(0, 2).join(".")}.${other.split(".")[2]}` };
     },
   },
-  { name: "token over 8 KB", request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), pad: "x".repeat(9000) }) }) },
+  {
+    name: "token over 8 KB",
+    request: async (sub) => ({ token: await signEs256({}, { ...baseClaims(sub), pad: "x".repeat(9000) }) }),
+  },
   { name: "garbage", request: async () => ({ token: "not.a.jwt" }) },
   { name: "binary garbage", request: async () => ({ header: "Bearer \u00ff\u00fe" }) },
   { name: "empty bearer", request: async () => ({ header: "Bearer " }) },
-  { name: "Basic credentials", request: async () => ({ header: `Basic ${Buffer.from("admin:admin").toString("base64")}` }) },
-  { name: "token in the query string", request: async (sub) => ({ url: `?access_token=${await signEs256({}, baseClaims(sub))}` }) },
-  { name: "token in a query parameter with another name", request: async (sub) => ({ url: `?q=${await signEs256({}, baseClaims(sub))}` }) },
+  {
+    name: "Basic credentials",
+    request: async () => ({ header: `Basic ${Buffer.from("admin:admin").toString("base64")}` }),
+  },
+  {
+    name: "token in the query string",
+    request: async (sub) => ({ url: `?access_token=${await signEs256({}, baseClaims(sub))}` }),
+  },
+  {
+    name: "token in a query parameter with another name",
+    request: async (sub) => ({ url: `?q=${await signEs256({}, baseClaims(sub))}` }),
+  },
   { name: "no Authorization header", request: async () => ({}) },
 ];
 
@@ -94,11 +168,19 @@ describe("token attacks", () => {
       const sub = uniqueSub("attacker");
       const { token, url, header } = await attack.request(sub);
       const authorization = header ?? (token !== undefined ? `Bearer ${token}` : undefined);
-      const response = await postFrom(source, `${server.mcpUrl}${url ?? ""}`, { ...MCP_HEADERS, ...(authorization !== undefined ? { authorization } : {}) }, toolCallBody("whoami"));
+      const response = await postFrom(
+        source,
+        `${server.mcpUrl}${url ?? ""}`,
+        { ...MCP_HEADERS, ...(authorization !== undefined ? { authorization } : {}) },
+        toolCallBody("whoami"),
+      );
       assert.equal(response.status, 401);
       const challenge = response.headers.get("www-authenticate") ?? "";
       assert.match(challenge, /^Bearer /);
-      assert.match(challenge, /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/);
+      assert.match(
+        challenge,
+        /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/,
+      );
       if (authorization !== undefined || url !== undefined) assert.match(challenge, /error="invalid_token"/);
       const body = (await response.json()) as { error: string };
       assert.equal(body.error, "invalid_token");

@@ -22,7 +22,10 @@ before(async () => {
   const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
   signingKey = { ...(await exportJWK(privateKey)), kid: "cache", alg: "ES256" };
   const jwksFile = path.join(dir, "jwks.json");
-  await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "cache", alg: "ES256" }] }));
+  await writeFile(
+    jwksFile,
+    JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "cache", alg: "ES256" }] }),
+  );
   const auth: Config["auth"] = {
     issuer: ISSUER,
     jwks: { file: jwksFile },
@@ -38,7 +41,8 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-const mint = (sub: string, ttlSeconds = 600) => mintToken(signingKey, { sub, roles: ["guest"], issuer: ISSUER, audience: AUDIENCE, ttlSeconds });
+const mint = (sub: string, ttlSeconds = 600) =>
+  mintToken(signingKey, { sub, roles: ["guest"], issuer: ISSUER, audience: AUDIENCE, ttlSeconds });
 
 describe("verified-token cache", () => {
   test("a verified token is cached with its hash; an unverified one is not", async () => {

@@ -4,11 +4,19 @@ import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, objectLabels, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  objectLabels,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+  mountSecretFiles,
+} from "./common.js";
 import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
 import { telemetryEnv } from "./mcp-server-env.js";
-
 
 /**
  * The V8 heap the backup and restore run within, well inside the container's 512Mi limit. Both
@@ -45,11 +53,16 @@ export class BackupChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
     super(scope, id, { namespace: settings.namespace, labels: objectLabels("backup") });
 
-    const config = new kplus.ConfigMap(this, "config", { metadata: { name: NAMES.backupConfig }, data: { ...backupEnvironment(settings, deploy), ...telemetryEnv(settings, NAMES.backup) } });
+    const config = new kplus.ConfigMap(this, "config", {
+      metadata: { name: NAMES.backupConfig },
+      data: { ...backupEnvironment(settings, deploy), ...telemetryEnv(settings, NAMES.backup) },
+    });
     const serviceAccount = new kplus.ServiceAccount(this, "service-account", {
       metadata: {
         name: NAMES.backup,
-        annotations: deploy.backupRoleArn ? { "eks.amazonaws.com/role-arn": deploy.backupRoleArn, "eks.amazonaws.com/sts-regional-endpoints": "true" } : {},
+        annotations: deploy.backupRoleArn
+          ? { "eks.amazonaws.com/role-arn": deploy.backupRoleArn, "eks.amazonaws.com/sts-regional-endpoints": "true" }
+          : {},
       },
       automountToken: false,
     });
@@ -82,14 +95,23 @@ export class BackupChart extends Chart {
         },
       ],
     });
-    ApiObject.of(cronJob).addJsonPatch(JsonPatch.add("/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }));
+    ApiObject.of(cronJob).addJsonPatch(
+      JsonPatch.add("/spec/jobTemplate/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }),
+    );
 
     const [container] = cronJob.containers;
     if (!container) throw new Error("the backup CronJob has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     mountNeo4jClientFiles(this, container);
     if (deploy.s3Endpoint) {
-      mountSecretFiles(this, container, SECRET_MOUNTS.objectStore, "object-store-credentials", NAMES.objectStoreCredentials, { "access-key-id": "access-key-id", "secret-access-key": "secret-access-key" });
+      mountSecretFiles(
+        this,
+        container,
+        SECRET_MOUNTS.objectStore,
+        "object-store-credentials",
+        NAMES.objectStoreCredentials,
+        { "access-key-id": "access-key-id", "secret-access-key": "secret-access-key" },
+      );
     }
   }
 }

@@ -49,7 +49,14 @@ export const PORTS = {
 } as const;
 
 /** Non-root ids at or above 10000, so they never collide with a host's system accounts. */
-export const IDS = { mcp: 10001, neo4j: 10002, backup: 10003, objectStore: 10004, sandbox: 10005, valkey: 10006 } as const;
+export const IDS = {
+  mcp: 10001,
+  neo4j: 10002,
+  backup: 10003,
+  objectStore: 10004,
+  sandbox: 10005,
+  valkey: 10006,
+} as const;
 
 export type Component = "mcp-server" | "neo4j" | "backup" | "object-store" | "sandbox" | "rate-limit-store";
 
@@ -82,7 +89,13 @@ export function restrictedContainer(id: number): kplus.ContainerSecurityContextP
 }
 
 export function restrictedPod(id: number): kplus.PodSecurityContextProps {
-  return { ensureNonRoot: true, user: id, group: id, fsGroup: id, fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH };
+  return {
+    ensureNonRoot: true,
+    user: id,
+    group: id,
+    fsGroup: id,
+    fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+  };
 }
 
 /**
@@ -90,11 +103,18 @@ export function restrictedPod(id: number): kplus.PodSecurityContextProps {
  * (an injected sidecar, a debug container) inherits RuntimeDefault instead of Unconfined.
  */
 export function pinPodSeccomp(workload: kplus.AbstractPod | kplus.Workload, podSpecPath: string): void {
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath}/securityContext/seccompProfile`, { type: "RuntimeDefault" }));
+  ApiObject.of(workload).addJsonPatch(
+    JsonPatch.add(`${podSpecPath}/securityContext/seccompProfile`, { type: "RuntimeDefault" }),
+  );
 }
 
 /** Resources as requests and limits from config strings. */
-export function resources(cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string): kplus.ContainerResources {
+export function resources(
+  cpuRequest: string,
+  cpuLimit: string,
+  memoryRequest: string,
+  memoryLimit: string,
+): kplus.ContainerResources {
   return {
     cpu: { request: cpuOf(cpuRequest), limit: cpuOf(cpuLimit) },
     memory: { request: sizeOf(memoryRequest), limit: sizeOf(memoryLimit) },
@@ -111,13 +131,22 @@ function sizeOf(quantity: string): Size {
 }
 
 /** Mounts a Secret read-only (files 0440, group-readable by the pod's fsGroup); `items` maps keys to file names. */
-export function mountSecretFiles(scope: Construct, container: kplus.Container, path: string, volume: string, secretName: string, items?: Record<string, string>): void {
+export function mountSecretFiles(
+  scope: Construct,
+  container: kplus.Container,
+  path: string,
+  volume: string,
+  secretName: string,
+  items?: Record<string, string>,
+): void {
   container.mount(
     path,
     kplus.Volume.fromSecret(scope, volume, kplus.Secret.fromSecretName(scope, `${volume}-secret`, secretName), {
       name: volume,
       defaultMode: 0o440,
-      ...(items ? { items: Object.fromEntries(Object.entries(items).map(([key, file]) => [key, { path: file }])) } : {}),
+      ...(items
+        ? { items: Object.fromEntries(Object.entries(items).map(([key, file]) => [key, { path: file }])) }
+        : {}),
     }),
     { readOnly: true },
   );

@@ -17,7 +17,8 @@ function rateEntries(entries: readonly string[]): Record<string, { perMinute: nu
   );
 }
 
-const joined = (key: string, values: readonly string[]): Record<string, string> => (values.length > 0 ? { [key]: values.join(",") } : {});
+const joined = (key: string, values: readonly string[]): Record<string, string> =>
+  values.length > 0 ? { [key]: values.join(",") } : {};
 
 /** Where the shared rate-limit store is, and the files its password and CA come from. */
 export function limitStoreEnv(settings: Settings, caFile: string): Record<string, string> {
@@ -31,7 +32,9 @@ export function limitStoreEnv(settings: Settings, caFile: string): Record<string
   if (settings.rateLimitStore === "external" && settings.rateLimitStoreUrl) {
     return {
       RATE_LIMIT_STORE_URL: settings.rateLimitStoreUrl,
-      ...(settings.rateLimitStorePassword ? { RATE_LIMIT_STORE_PASSWORD_FILE: `${LIMIT_STORE_SECRET_MOUNT}/password` } : {}),
+      ...(settings.rateLimitStorePassword
+        ? { RATE_LIMIT_STORE_PASSWORD_FILE: `${LIMIT_STORE_SECRET_MOUNT}/password` }
+        : {}),
     };
   }
   return {};
@@ -39,7 +42,8 @@ export function limitStoreEnv(settings: Settings, caFile: string): Record<string
 
 /** Whether the pod mounts the store's password Secret. */
 export const mountsLimitStorePassword = (settings: Settings): boolean =>
-  settings.rateLimitStore === "valkey" || (settings.rateLimitStore === "external" && settings.rateLimitStorePassword !== undefined);
+  settings.rateLimitStore === "valkey" ||
+  (settings.rateLimitStore === "external" && settings.rateLimitStorePassword !== undefined);
 
 /** Where a component sends its traces (the MCP server, the backup job); nothing when off. */
 export function telemetryEnv(settings: Settings, serviceName: string): Record<string, string> {
@@ -61,7 +65,9 @@ export function serverSettingsEnv(settings: Settings): Record<string, string> {
     ...joined("MCP_ALLOWED_HOSTS", settings.mcpAllowedHosts),
     RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
     RATE_LIMIT_BURST: String(settings.rateLimitBurst),
-    ...(settings.rateLimitRoles.length + settings.rateLimitTools.length > 0 ? { RATE_LIMIT_OVERRIDES: JSON.stringify(overrides) } : {}),
+    ...(settings.rateLimitRoles.length + settings.rateLimitTools.length > 0
+      ? { RATE_LIMIT_OVERRIDES: JSON.stringify(overrides) }
+      : {}),
     LOCKOUT_MAX_FAILURES: String(settings.lockoutMaxFailures),
     LOCKOUT_WINDOW_SECONDS: String(settings.lockoutWindowSeconds),
     LOCKOUT_DURATION_SECONDS: String(settings.lockoutDurationSeconds),
@@ -85,6 +91,7 @@ export function serverSettingsEnv(settings: Settings): Record<string, string> {
 /** A digest of ConfigMap data: in the pod template, so a changed setting rolls the pods. */
 export function configChecksum(...data: ReadonlyArray<Readonly<Record<string, string>>>): string {
   const hash = createHash("sha256");
-  for (const map of data) hash.update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  for (const map of data)
+    hash.update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
   return hash.digest("hex");
 }

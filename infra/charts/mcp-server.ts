@@ -7,10 +7,27 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import { KubePodDisruptionBudget, IntOrString } from "cdk8s-plus-28/lib/imports/k8s.js";
 import { mcpResourceUrl, type Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  PORTS,
+  objectLabels,
+  pinPodSeccomp,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+  mountSecretFiles,
+} from "./common.js";
 import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri, serviceHost } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
-import { LIMIT_STORE_SECRET_MOUNT, configChecksum, limitStoreEnv, mountsLimitStorePassword, serverSettingsEnv } from "./mcp-server-env.js";
+import {
+  LIMIT_STORE_SECRET_MOUNT,
+  configChecksum,
+  limitStoreEnv,
+  mountsLimitStorePassword,
+  serverSettingsEnv,
+} from "./mcp-server-env.js";
 import { sandboxClientEnv } from "./sandbox.js";
 
 /** ingress-nginx: HTTPS only at the edge, and HTTPS verified against the kit's CA to the pod. */
@@ -32,10 +49,21 @@ function roleSettings(settings: Settings): Record<string, string> {
   const groups: Record<string, string> = settings.authGroupsClaim
     ? {
         AUTH_GROUPS_CLAIM: settings.authGroupsClaim,
-        AUTH_GROUP_ROLES: JSON.stringify(Object.fromEntries(settings.authGroupRoles.map((entry) => [entry.slice(0, entry.lastIndexOf("=")), entry.slice(entry.lastIndexOf("=") + 1)]))),
+        AUTH_GROUP_ROLES: JSON.stringify(
+          Object.fromEntries(
+            settings.authGroupRoles.map((entry) => [
+              entry.slice(0, entry.lastIndexOf("=")),
+              entry.slice(entry.lastIndexOf("=") + 1),
+            ]),
+          ),
+        ),
       }
     : {};
-  return { AUTH_SCOPE_CLAIM: settings.authScopeClaim, ...(settings.authRolesClaim ? { AUTH_ROLES_CLAIM: settings.authRolesClaim } : {}), ...groups };
+  return {
+    AUTH_SCOPE_CLAIM: settings.authScopeClaim,
+    ...(settings.authRolesClaim ? { AUTH_ROLES_CLAIM: settings.authRolesClaim } : {}),
+    ...groups,
+  };
 }
 
 export class McpServerChart extends Chart {
@@ -53,8 +81,12 @@ export class McpServerChart extends Chart {
         METRICS_PORT: String(PORTS.metrics),
         MCP_RESOURCE_URL: mcpResourceUrl(settings),
         AUTH_ISSUER: settings.authIssuer,
-        ...(settings.authJwks ? { AUTH_JWKS_FILE: `${SECRET_MOUNTS.jwks}/jwks.json` } : { AUTH_JWKS_URL: settings.authJwksUrl as string }),
-        ...(settings.authAuthorizationServers.length > 0 ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") } : {}),
+        ...(settings.authJwks
+          ? { AUTH_JWKS_FILE: `${SECRET_MOUNTS.jwks}/jwks.json` }
+          : { AUTH_JWKS_URL: settings.authJwksUrl as string }),
+        ...(settings.authAuthorizationServers.length > 0
+          ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") }
+          : {}),
         ...roleSettings(settings),
         // The ingress controller (and the mesh proxy relaying it) is the one proxy whose
         // X-Forwarded-For names the client; per-source throttles key on that address.
@@ -85,7 +117,10 @@ export class McpServerChart extends Chart {
       // The settings are read once at start: a changed ConfigMap must roll the pods.
       podMetadata: { labels, annotations: { "checksum/config": configChecksum(config.data, jwksData ?? {}) } },
       automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.mcp }, automountToken: false }),
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
+        metadata: { name: NAMES.mcp },
+        automountToken: false,
+      }),
       securityContext: restrictedPod(IDS.mcp),
       terminationGracePeriod: Duration.seconds(30),
       containers: [
@@ -100,10 +135,30 @@ export class McpServerChart extends Chart {
           ],
           envFrom: [kplus.Env.fromConfigMap(config)],
           securityContext: restrictedContainer(IDS.mcp),
-          resources: resources(settings.mcpCpuRequest, settings.mcpCpuLimit, settings.mcpMemoryRequest, settings.mcpMemoryLimit),
-          startup: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
-          liveness: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-          readiness: kplus.Probe.fromHttpGet("/readyz", { port: PORTS.mcp, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          resources: resources(
+            settings.mcpCpuRequest,
+            settings.mcpCpuLimit,
+            settings.mcpMemoryRequest,
+            settings.mcpMemoryLimit,
+          ),
+          startup: kplus.Probe.fromHttpGet("/healthz", {
+            port: PORTS.mcp,
+            scheme: kplus.ConnectionScheme.HTTPS,
+            periodSeconds: Duration.seconds(2),
+            failureThreshold: 30,
+          }),
+          liveness: kplus.Probe.fromHttpGet("/healthz", {
+            port: PORTS.mcp,
+            scheme: kplus.ConnectionScheme.HTTPS,
+            periodSeconds: Duration.seconds(10),
+            failureThreshold: 3,
+          }),
+          readiness: kplus.Probe.fromHttpGet("/readyz", {
+            port: PORTS.mcp,
+            scheme: kplus.ConnectionScheme.HTTPS,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
         },
       ],
     });
@@ -111,8 +166,18 @@ export class McpServerChart extends Chart {
     pinPodSeccomp(deployment, "/spec/template/spec");
     ApiObject.of(deployment).addJsonPatch(
       JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
-        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } },
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: labels },
+        },
+        {
+          maxSkew: 1,
+          topologyKey: "kubernetes.io/hostname",
+          whenUnsatisfiable: "DoNotSchedule",
+          labelSelector: { matchLabels: labels },
+        },
       ]),
     );
 
@@ -120,13 +185,22 @@ export class McpServerChart extends Chart {
     if (!container) throw new Error("the MCP server deployment has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
     mountNeo4jClientFiles(this, container);
-    mountSecretFiles(this, container, SECRET_MOUNTS.serving, "serving-tls", NAMES.mcpTls, { "tls.crt": "tls.crt", "tls.key": "tls.key" });
+    mountSecretFiles(this, container, SECRET_MOUNTS.serving, "serving-tls", NAMES.mcpTls, {
+      "tls.crt": "tls.crt",
+      "tls.key": "tls.key",
+    });
     if (mountsLimitStorePassword(settings)) {
-      mountSecretFiles(this, container, LIMIT_STORE_SECRET_MOUNT, "rate-limit-store", NAMES.limitStoreCredentials, { password: "password" });
+      mountSecretFiles(this, container, LIMIT_STORE_SECRET_MOUNT, "rate-limit-store", NAMES.limitStoreCredentials, {
+        password: "password",
+      });
     }
     if (jwksData) {
       const jwks = new kplus.ConfigMap(this, "jwks", { metadata: { name: `${NAMES.mcp}-jwks` }, data: jwksData });
-      container.mount(SECRET_MOUNTS.jwks, kplus.Volume.fromConfigMap(this, "jwks-volume", jwks, { name: "jwks", defaultMode: 0o444 }), { readOnly: true });
+      container.mount(
+        SECRET_MOUNTS.jwks,
+        kplus.Volume.fromConfigMap(this, "jwks-volume", jwks, { name: "jwks", defaultMode: 0o444 }),
+        { readOnly: true },
+      );
     }
 
     const service = new kplus.Service(this, "service", {
@@ -146,7 +220,14 @@ export class McpServerChart extends Chart {
       },
       className: settings.ingressClassName,
       tls: [{ hosts: [settings.mcpHost], secret: kplus.Secret.fromSecretName(this, "public-tls", NAMES.publicTls) }],
-      rules: [{ host: settings.mcpHost, path: "/", pathType: kplus.HttpIngressPathType.PREFIX, backend: kplus.IngressBackend.fromService(service, { port: PORTS.mcp }) }],
+      rules: [
+        {
+          host: settings.mcpHost,
+          path: "/",
+          pathType: kplus.HttpIngressPathType.PREFIX,
+          backend: kplus.IngressBackend.fromService(service, { port: PORTS.mcp }),
+        },
+      ],
     });
 
     new KubePodDisruptionBudget(this, "pdb", {

@@ -46,7 +46,10 @@ export class MeshIdentityChart extends Chart {
       metadata: { name: "linkerd-identity-trust-roots" },
       spec: {
         sources: [{ secret: { name: trustAnchor, key: "ca.crt" } }],
-        target: { configMap: { key: "ca-bundle.crt" }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.linkerdNamespace } } },
+        target: {
+          configMap: { key: "ca-bundle.crt" },
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.linkerdNamespace } },
+        },
       },
     });
   }
@@ -69,7 +72,9 @@ export class MeshPolicyChart extends Chart {
         apiVersion: `${POLICY_GROUP}/v1alpha1`,
         kind: "MeshTLSAuthentication",
         metadata: { name, namespace },
-        spec: { identityRefs: serviceAccounts.map((serviceAccount) => ({ kind: "ServiceAccount", name: serviceAccount })) },
+        spec: {
+          identityRefs: serviceAccounts.map((serviceAccount) => ({ kind: "ServiceAccount", name: serviceAccount })),
+        },
       });
     const authorize = (serverName: string, authentication: { kind: string; name: string }) =>
       new ApiObject(this, `authz-${serverName}`, {

@@ -6,7 +6,14 @@ import type { Construct } from "constructs";
 import type { Settings } from "../config.js";
 import { NAMES, objectLabels } from "./common.js";
 
-export const ALERTS = ["McpToolFailureRate", "McpAuthenticationFailureSpike", "McpLockouts", "McpBackupMissing", "McpCertificateExpiringSoon", "McpAuditEventsDropped"] as const;
+export const ALERTS = [
+  "McpToolFailureRate",
+  "McpAuthenticationFailureSpike",
+  "McpLockouts",
+  "McpBackupMissing",
+  "McpCertificateExpiringSoon",
+  "McpAuditEventsDropped",
+] as const;
 
 export class MonitoringChart extends Chart {
   constructor(scope: Construct, id: string, settings: Settings) {
@@ -34,17 +41,48 @@ export class MonitoringChart extends Chart {
           {
             name: "mcp-bastion",
             rules: [
-              alert(ALERTS[0], `sum(rate(mcp_tool_calls_total{${selector},status="error"}[10m])) / clamp_min(sum(rate(mcp_tool_calls_total{${selector}}[10m])), 1e-9) > 0.05`, "10m", "warning",
-                "More than 5% of tool calls fail"),
-              alert(ALERTS[1], `sum(rate(mcp_auth_results_total{${selector},result="deny"}[5m])) > 3 * clamp_min(sum(rate(mcp_auth_results_total{${selector},result="deny"}[6h] offset 5m)), 0.05)`, "5m", "warning",
-                "Authentication failures are three times their usual rate"),
-              alert(ALERTS[2], `sum(increase(mcp_lockouts_total{${selector}}[15m])) > 0`, "0m", "warning", "A principal was locked out after repeated failed authentications"),
-              alert(ALERTS[3], `time() - max(kube_cronjob_status_last_successful_time{${selector},cronjob="${NAMES.backup}"}) > 26 * 3600 or absent(kube_cronjob_status_last_successful_time{${selector},cronjob="${NAMES.backup}"})`, "15m", "critical",
-                "No successful Neo4j backup for 26 hours"),
-              alert(ALERTS[4], `min by (name, namespace) (certmanager_certificate_expiration_timestamp_seconds{exported_namespace=~"${namespace}|${settings.certManagerNamespace}|${settings.linkerdNamespace}"} - time()) < 7 * 86400`, "1h", "critical",
-                "A certificate expires within 7 days: cert-manager is not renewing it"),
-              alert(ALERTS[5], `sum(increase(mcp_audit_events_dropped_total{${selector}}[10m])) > 0`, "0m", "critical",
-                "Audit events were logged but not stored in Neo4j: the audit trail has a gap"),
+              alert(
+                ALERTS[0],
+                `sum(rate(mcp_tool_calls_total{${selector},status="error"}[10m])) / clamp_min(sum(rate(mcp_tool_calls_total{${selector}}[10m])), 1e-9) > 0.05`,
+                "10m",
+                "warning",
+                "More than 5% of tool calls fail",
+              ),
+              alert(
+                ALERTS[1],
+                `sum(rate(mcp_auth_results_total{${selector},result="deny"}[5m])) > 3 * clamp_min(sum(rate(mcp_auth_results_total{${selector},result="deny"}[6h] offset 5m)), 0.05)`,
+                "5m",
+                "warning",
+                "Authentication failures are three times their usual rate",
+              ),
+              alert(
+                ALERTS[2],
+                `sum(increase(mcp_lockouts_total{${selector}}[15m])) > 0`,
+                "0m",
+                "warning",
+                "A principal was locked out after repeated failed authentications",
+              ),
+              alert(
+                ALERTS[3],
+                `time() - max(kube_cronjob_status_last_successful_time{${selector},cronjob="${NAMES.backup}"}) > 26 * 3600 or absent(kube_cronjob_status_last_successful_time{${selector},cronjob="${NAMES.backup}"})`,
+                "15m",
+                "critical",
+                "No successful Neo4j backup for 26 hours",
+              ),
+              alert(
+                ALERTS[4],
+                `min by (name, namespace) (certmanager_certificate_expiration_timestamp_seconds{exported_namespace=~"${namespace}|${settings.certManagerNamespace}|${settings.linkerdNamespace}"} - time()) < 7 * 86400`,
+                "1h",
+                "critical",
+                "A certificate expires within 7 days: cert-manager is not renewing it",
+              ),
+              alert(
+                ALERTS[5],
+                `sum(increase(mcp_audit_events_dropped_total{${selector}}[10m])) > 0`,
+                "0m",
+                "critical",
+                "Audit events were logged but not stored in Neo4j: the audit trail has a gap",
+              ),
             ],
           },
         ],
@@ -54,5 +92,11 @@ export class MonitoringChart extends Chart {
 }
 
 function alert(name: string, expr: string, forDuration: string, severity: string, summary: string) {
-  return { alert: name, expr, for: forDuration, labels: { severity, "app.kubernetes.io/part-of": "mcp-bastion" }, annotations: { summary } };
+  return {
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity, "app.kubernetes.io/part-of": "mcp-bastion" },
+    annotations: { summary },
+  };
 }

@@ -5,7 +5,18 @@ import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  PORTS,
+  objectLabels,
+  pinPodSeccomp,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+  mountSecretFiles,
+} from "./common.js";
 import { wholeAmount } from "../quantity.js";
 import { neo4jPodFqdn } from "./addresses.js";
 
@@ -40,7 +51,10 @@ export class Neo4jChart extends Chart {
       spread: false,
       podMetadata: { labels },
       automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.neo4j }, automountToken: false }),
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
+        metadata: { name: NAMES.neo4j },
+        automountToken: false,
+      }),
       securityContext: restrictedPod(IDS.neo4j),
       terminationGracePeriod: Duration.seconds(120),
       // The image's entrypoint appends NEO4J_* settings to conf/neo4j.conf, so conf must be
@@ -63,10 +77,27 @@ export class Neo4jChart extends Chart {
           ports: [{ name: "bolt", number: PORTS.bolt }],
           envVariables: neo4jEnvironment(settings),
           securityContext: restrictedContainer(IDS.neo4j),
-          resources: resources(settings.neo4jCpuRequest, settings.neo4jCpuLimit, settings.neo4jMemoryRequest, settings.neo4jMemoryLimit),
-          startup: kplus.Probe.fromTcpSocket({ port: PORTS.bolt, periodSeconds: Duration.seconds(5), failureThreshold: 60 }),
-          liveness: kplus.Probe.fromTcpSocket({ port: PORTS.bolt, periodSeconds: Duration.seconds(15), failureThreshold: 4 }),
-          readiness: kplus.Probe.fromTcpSocket({ port: PORTS.bolt, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          resources: resources(
+            settings.neo4jCpuRequest,
+            settings.neo4jCpuLimit,
+            settings.neo4jMemoryRequest,
+            settings.neo4jMemoryLimit,
+          ),
+          startup: kplus.Probe.fromTcpSocket({
+            port: PORTS.bolt,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 60,
+          }),
+          liveness: kplus.Probe.fromTcpSocket({
+            port: PORTS.bolt,
+            periodSeconds: Duration.seconds(15),
+            failureThreshold: 4,
+          }),
+          readiness: kplus.Probe.fromTcpSocket({
+            port: PORTS.bolt,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
         },
       ],
     });
@@ -84,7 +115,10 @@ export class Neo4jChart extends Chart {
     neo4j.mount(`${NEO4J_HOME}/run`, kplus.Volume.fromEmptyDir(this, "run", "run", { sizeLimit: Size.mebibytes(16) }));
     neo4j.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     mountSecretFiles(this, neo4j, "/run/secrets/neo4j", "credentials", NAMES.neo4jCredentials, { auth: "auth" });
-    mountSecretFiles(this, neo4j, BOLT_TLS_DIR, "bolt-tls", NAMES.neo4jTls, { "tls.crt": "public.crt", "tls.key": "private.key" });
+    mountSecretFiles(this, neo4j, BOLT_TLS_DIR, "bolt-tls", NAMES.neo4jTls, {
+      "tls.crt": "public.crt",
+      "tls.key": "private.key",
+    });
   }
 }
 

@@ -2,7 +2,12 @@
 // allowed flow is one named policy, so a review reads them as a list.
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import { IntOrString, KubeNetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "cdk8s-plus-28/lib/imports/k8s.js";
+import {
+  IntOrString,
+  KubeNetworkPolicy,
+  type NetworkPolicyPeer,
+  type NetworkPolicyPort,
+} from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { Settings } from "../config.js";
 import { urlPort } from "../settings-server.js";
 import { PORTS, objectLabels, podLabels, type Component } from "./common.js";
@@ -10,11 +15,21 @@ import { PORTS, objectLabels, podLabels, type Component } from "./common.js";
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 /** Private, link-local and shared ranges: never reachable through the public-HTTPS egress rule. */
-export const NON_PUBLIC_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+export const NON_PUBLIC_IPV4 = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "169.254.0.0/16",
+  "127.0.0.0/8",
+];
 
-const tcp = (...ports: number[]): NetworkPolicyPort[] => ports.map((port) => ({ protocol: "TCP", port: IntOrString.fromNumber(port) }));
+const tcp = (...ports: number[]): NetworkPolicyPort[] =>
+  ports.map((port) => ({ protocol: "TCP", port: IntOrString.fromNumber(port) }));
 const pods = (component: Component): NetworkPolicyPeer => ({ podSelector: { matchLabels: podLabels(component) } });
-const namespace = (name: string): NetworkPolicyPeer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
+const namespace = (name: string): NetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } },
+});
 
 interface Flow {
   name: string;
@@ -35,7 +50,15 @@ function identityProviderFlows(settings: Settings): Flow[] {
     ...settings.authEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
     ...(settings.authEgressNamespace ? [namespace(settings.authEgressNamespace)] : []),
   ];
-  return to.length === 0 ? [] : [{ name: "mcp-server-to-identity-provider", selects: "mcp-server", egress: [{ to, ports: tcp(settings.authEgressPort) }] }];
+  return to.length === 0
+    ? []
+    : [
+        {
+          name: "mcp-server-to-identity-provider",
+          selects: "mcp-server",
+          egress: [{ to, ports: tcp(settings.authEgressPort) }],
+        },
+      ];
 }
 
 /**
@@ -45,7 +68,10 @@ function identityProviderFlows(settings: Settings): Flow[] {
 function settingFlows(settings: Settings): Flow[] {
   const flows: Flow[] = [];
   if (settings.otelEndpoint) {
-    const to = [...settings.otelEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ...(settings.otelEgressNamespace ? [namespace(settings.otelEgressNamespace)] : [])];
+    const to = [
+      ...settings.otelEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+      ...(settings.otelEgressNamespace ? [namespace(settings.otelEgressNamespace)] : []),
+    ];
     const port = tcp(urlPort(settings.otelEndpoint));
     flows.push(
       { name: "mcp-server-to-otel-collector", selects: "mcp-server", egress: [{ to, ports: port }] },
@@ -55,15 +81,28 @@ function settingFlows(settings: Settings): Flow[] {
   }
   if (settings.rateLimitStore === "valkey") {
     flows.push(
-      { name: "mcp-server-to-rate-limit-store", selects: "mcp-server", egress: [{ to: [pods("rate-limit-store")], ports: tcp(PORTS.valkey) }] },
-      { name: "rate-limit-store-from-mcp-server", selects: "rate-limit-store", ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.valkey) }] },
+      {
+        name: "mcp-server-to-rate-limit-store",
+        selects: "mcp-server",
+        egress: [{ to: [pods("rate-limit-store")], ports: tcp(PORTS.valkey) }],
+      },
+      {
+        name: "rate-limit-store-from-mcp-server",
+        selects: "rate-limit-store",
+        ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.valkey) }],
+      },
     );
   }
   if (settings.rateLimitStore === "external" && settings.rateLimitStoreUrl) {
     flows.push({
       name: "mcp-server-to-rate-limit-store",
       selects: "mcp-server",
-      egress: [{ to: settings.rateLimitStoreEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(urlPort(settings.rateLimitStoreUrl, PORTS.valkey)) }],
+      egress: [
+        {
+          to: settings.rateLimitStoreEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: tcp(urlPort(settings.rateLimitStoreUrl, PORTS.valkey)),
+        },
+      ],
     });
   }
   return flows;
@@ -77,7 +116,12 @@ export function allowedFlows(settings: Settings): Flow[] {
       except: ["sandbox"],
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
           ports: [
             { protocol: "UDP", port: IntOrString.fromNumber(PORTS.dns) },
             { protocol: "TCP", port: IntOrString.fromNumber(PORTS.dns) },
@@ -85,7 +129,11 @@ export function allowedFlows(settings: Settings): Flow[] {
         },
       ],
     },
-    { name: "mcp-server-from-ingress", selects: "mcp-server", ingress: [{ from: [namespace(settings.ingressNamespace)], ports: tcp(PORTS.mcp) }] },
+    {
+      name: "mcp-server-from-ingress",
+      selects: "mcp-server",
+      ingress: [{ from: [namespace(settings.ingressNamespace)], ports: tcp(PORTS.mcp) }],
+    },
     {
       // The JWKS and fetch_url targets are public HTTPS; the cluster, the VPC and the cloud
       // metadata endpoint are not reachable this way (the app's SSRF guard checks again).
@@ -97,20 +145,44 @@ export function allowedFlows(settings: Settings): Flow[] {
     ...settingFlows(settings),
     { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
-    { name: "neo4j-from-clients", selects: "neo4j", ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }] },
+    {
+      name: "neo4j-from-clients",
+      selects: "neo4j",
+      ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }],
+    },
     ...(settings.sandboxEnabled
-      ? [
+      ? ([
           // run_python's programs: the server calls the sandbox; the sandbox itself reaches nothing.
-          { name: "mcp-server-to-sandbox", selects: "mcp-server", egress: [{ to: [pods("sandbox")], ports: tcp(PORTS.sandbox) }] },
-          { name: "sandbox-from-mcp-server", selects: "sandbox", ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.sandbox) }] },
-        ] satisfies Flow[]
+          {
+            name: "mcp-server-to-sandbox",
+            selects: "mcp-server",
+            egress: [{ to: [pods("sandbox")], ports: tcp(PORTS.sandbox) }],
+          },
+          {
+            name: "sandbox-from-mcp-server",
+            selects: "sandbox",
+            ingress: [{ from: [pods("mcp-server")], ports: tcp(PORTS.sandbox) }],
+          },
+        ] satisfies Flow[])
       : []),
-    { name: "mcp-server-metrics-from-prometheus", selects: "mcp-server", ingress: [{ from: [namespace(settings.prometheusNamespace)], ports: tcp(PORTS.metrics) }] },
+    {
+      name: "mcp-server-metrics-from-prometheus",
+      selects: "mcp-server",
+      ingress: [{ from: [namespace(settings.prometheusNamespace)], ports: tcp(PORTS.metrics) }],
+    },
   ];
   if (settings.platform === "local") {
     flows.push(
-      { name: "backup-to-object-store", selects: "backup", egress: [{ to: [pods("object-store")], ports: tcp(PORTS.objectStore) }] },
-      { name: "object-store-from-backup", selects: "object-store", ingress: [{ from: [pods("backup")], ports: tcp(PORTS.objectStore) }] },
+      {
+        name: "backup-to-object-store",
+        selects: "backup",
+        egress: [{ to: [pods("object-store")], ports: tcp(PORTS.objectStore) }],
+      },
+      {
+        name: "object-store-from-backup",
+        selects: "object-store",
+        ingress: [{ from: [pods("backup")], ports: tcp(PORTS.objectStore) }],
+      },
     );
   } else {
     flows.push({
@@ -128,7 +200,10 @@ export function allowedFlows(settings: Settings): Flow[] {
         except: ["sandbox"],
         ingress: [
           { from: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
-          { from: [namespace(settings.linkerdNamespace), namespace(settings.prometheusNamespace)], ports: tcp(PORTS.linkerdProxyAdmin) },
+          {
+            from: [namespace(settings.linkerdNamespace), namespace(settings.prometheusNamespace)],
+            ports: tcp(PORTS.linkerdProxyAdmin),
+          },
         ],
       },
       {
@@ -144,7 +219,9 @@ export function allowedFlows(settings: Settings): Flow[] {
   return flows;
 }
 
-function allBut(components: Component[]): { matchExpressions?: Array<{ key: string; operator: string; values: string[] }> } {
+function allBut(components: Component[]): {
+  matchExpressions?: Array<{ key: string; operator: string; values: string[] }>;
+} {
   if (components.length === 0) return {};
   return { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: components }] };
 }

@@ -4,7 +4,18 @@ import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod , mountSecretFiles } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  PORTS,
+  objectLabels,
+  pinPodSeccomp,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+  mountSecretFiles,
+} from "./common.js";
 import { SECRET_MOUNTS } from "./addresses.js";
 
 export class ObjectStoreChart extends Chart {
@@ -27,7 +38,10 @@ export class ObjectStoreChart extends Chart {
       spread: false,
       podMetadata: { labels },
       automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.objectStore }, automountToken: false }),
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
+        metadata: { name: NAMES.objectStore },
+        automountToken: false,
+      }),
       securityContext: restrictedPod(IDS.objectStore),
       containers: [
         {
@@ -44,9 +58,19 @@ export class ObjectStoreChart extends Chart {
           },
           securityContext: restrictedContainer(IDS.objectStore),
           resources: resources("100m", "1", "256Mi", "1Gi"),
-          liveness: kplus.Probe.fromHttpGet("/minio/health/live", { port: PORTS.objectStore, periodSeconds: Duration.seconds(15) }),
-          readiness: kplus.Probe.fromHttpGet("/minio/health/ready", { port: PORTS.objectStore, periodSeconds: Duration.seconds(5) }),
-          startup: kplus.Probe.fromHttpGet("/minio/health/live", { port: PORTS.objectStore, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
+          liveness: kplus.Probe.fromHttpGet("/minio/health/live", {
+            port: PORTS.objectStore,
+            periodSeconds: Duration.seconds(15),
+          }),
+          readiness: kplus.Probe.fromHttpGet("/minio/health/ready", {
+            port: PORTS.objectStore,
+            periodSeconds: Duration.seconds(5),
+          }),
+          startup: kplus.Probe.fromHttpGet("/minio/health/live", {
+            port: PORTS.objectStore,
+            periodSeconds: Duration.seconds(2),
+            failureThreshold: 30,
+          }),
         },
       ],
     });

@@ -63,7 +63,12 @@ export function certificate(scope: Construct, spec: CertificateSpec): ApiObject 
 }
 
 export function clusterIssuer(scope: Construct, name: string, spec: Record<string, unknown>): ApiObject {
-  return new ApiObject(scope, `issuer-${name}`, { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name }, spec });
+  return new ApiObject(scope, `issuer-${name}`, {
+    apiVersion: "cert-manager.io/v1",
+    kind: "ClusterIssuer",
+    metadata: { name },
+    spec,
+  });
 }
 
 export class PkiChart extends Chart {
@@ -112,7 +117,14 @@ export class PkiChart extends Chart {
     });
 
     if (settings.rateLimitStore === "valkey") {
-      certificate(this, { name: NAMES.valkeyTls, namespace: settings.namespace, secretName: NAMES.valkeyTls, issuer: issuers.ca, dnsNames: valkeyDnsNames(settings), ...INTERNAL_LIFETIME });
+      certificate(this, {
+        name: NAMES.valkeyTls,
+        namespace: settings.namespace,
+        secretName: NAMES.valkeyTls,
+        issuer: issuers.ca,
+        dnsNames: valkeyDnsNames(settings),
+        ...INTERNAL_LIFETIME,
+      });
     }
 
     // The ingress controller sits outside the mesh, so Linkerd's mTLS does not cover its hop to

@@ -6,7 +6,18 @@ import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, mountSecretFiles, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  PORTS,
+  mountSecretFiles,
+  objectLabels,
+  pinPodSeccomp,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+} from "./common.js";
 
 const TLS_DIR = "/tls";
 const AUTH_DIR = "/etc/valkey-auth";
@@ -18,7 +29,8 @@ const LOADED_CERT = `${RUN_DIR}/serving.crt`;
  * The store's one user, as a line of its config file: the password, every key, and no admin or
  * dangerous command (no CONFIG, FLUSHALL, KEYS, DEBUG ...); the rate-limit script needs none.
  */
-export const valkeyAclLine = (password: string): string => `user default on >${password} ~* &* +@all -@dangerous -@admin\n`;
+export const valkeyAclLine = (password: string): string =>
+  `user default on >${password} ~* &* +@all -@dangerous -@admin\n`;
 
 /** Host names the store's certificate covers (the Service, however addressed). */
 export function valkeyDnsNames(settings: Settings): string[] {
@@ -30,21 +42,34 @@ export function valkeyDnsNames(settings: Settings): string[] {
 export function valkeyArgs(): string[] {
   return [
     `${AUTH_DIR}/valkey.conf`,
-    "--port", "0",
-    "--tls-port", String(PORTS.valkey),
-    "--tls-cert-file", `${TLS_DIR}/tls.crt`,
-    "--tls-key-file", `${TLS_DIR}/tls.key`,
-    "--tls-ca-cert-file", `${TLS_DIR}/ca.crt`,
+    "--port",
+    "0",
+    "--tls-port",
+    String(PORTS.valkey),
+    "--tls-cert-file",
+    `${TLS_DIR}/tls.crt`,
+    "--tls-key-file",
+    `${TLS_DIR}/tls.key`,
+    "--tls-ca-cert-file",
+    `${TLS_DIR}/ca.crt`,
     // Clients prove themselves with the password; the server's certificate proves the store.
-    "--tls-auth-clients", "no",
-    "--tls-protocols", "TLSv1.2 TLSv1.3",
-    "--save", "",
-    "--appendonly", "no",
-    "--dir", "/data",
-    "--maxmemory", "200mb",
+    "--tls-auth-clients",
+    "no",
+    "--tls-protocols",
+    "TLSv1.2 TLSv1.3",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/data",
+    "--maxmemory",
+    "200mb",
     // Buckets carry a TTL: under pressure the soonest to expire go first, never a random one.
-    "--maxmemory-policy", "volatile-ttl",
-    "--protected-mode", "yes",
+    "--maxmemory-policy",
+    "volatile-ttl",
+    "--protected-mode",
+    "yes",
   ];
 }
 
@@ -69,7 +94,10 @@ export class RateLimitStoreChart extends Chart {
       spread: false,
       podMetadata: { labels },
       automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.valkey }, automountToken: false }),
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
+        metadata: { name: NAMES.valkey },
+        automountToken: false,
+      }),
       securityContext: restrictedPod(IDS.valkey),
       terminationGracePeriod: Duration.seconds(10),
       containers: [
@@ -85,9 +113,20 @@ export class RateLimitStoreChart extends Chart {
           ports: [{ name: "valkey-tls", number: PORTS.valkey }],
           securityContext: restrictedContainer(IDS.valkey),
           resources: resources("50m", "500m", "128Mi", "256Mi"),
-          startup: kplus.Probe.fromTcpSocket({ port: PORTS.valkey, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
-          liveness: kplus.Probe.fromCommand(["cmp", "-s", `${TLS_DIR}/tls.crt`, LOADED_CERT], { periodSeconds: Duration.seconds(30), failureThreshold: 2 }),
-          readiness: kplus.Probe.fromTcpSocket({ port: PORTS.valkey, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          startup: kplus.Probe.fromTcpSocket({
+            port: PORTS.valkey,
+            periodSeconds: Duration.seconds(2),
+            failureThreshold: 30,
+          }),
+          liveness: kplus.Probe.fromCommand(["cmp", "-s", `${TLS_DIR}/tls.crt`, LOADED_CERT], {
+            periodSeconds: Duration.seconds(30),
+            failureThreshold: 2,
+          }),
+          readiness: kplus.Probe.fromTcpSocket({
+            port: PORTS.valkey,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
         },
       ],
     });
@@ -99,6 +138,10 @@ export class RateLimitStoreChart extends Chart {
     valkey.mount("/data", kplus.Volume.fromEmptyDir(this, "data", "data", { sizeLimit: Size.mebibytes(16) }));
     valkey.mount(RUN_DIR, kplus.Volume.fromEmptyDir(this, "run", "run", { sizeLimit: Size.mebibytes(1) }));
     mountSecretFiles(this, valkey, AUTH_DIR, "auth", NAMES.limitStoreCredentials, { "valkey.conf": "valkey.conf" });
-    mountSecretFiles(this, valkey, TLS_DIR, "tls", NAMES.valkeyTls, { "tls.crt": "tls.crt", "tls.key": "tls.key", "ca.crt": "ca.crt" });
+    mountSecretFiles(this, valkey, TLS_DIR, "tls", NAMES.valkeyTls, {
+      "tls.crt": "tls.crt",
+      "tls.key": "tls.key",
+      "ca.crt": "ca.crt",
+    });
   }
 }

@@ -9,7 +9,17 @@ import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import { IntOrString, KubePodDisruptionBudget } from "cdk8s-plus-28/lib/imports/k8s.js";
 import type { Settings } from "../config.js";
-import { IDS, NAMES, PORTS, objectLabels, pinPodSeccomp, podLabels, resources, restrictedContainer, restrictedPod } from "./common.js";
+import {
+  IDS,
+  NAMES,
+  PORTS,
+  objectLabels,
+  pinPodSeccomp,
+  podLabels,
+  resources,
+  restrictedContainer,
+  restrictedPod,
+} from "./common.js";
 import { sandboxUrl } from "./addresses.js";
 import type { DeployValues } from "./deploy-values.js";
 
@@ -26,7 +36,11 @@ function sharedLimits(settings: Settings): Record<string, string> {
 /** What the MCP server's ConfigMap adds: where the sandbox is and the limits it announces. */
 export function sandboxClientEnv(settings: Settings): Record<string, string> {
   if (!settings.sandboxEnabled) return {};
-  return { SANDBOX_URL: sandboxUrl(settings.namespace), SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser), ...sharedLimits(settings) };
+  return {
+    SANDBOX_URL: sandboxUrl(settings.namespace),
+    SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser),
+    ...sharedLimits(settings),
+  };
 }
 
 export class SandboxChart extends Chart {
@@ -53,7 +67,10 @@ export class SandboxChart extends Chart {
       spread: false,
       podMetadata: { labels, annotations: { "linkerd.io/inject": "disabled" } },
       automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", { metadata: { name: NAMES.sandbox }, automountToken: false }),
+      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
+        metadata: { name: NAMES.sandbox },
+        automountToken: false,
+      }),
       securityContext: restrictedPod(IDS.sandbox),
       terminationGracePeriod: Duration.seconds(15),
       containers: [
@@ -65,10 +82,27 @@ export class SandboxChart extends Chart {
           ports: [{ name: "http", number: PORTS.sandbox }],
           envFrom: [kplus.Env.fromConfigMap(config)],
           securityContext: restrictedContainer(IDS.sandbox),
-          resources: resources(settings.sandboxCpuRequest, settings.sandboxCpuLimit, settings.sandboxMemoryRequest, settings.sandboxMemoryLimit),
-          startup: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.sandbox, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
-          liveness: kplus.Probe.fromHttpGet("/healthz", { port: PORTS.sandbox, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-          readiness: kplus.Probe.fromHttpGet("/readyz", { port: PORTS.sandbox, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+          resources: resources(
+            settings.sandboxCpuRequest,
+            settings.sandboxCpuLimit,
+            settings.sandboxMemoryRequest,
+            settings.sandboxMemoryLimit,
+          ),
+          startup: kplus.Probe.fromHttpGet("/healthz", {
+            port: PORTS.sandbox,
+            periodSeconds: Duration.seconds(2),
+            failureThreshold: 30,
+          }),
+          liveness: kplus.Probe.fromHttpGet("/healthz", {
+            port: PORTS.sandbox,
+            periodSeconds: Duration.seconds(10),
+            failureThreshold: 3,
+          }),
+          readiness: kplus.Probe.fromHttpGet("/readyz", {
+            port: PORTS.sandbox,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
         },
       ],
     });
@@ -76,7 +110,12 @@ export class SandboxChart extends Chart {
     pinPodSeccomp(deployment, "/spec/template/spec");
     ApiObject.of(deployment).addJsonPatch(
       JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
-        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
+        {
+          maxSkew: 1,
+          topologyKey: "kubernetes.io/hostname",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: labels },
+        },
       ]),
     );
     const container = deployment.containers[0];

@@ -30,7 +30,10 @@ export function trustPolicyDocument(providerArn: string, namespace: string, serv
         Principal: { Federated: providerArn },
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: {
-          StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" },
+          StringEquals: {
+            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            [`${issuer}:aud`]: "sts.amazonaws.com",
+          },
         },
       },
     ],
@@ -44,7 +47,13 @@ export function accessPolicyDocument(bucketArn: string, prefix: string, kmsKeyAr
       {
         Sid: "BackupObjects",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Action: [
+          "s3:PutObject",
+          "s3:GetObject",
+          "s3:DeleteObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+        ],
         Resource: `${bucketArn}/${prefix}*`,
       },
       {
@@ -83,7 +92,9 @@ export class BackupIdentity extends pulumi.ComponentResource {
       `${name}-access`,
       {
         role: role.id,
-        policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([bucketArn, keyArn]) => accessPolicyDocument(bucketArn, settings.backupPrefix, keyArn)),
+        policy: pulumi
+          .all([args.bucketArn, args.kmsKeyArn])
+          .apply(([bucketArn, keyArn]) => accessPolicyDocument(bucketArn, settings.backupPrefix, keyArn)),
       },
       { parent: this },
     );

@@ -54,27 +54,67 @@ export class BackupStorage extends pulumi.ComponentResource {
 
     const key = new aws.kms.Key(
       `${name}-key`,
-      { description: `mcp-bastion backups (${settings.namespace})`, enableKeyRotation: true, rotationPeriodInDays: 365, deletionWindowInDays: 30 },
+      {
+        description: `mcp-bastion backups (${settings.namespace})`,
+        enableKeyRotation: true,
+        rotationPeriodInDays: 365,
+        deletionWindowInDays: 30,
+      },
       parent,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/mcp-bastion-${settings.namespace}-backups`, targetKeyId: key.keyId }, parent);
+    new aws.kms.Alias(
+      `${name}-key-alias`,
+      { name: `alias/mcp-bastion-${settings.namespace}-backups`, targetKeyId: key.keyId },
+      parent,
+    );
 
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, { objectLockEnabled: settings.backupObjectLock, forceDestroy: false }, parent);
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+    const bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      { objectLockEnabled: settings.backupObjectLock, forceDestroy: false },
+      parent,
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      parent,
+    );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       parent,
     );
-    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      parent,
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
       parent,
     );
     new aws.s3.BucketPolicy(
       `${name}-policy`,
-      { bucket: bucket.id, policy: pulumi.all([bucket.arn, key.arn]).apply(([bucketArn, keyArn]) => bucketPolicyDocument(bucketArn, keyArn)) },
+      {
+        bucket: bucket.id,
+        policy: pulumi
+          .all([bucket.arn, key.arn])
+          .apply(([bucketArn, keyArn]) => bucketPolicyDocument(bucketArn, keyArn)),
+      },
       { parent: this, dependsOn: [publicAccess] },
     );
     new aws.s3.BucketLifecycleConfiguration(

@@ -23,7 +23,8 @@ export class Credentials extends pulumi.ComponentResource {
     const { settings, provider } = args;
     const child = { parent: this, provider, dependsOn: args.dependsOn };
 
-    const generated = (suffix: string, args: random.RandomPasswordArgs) => new random.RandomPassword(`${name}-${suffix}`, args, { parent: this }).result;
+    const generated = (suffix: string, args: random.RandomPasswordArgs) =>
+      new random.RandomPassword(`${name}-${suffix}`, args, { parent: this }).result;
     this.neo4jPassword = pulumi.secret(settings.neo4jPassword ?? generated("neo4j", { length: 40, special: false }));
     this.secrets.push(
       new k8s.core.v1.Secret(
@@ -39,13 +40,20 @@ export class Credentials extends pulumi.ComponentResource {
     );
 
     if (settings.platform === "local") {
-      const accessKey = settings.objectStoreAccessKeyId ?? generated("object-store-access-key", { length: 20, special: false, upper: true, lower: false });
-      const secretKey = settings.objectStoreSecretAccessKey ?? generated("object-store-secret-key", { length: 40, special: false });
+      const accessKey =
+        settings.objectStoreAccessKeyId ??
+        generated("object-store-access-key", { length: 20, special: false, upper: true, lower: false });
+      const secretKey =
+        settings.objectStoreSecretAccessKey ?? generated("object-store-secret-key", { length: 40, special: false });
       this.secrets.push(
         new k8s.core.v1.Secret(
           `${name}-object-store`,
           {
-            metadata: { name: NAMES.objectStoreCredentials, namespace: settings.namespace, labels: objectLabels("object-store") },
+            metadata: {
+              name: NAMES.objectStoreCredentials,
+              namespace: settings.namespace,
+              labels: objectLabels("object-store"),
+            },
             type: "Opaque",
             stringData: { "access-key-id": pulumi.secret(accessKey), "secret-access-key": pulumi.secret(secretKey) },
           },
@@ -54,18 +62,27 @@ export class Credentials extends pulumi.ComponentResource {
       );
     }
     // The shared rate-limit store: the in-cluster Valkey's password (the vault's, or generated), or the external one's.
-    const storePassword = settings.rateLimitStore === "valkey" ? (settings.rateLimitStorePassword ?? generated("rate-limit-store", { length: 40, special: false })) : settings.rateLimitStorePassword;
+    const storePassword =
+      settings.rateLimitStore === "valkey"
+        ? (settings.rateLimitStorePassword ?? generated("rate-limit-store", { length: 40, special: false }))
+        : settings.rateLimitStorePassword;
     if (storePassword !== undefined) {
       this.secrets.push(
         new k8s.core.v1.Secret(
           `${name}-rate-limit-store`,
           {
-            metadata: { name: NAMES.limitStoreCredentials, namespace: settings.namespace, labels: objectLabels("rate-limit-store") },
+            metadata: {
+              name: NAMES.limitStoreCredentials,
+              namespace: settings.namespace,
+              labels: objectLabels("rate-limit-store"),
+            },
             type: "Opaque",
             // valkey.conf: the in-cluster store's one user, barred from the admin and dangerous commands.
             stringData: {
               password: pulumi.secret(storePassword),
-              ...(settings.rateLimitStore === "valkey" ? { "valkey.conf": pulumi.secret(pulumi.output(storePassword).apply(valkeyAclLine)) } : {}),
+              ...(settings.rateLimitStore === "valkey"
+                ? { "valkey.conf": pulumi.secret(pulumi.output(storePassword).apply(valkeyAclLine)) }
+                : {}),
             },
           },
           child,

@@ -18,7 +18,15 @@ export interface McpImageArgs {
 }
 
 /** What the image is built from; its hash names the tag, so an unchanged app is never rebuilt. */
-export const IMAGE_SOURCES = ["app/Dockerfile", "app/src", "app/tsconfig.build.json", "tsconfig.json", "package.json", "package-lock.json", ".dockerignore"];
+export const IMAGE_SOURCES = [
+  "app/Dockerfile",
+  "app/src",
+  "app/tsconfig.build.json",
+  "tsconfig.json",
+  "package.json",
+  "package-lock.json",
+  ".dockerignore",
+];
 
 export function sourceTag(projectRoot: string): string {
   const hash = createHash("sha256");
@@ -62,9 +70,16 @@ export class McpImage extends pulumi.ComponentResource {
       );
       repository = ecr.repositoryUrl;
       const token = aws.ecr.getAuthorizationTokenOutput({ registryId: ecr.registryId }, { parent: this });
-      registries = [{ address: ecr.repositoryUrl.apply((url) => url.split("/")[0] ?? url), username: token.userName, password: pulumi.secret(token.password) }];
+      registries = [
+        {
+          address: ecr.repositoryUrl.apply((url) => url.split("/")[0] ?? url),
+          username: token.userName,
+          password: pulumi.secret(token.password),
+        },
+      ];
     } else {
-      if (!settings.imageRepository) throw new pulumi.ResourceError("imageRepository is required to build the image on the local platform", this);
+      if (!settings.imageRepository)
+        throw new pulumi.ResourceError("imageRepository is required to build the image on the local platform", this);
       repository = pulumi.output(settings.imageRepository);
     }
     const image = new dockerBuild.Image(

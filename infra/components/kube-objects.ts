@@ -52,12 +52,18 @@ export class KubeObjects extends pulumi.ComponentResource {
       return index;
     });
     // Namespaces first: every namespaced object of the same group depends on them.
-    this.namespaces = args.plan.filter((object) => object.kind === "Namespace").map((object) => this.apply(object, byKey, []));
+    this.namespaces = args.plan
+      .filter((object) => object.kind === "Namespace")
+      .map((object) => this.apply(object, byKey, []));
     for (const object of args.plan) if (object.kind !== "Namespace") this.apply(object, byKey, this.namespaces);
     this.registerOutputs({});
   }
 
-  private apply(planned: KubeObject, byKey: pulumi.Output<Map<string, KubeObject>>, dependsOn: pulumi.Resource[]): pulumi.CustomResource {
+  private apply(
+    planned: KubeObject,
+    byKey: pulumi.Output<Map<string, KubeObject>>,
+    dependsOn: pulumi.Resource[],
+  ): pulumi.CustomResource {
     const key = objectKey(planned);
     const resolved = byKey.apply((index) => index.get(key) as KubeObject);
     const inputs: Record<string, pulumi.Input<unknown>> = { apiVersion: planned.apiVersion, kind: planned.kind };
@@ -65,8 +71,15 @@ export class KubeObjects extends pulumi.ComponentResource {
       if (field !== "apiVersion" && field !== "kind") inputs[field] = resolved.apply((object) => object[field]);
     }
     if (!this.awaitReadiness) {
-      inputs.metadata = resolved.apply(({ metadata }) => ({ ...metadata, annotations: { ...metadata.annotations, [SKIP_AWAIT]: "true" } }));
+      inputs.metadata = resolved.apply(({ metadata }) => ({
+        ...metadata,
+        annotations: { ...metadata.annotations, [SKIP_AWAIT]: "true" },
+      }));
     }
-    return new KubeResource(typeToken(planned), key.replaceAll("/", ":"), inputs, { parent: this, provider: this.provider, dependsOn });
+    return new KubeResource(typeToken(planned), key.replaceAll("/", ":"), inputs, {
+      parent: this,
+      provider: this.provider,
+      dependsOn,
+    });
   }
 }

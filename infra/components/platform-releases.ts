@@ -23,24 +23,53 @@ export class PlatformReleases extends pulumi.ComponentResource {
     this.args = args;
     const { settings } = args;
     if (settings.installCertManager) {
-      const certManager = this.release("cert-manager", "cert-manager", JETSTACK, settings.certManagerChartVersion, settings.certManagerNamespace, {
-        crds: { enabled: true, keep: true },
-        enableCertificateOwnerRef: true,
-        prometheus: { enabled: settings.prometheusOperator, servicemonitor: { enabled: settings.prometheusOperator } },
-      });
+      const certManager = this.release(
+        "cert-manager",
+        "cert-manager",
+        JETSTACK,
+        settings.certManagerChartVersion,
+        settings.certManagerNamespace,
+        {
+          crds: { enabled: true, keep: true },
+          enableCertificateOwnerRef: true,
+          prometheus: {
+            enabled: settings.prometheusOperator,
+            servicemonitor: { enabled: settings.prometheusOperator },
+          },
+        },
+      );
       this.foundations.push(certManager);
       if (settings.installTrustManager) {
         this.foundations.push(
-          this.release("trust-manager", "trust-manager", JETSTACK, settings.trustManagerChartVersion, settings.certManagerNamespace, {
-            app: { trust: { namespace: settings.certManagerNamespace } },
-            secretTargets: { enabled: false },
-          }, [certManager]),
+          this.release(
+            "trust-manager",
+            "trust-manager",
+            JETSTACK,
+            settings.trustManagerChartVersion,
+            settings.certManagerNamespace,
+            {
+              app: { trust: { namespace: settings.certManagerNamespace } },
+              secretTargets: { enabled: false },
+            },
+            [certManager],
+          ),
         );
       }
     }
     if (settings.installLinkerd && settings.meshEnabled) {
-      this.foundations.push(this.release("linkerd-crds", "linkerd-crds", LINKERD_EDGE, settings.linkerdChartVersion, settings.linkerdNamespace, {}));
-      this.foundations.push(this.release("linkerd-cni", "linkerd2-cni", LINKERD_EDGE, settings.linkerdChartVersion, "linkerd-cni", {}));
+      this.foundations.push(
+        this.release(
+          "linkerd-crds",
+          "linkerd-crds",
+          LINKERD_EDGE,
+          settings.linkerdChartVersion,
+          settings.linkerdNamespace,
+          {},
+        ),
+      );
+      this.foundations.push(
+        this.release("linkerd-cni", "linkerd2-cni", LINKERD_EDGE, settings.linkerdChartVersion, "linkerd-cni", {}),
+      );
     }
     this.registerOutputs({});
   }
@@ -49,16 +78,43 @@ export class PlatformReleases extends pulumi.ComponentResource {
   linkerdControlPlane(dependsOn: pulumi.Resource[]): k8s.helm.v3.Release | undefined {
     const { settings } = this.args;
     if (!settings.installLinkerd || !settings.meshEnabled) return undefined;
-    return this.release("linkerd-control-plane", "linkerd-control-plane", LINKERD_EDGE, settings.linkerdChartVersion, settings.linkerdNamespace, {
-      cniEnabled: true,
-      identity: { externalCA: true, issuer: { scheme: "kubernetes.io/tls" } },
-    }, [...this.foundations, ...dependsOn]);
+    return this.release(
+      "linkerd-control-plane",
+      "linkerd-control-plane",
+      LINKERD_EDGE,
+      settings.linkerdChartVersion,
+      settings.linkerdNamespace,
+      {
+        cniEnabled: true,
+        identity: { externalCA: true, issuer: { scheme: "kubernetes.io/tls" } },
+      },
+      [...this.foundations, ...dependsOn],
+    );
   }
 
-  private release(name: string, chart: string, repo: string, version: string, namespace: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[] = []) {
+  private release(
+    name: string,
+    chart: string,
+    repo: string,
+    version: string,
+    namespace: string,
+    values: Record<string, unknown>,
+    dependsOn: pulumi.Resource[] = [],
+  ) {
     return new k8s.helm.v3.Release(
       name,
-      { name, chart, version, namespace, createNamespace: true, repositoryOpts: { repo }, values, atomic: true, cleanupOnFail: true, timeout: 600 },
+      {
+        name,
+        chart,
+        version,
+        namespace,
+        createNamespace: true,
+        repositoryOpts: { repo },
+        values,
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: 600,
+      },
       { parent: this, provider: this.args.provider, dependsOn },
     );
   }

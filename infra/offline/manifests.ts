@@ -28,12 +28,24 @@ export function manifestsOf(run: MockRun): KubeObject[] {
 export function helmReleasesOf(run: MockRun): { name: string; chart: string; version: string }[] {
   return run.resources
     .filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release")
-    .map((resource) => ({ name: resource.name, chart: String(resource.inputs.chart), version: String(resource.inputs.version) }));
+    .map((resource) => ({
+      name: resource.name,
+      chart: String(resource.inputs.chart),
+      version: String(resource.inputs.version),
+    }));
 }
 
 export function manifestFileName(index: number, object: KubeObject): string {
-  const parts = [String(index).padStart(3, "0"), object.kind, object.metadata.namespace ?? "cluster", object.metadata.name];
-  return `${parts.join("-").toLowerCase().replace(/[^a-z0-9.-]/g, "-")}.yaml`;
+  const parts = [
+    String(index).padStart(3, "0"),
+    object.kind,
+    object.metadata.namespace ?? "cluster",
+    object.metadata.name,
+  ];
+  return `${parts
+    .join("-")
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, "-")}.yaml`;
 }
 
 /** Replaces the directory's contents with one YAML file per object; returns the file names. */

@@ -33,7 +33,9 @@ export interface MockRun {
 }
 
 export function isSecret(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** A deep copy with every secret replaced by `replacement(value)`. */
@@ -71,9 +73,17 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "docker-build:index:Image":
       return { ...inputs, digest: `sha256:${fakeId(name)}` };
     case "aws:s3/bucket:Bucket":
-      return { ...inputs, bucket: `${name}-${fakeId(name).slice(0, 8)}`, arn: `arn:aws:s3:::${name}-${fakeId(name).slice(0, 8)}` };
+      return {
+        ...inputs,
+        bucket: `${name}-${fakeId(name).slice(0, 8)}`,
+        arn: `arn:aws:s3:::${name}-${fakeId(name).slice(0, 8)}`,
+      };
     case "aws:kms/key:Key":
-      return { ...inputs, keyId: fakeId(name).slice(0, 36), arn: `arn:aws:kms:${region}:${account}:key/${fakeId(name).slice(0, 36)}` };
+      return {
+        ...inputs,
+        keyId: fakeId(name).slice(0, 36),
+        arn: `arn:aws:kms:${region}:${account}:key/${fakeId(name).slice(0, 36)}`,
+      };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::${account}:role/${name}` };
     case "aws:ecr/repository:Repository":
@@ -88,23 +98,32 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
  * settings such as the engine hands over from `pulumi config set --secret`) and returns what it
  * registered. One run per process: Pulumi's runtime state is global.
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}): Promise<MockRun> {
+export async function runProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  secrets: Record<string, string> = {},
+): Promise<MockRun> {
   const resources: RecordedResource[] = [];
   const config = stackConfig(stack, { ...overrides, ...secrets });
-  pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((key) => `${PROJECT}:${key}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(secrets).map((key) => `${PROJECT}:${key}`),
+  );
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const inputs = args.inputs as Record<string, unknown>;
         const state = mockState(args.type, args.name, inputs);
         // An S3 bucket's id is its name, as in the AWS provider; attachments refer to it.
-        const id = typeof state.bucket === "string" && args.type.startsWith("aws:s3/bucket") ? state.bucket : `${args.name}-id`;
+        const id =
+          typeof state.bucket === "string" && args.type.startsWith("aws:s3/bucket") ? state.bucket : `${args.name}-id`;
         resources.push({ type: args.type, name: args.name, inputs, id, state });
         return { id, state };
       },
       call: (args) => {
         if (args.token === "aws:index/getRegion:getRegion") return { name: "eu-west-1", region: "eu-west-1" };
-        if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") return { userName: "AWS", password: "mock-registry-token" };
+        if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken")
+          return { userName: "AWS", password: "mock-registry-token" };
         throw new Error(`the program called ${args.token}, which the mocks do not know`);
       },
     },

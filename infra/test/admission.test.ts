@@ -59,12 +59,27 @@ describe("the API server admits the kit's objects", () => {
       // Namespaces and service accounts are created for real: what is dry-run into a namespace
       // needs it to exist, and a pod needs its service account. The platform's Helm releases
       // create cert-manager's and Linkerd's namespaces; here the test does.
-      const releaseNamespaces = ["certManagerNamespace", "linkerdNamespace"].map((key) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: String(settingDefault(key)) } }));
-      for (const object of [...releaseNamespaces, ...all.filter((candidate) => candidate.kind === "Namespace" || candidate.kind === "ServiceAccount")]) {
-        await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.name}: ${apiMessage(error)}`));
+      const releaseNamespaces = ["certManagerNamespace", "linkerdNamespace"].map((key) => ({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: String(settingDefault(key)) },
+      }));
+      for (const object of [
+        ...releaseNamespaces,
+        ...all.filter((candidate) => candidate.kind === "Namespace" || candidate.kind === "ServiceAccount"),
+      ]) {
+        await objects
+          .patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY)
+          .catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.name}: ${apiMessage(error)}`));
       }
       for (const object of all) {
-        await objects.patch(object, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY).catch((error: unknown) => refused.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}: ${apiMessage(error)}`));
+        await objects
+          .patch(object, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY)
+          .catch((error: unknown) =>
+            refused.push(
+              `${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}: ${apiMessage(error)}`,
+            ),
+          );
       }
       // Pod Security admission enforces on pods: each workload's pod template, as the pod its
       // controller would create, dry-run into the same namespace.
@@ -73,13 +88,28 @@ describe("the API server admits the kit's objects", () => {
         const spec = holder.spec?.template?.spec ?? holder.spec?.jobTemplate?.spec?.template?.spec;
         if (!spec) continue;
         templates += 1;
-        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${holder.metadata?.name}-template`, namespace: holder.metadata?.namespace }, spec };
-        await objects.create(pod, undefined, "All", FIELD_MANAGER).catch((error: unknown) => refused.push(`pod of ${holder.kind} ${holder.metadata?.name}: ${apiMessage(error)}`));
+        const pod = {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: `${holder.metadata?.name}-template`, namespace: holder.metadata?.namespace },
+          spec,
+        };
+        await objects
+          .create(pod, undefined, "All", FIELD_MANAGER)
+          .catch((error: unknown) =>
+            refused.push(`pod of ${holder.kind} ${holder.metadata?.name}: ${apiMessage(error)}`),
+          );
       }
       assert.deepEqual(refused, []);
       assert.ok(templates >= 3, `pod templates were checked (${templates})`);
-      const meshKinds = new Set(all.filter((object) => groupOf(object) === "policy.linkerd.io").map((object) => object.kind));
-      assert.deepEqual([...meshKinds].sort(), ["AuthorizationPolicy", "MeshTLSAuthentication", "NetworkAuthentication", "Server"], "the mesh's policy objects were judged too");
+      const meshKinds = new Set(
+        all.filter((object) => groupOf(object) === "policy.linkerd.io").map((object) => object.kind),
+      );
+      assert.deepEqual(
+        [...meshKinds].sort(),
+        ["AuthorizationPolicy", "MeshTLSAuthentication", "NetworkAuthentication", "Server"],
+        "the mesh's policy objects were judged too",
+      );
     });
   }
 
@@ -92,14 +122,37 @@ describe("the API server admits the kit's objects", () => {
     await objects.patch(cronJob, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY);
     const { stdout } = await runCommand(
       process.execPath,
-      ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "restore-backup.ts"), "restore", "latest", "--in-cluster", "--namespace", String(cronJob.metadata?.namespace), "--kubeconfig", cluster.kubeconfig, "--json"],
+      [
+        "--import",
+        "tsx",
+        path.join(PROJECT_ROOT, "scripts", "restore-backup.ts"),
+        "restore",
+        "latest",
+        "--in-cluster",
+        "--namespace",
+        String(cronJob.metadata?.namespace),
+        "--kubeconfig",
+        cluster.kubeconfig,
+        "--json",
+      ],
       { cwd: PROJECT_ROOT },
     );
-    const { job: name, namespace } = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { job: string; namespace: string };
+    const { job: name, namespace } = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as {
+      job: string;
+      namespace: string;
+    };
     const { BatchV1Api } = await import("@kubernetes/client-node");
     const job = await config.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace });
     const container = job.spec?.template.spec?.containers[0];
-    const backup = (cronJob as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ image: string }>; serviceAccountName: string } } } } } }).spec.jobTemplate.spec.template.spec;
+    const backup = (
+      cronJob as unknown as {
+        spec: {
+          jobTemplate: {
+            spec: { template: { spec: { containers: Array<{ image: string }>; serviceAccountName: string } } };
+          };
+        };
+      }
+    ).spec.jobTemplate.spec.template.spec;
     assert.deepEqual(container?.args, ["dist/main.js", "restore", "restore", "latest", "--json"]);
     assert.equal(container?.image, backup.containers[0]?.image);
     assert.equal(job.spec?.template.spec?.serviceAccountName, backup.serviceAccountName);
@@ -115,23 +168,43 @@ describe("the API server admits the kit's objects", () => {
       // No port, and an operator the selector does not know.
       spec: { podSelector: { matchExpressions: [{ key: "app", operator: "Near" }] } },
     };
-    await assert.rejects(objects.patch(server, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY), (error: unknown) => {
-      const message = apiMessage(error);
-      return /spec\.port: Required value/.test(message) && /operator: Unsupported value: "Near"/.test(message);
-    });
+    await assert.rejects(
+      objects.patch(server, undefined, "All", FIELD_MANAGER, true, SERVER_SIDE_APPLY),
+      (error: unknown) => {
+        const message = apiMessage(error);
+        return /spec\.port: Required value/.test(message) && /operator: Unsupported value: "Near"/.test(message);
+      },
+    );
   });
 
   it("refuses a privileged pod in the kit's namespace (Pod Security enforce)", async () => {
-    const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "psa-control", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } };
+    const namespace = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "psa-control", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+    };
     await objects.patch(namespace, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY);
     const { CoreV1Api } = await import("@kubernetes/client-node");
-    await config.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace: "psa-control", body: { metadata: { name: "default" } } }).catch(() => undefined);
+    await config
+      .makeApiClient(CoreV1Api)
+      .createNamespacedServiceAccount({ namespace: "psa-control", body: { metadata: { name: "default" } } })
+      .catch(() => undefined);
     const pod = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: "privileged", namespace: "psa-control" },
-      spec: { containers: [{ name: "app", image: "registry.example/app@sha256:" + "a".repeat(64), securityContext: { privileged: true } }] },
+      spec: {
+        containers: [
+          {
+            name: "app",
+            image: "registry.example/app@sha256:" + "a".repeat(64),
+            securityContext: { privileged: true },
+          },
+        ],
+      },
     };
-    await assert.rejects(objects.create(pod, undefined, "All", FIELD_MANAGER), (error: unknown) => /violates PodSecurity "restricted/.test(apiMessage(error)));
+    await assert.rejects(objects.create(pod, undefined, "All", FIELD_MANAGER), (error: unknown) =>
+      /violates PodSecurity "restricted/.test(apiMessage(error)),
+    );
   });
 });

@@ -38,15 +38,21 @@ let core: CoreV1Api;
 let kitCertificates: KubernetesObject[] = [];
 let stackObjects: KubernetesObject[] = [];
 
-
 async function certificate(namespace: string, name: string): Promise<Certificate> {
-  return (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as Certificate;
+  return (await custom.getNamespacedCustomObject({
+    group: "cert-manager.io",
+    version: "v1",
+    namespace,
+    plural: "certificates",
+    name,
+  })) as Certificate;
 }
-
 
 async function secretFiles(namespace: string, name: string): Promise<Record<string, Buffer>> {
   const secret = await core.readNamespacedSecret({ name, namespace });
-  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, "base64")]));
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, "base64")]),
+  );
 }
 
 async function secretCertificate(namespace: string, name: string): Promise<X509Certificate | undefined> {
@@ -58,7 +64,17 @@ async function secretCertificate(namespace: string, name: string): Promise<X509C
 function requestAsIngress(port: number, client: Record<string, Buffer>, servername: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = https.request(
-      { host: "127.0.0.1", port, path: "/healthz", servername, ca: client["ca.crt"], cert: client["tls.crt"], key: client["tls.key"], rejectUnauthorized: true, agent: false },
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/healthz",
+        servername,
+        ca: client["ca.crt"],
+        cert: client["tls.crt"],
+        key: client["tls.key"],
+        rejectUnauthorized: true,
+        agent: false,
+      },
       (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
@@ -70,7 +86,11 @@ function requestAsIngress(port: number, client: Record<string, Buffer>, serverna
 }
 
 function certsCommand(args: string[]) {
-  return runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "certs.ts"), ...args, "--kubeconfig", cluster.kubeconfig], { cwd: PROJECT_ROOT });
+  return runCommand(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "certs.ts"), ...args, "--kubeconfig", cluster.kubeconfig],
+    { cwd: PROJECT_ROOT },
+  );
 }
 
 before(async () => {
@@ -95,7 +115,10 @@ before(async () => {
     { apiVersion: "v1", kind: "Namespace", metadata: { name: String(settingDefault("linkerdNamespace")) } },
     ...all.filter((object) => object.kind === "Namespace"),
   ];
-  for (const object of [...namespaces, ...all.filter((candidate) => (candidate.apiVersion ?? "").startsWith("cert-manager.io/"))]) {
+  for (const object of [
+    ...namespaces,
+    ...all.filter((candidate) => (candidate.apiVersion ?? "").startsWith("cert-manager.io/")),
+  ]) {
     await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, "application/apply-patch+yaml");
   }
   kitCertificates = all.filter((object) => object.kind === "Certificate");
@@ -112,7 +135,9 @@ describe("cert-manager in the test cluster", () => {
     assert.ok(kitCertificates.length >= 4, `the stack declares its certificates (${kitCertificates.length})`);
     for (const object of kitCertificates) {
       const { namespace = "", name = "" } = object.metadata ?? {};
-      await until(`Certificate ${namespace}/${name} ready`, 60, async () => (isReady(await certificate(namespace, name)) ? true : undefined));
+      await until(`Certificate ${namespace}/${name} ready`, 60, async () =>
+        isReady(await certificate(namespace, name)) ? true : undefined,
+      );
     }
     // The root is self-signed, and the server certificates chain to it.
     const rootObject = kitCertificates.find((object) => object.metadata?.name === "mcp-bastion-root-ca");
@@ -120,37 +145,56 @@ describe("cert-manager in the test cluster", () => {
     assert.ok(rootObject && boltObject, "the local stack has the root CA and the Bolt certificate");
     const rootSecret = (await certificate(CERT_MANAGER_NAMESPACE, "mcp-bastion-root-ca")).spec.secretName ?? "";
     const root = await secretCertificate(CERT_MANAGER_NAMESPACE, rootSecret);
-    const bolt = await secretCertificate(KIT_NAMESPACE, (await certificate(KIT_NAMESPACE, "neo4j-bolt-tls")).spec.secretName ?? "");
+    const bolt = await secretCertificate(
+      KIT_NAMESPACE,
+      (await certificate(KIT_NAMESPACE, "neo4j-bolt-tls")).spec.secretName ?? "",
+    );
     assert.ok(root?.ca, "the root is a CA");
     assert.ok(root.checkIssued(root), "the root is self-signed");
     assert.ok(bolt, "the Bolt certificate's Secret holds a certificate");
-    assert.ok(bolt.checkIssued(root) && bolt.verify(root.publicKey), "the Bolt certificate is issued and signed by the kit's root");
+    assert.ok(
+      bolt.checkIssued(root) && bolt.verify(root.publicKey),
+      "the Bolt certificate is issued and signed by the kit's root",
+    );
     assert.ok(bolt.subjectAltName?.includes(`neo4j.${KIT_NAMESPACE}.svc.cluster.local`), bolt.subjectAltName);
   });
 
   it("gives the MCP pod a serving certificate the app loads and the ingress controller's settings verify", async () => {
     const ingress = stackObjects.find((object) => object.kind === "Ingress");
     const annotations = ingress?.metadata?.annotations ?? {};
-    const [clientNamespace = "", clientSecret = ""] = (annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"] ?? "").split("/");
+    const [clientNamespace = "", clientSecret = ""] = (
+      annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"] ?? ""
+    ).split("/");
     const servername = annotations["nginx.ingress.kubernetes.io/proxy-ssl-name"] ?? "";
     assert.equal(annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"], "on");
     await until("the MCP serving and ingress client certificates", 60, async () =>
-      isReady(await certificate(KIT_NAMESPACE, "mcp-server-tls")) && isReady(await certificate(clientNamespace, clientSecret)) ? true : undefined,
+      isReady(await certificate(KIT_NAMESPACE, "mcp-server-tls")) &&
+      isReady(await certificate(clientNamespace, clientSecret))
+        ? true
+        : undefined,
     );
 
     // The Secret's files as the kubelet mounts them, read by the app's own loader.
-    const serving = await secretFiles(KIT_NAMESPACE, (await certificate(KIT_NAMESPACE, "mcp-server-tls")).spec.secretName ?? "");
+    const serving = await secretFiles(
+      KIT_NAMESPACE,
+      (await certificate(KIT_NAMESPACE, "mcp-server-tls")).spec.secretName ?? "",
+    );
     const certFile = path.join(work, "tls.crt");
     const keyFile = path.join(work, "tls.key");
     await writeFile(certFile, serving["tls.crt"] ?? "");
     await writeFile(keyFile, serving["tls.key"] ?? "", { mode: 0o600 });
     const pair = await readCertificatePair(certFile, keyFile);
-    const server = https.createServer({ ...TLS_OPTIONS, cert: pair.cert, key: pair.key }, (_request, response) => response.end("ok"));
+    const server = https.createServer({ ...TLS_OPTIONS, cert: pair.cert, key: pair.key }, (_request, response) =>
+      response.end("ok"),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
       const client = await secretFiles(clientNamespace, clientSecret);
-      assert.ok(client["ca.crt"] && client["tls.crt"] && client["tls.key"], "the controller's Secret has the CA and its own client pair");
+      assert.ok(
+        client["ca.crt"] && client["tls.crt"] && client["tls.key"],
+        "the controller's Secret has the CA and its own client pair",
+      );
       assert.notDeepEqual(client["tls.key"], serving["tls.key"]);
       assert.equal(await requestAsIngress(port, client, servername), 200);
       // The check can fail: a name the certificate does not cover is refused.
@@ -182,19 +226,45 @@ describe("cert-manager in the test cluster", () => {
       return current && current.fingerprint256 !== first.fingerprint256 ? current : undefined;
     });
     assert.ok(new Date(renewed.validFrom) >= new Date(first.validFrom), "the new certificate is the newer one");
-    assert.notEqual(renewed.publicKey.export({ format: "der", type: "spki" }).toString("hex"), first.publicKey.export({ format: "der", type: "spki" }).toString("hex"), "rotationPolicy Always: a new key");
+    assert.notEqual(
+      renewed.publicKey.export({ format: "der", type: "spki" }).toString("hex"),
+      first.publicKey.export({ format: "der", type: "spki" }).toString("hex"),
+      "rotationPolicy Always: a new key",
+    );
     await objects.delete(short);
   });
 
   it("npm run certs -- status lists the kit's certificates from the cluster", async () => {
     const { stdout } = await certsCommand(["status", "--json"]);
-    const rows = (JSON.parse(stdout) as { certificates: Array<{ namespace: string; name: string; ready: boolean; notAfter: string | null; renewalTime: string | null }> }).certificates;
-    const inKitNamespace = kitCertificates.filter((object) => object.metadata?.namespace === KIT_NAMESPACE).map((object) => object.metadata?.name).sort();
-    assert.deepEqual(rows.map((row) => row.name).filter((name) => inKitNamespace.includes(name)).sort(), inKitNamespace);
+    const rows = (
+      JSON.parse(stdout) as {
+        certificates: Array<{
+          namespace: string;
+          name: string;
+          ready: boolean;
+          notAfter: string | null;
+          renewalTime: string | null;
+        }>;
+      }
+    ).certificates;
+    const inKitNamespace = kitCertificates
+      .filter((object) => object.metadata?.namespace === KIT_NAMESPACE)
+      .map((object) => object.metadata?.name)
+      .sort();
+    assert.deepEqual(
+      rows
+        .map((row) => row.name)
+        .filter((name) => inKitNamespace.includes(name))
+        .sort(),
+      inKitNamespace,
+    );
     for (const row of rows) {
       assert.equal(row.namespace, KIT_NAMESPACE);
       assert.ok(row.ready, `${row.name} is ready`);
-      assert.ok(row.notAfter && row.renewalTime && new Date(row.renewalTime) < new Date(row.notAfter), `${row.name}: renewal before expiry`);
+      assert.ok(
+        row.notAfter && row.renewalTime && new Date(row.renewalTime) < new Date(row.notAfter),
+        `${row.name}: renewal before expiry`,
+      );
     }
     const all = await certsCommand(["status", "--all-namespaces"]);
     assert.match(all.stdout, new RegExp(`^${CERT_MANAGER_NAMESPACE}\\s+mcp-bastion-root-ca\\s+True`, "m"));

@@ -34,7 +34,9 @@ describe("checkov over the synthesized manifests", () => {
       await synthStack(stack, out);
       assert.ok(readdirSync(out).length > 40, "the stack's objects were written");
       const report = await scanManifests(out, skips);
-      const failures = report.failed.map((failure) => `${failure.checkId} ${failure.checkName}: ${failure.resource} (${failure.file})`);
+      const failures = report.failed.map(
+        (failure) => `${failure.checkId} ${failure.checkName}: ${failure.resource} (${failure.file})`,
+      );
       assert.deepEqual(failures, []);
       assert.ok(report.passed > 100, `checkov ran its checks (${report.passed} passed)`);
     });
@@ -45,11 +47,26 @@ describe("checkov over the synthesized manifests", () => {
     await runCommand("mkdir", ["-p", out]);
     writeFileSync(
       join(out, "pod.yaml"),
-      ["apiVersion: v1", "kind: Pod", "metadata:", "  name: hostile", "  namespace: mcp-bastion", "spec:", "  hostNetwork: true", "  containers:", "    - name: app", "      image: busybox:latest", "      securityContext:", "        privileged: true", ""].join("\n"),
+      [
+        "apiVersion: v1",
+        "kind: Pod",
+        "metadata:",
+        "  name: hostile",
+        "  namespace: mcp-bastion",
+        "spec:",
+        "  hostNetwork: true",
+        "  containers:",
+        "    - name: app",
+        "      image: busybox:latest",
+        "      securityContext:",
+        "        privileged: true",
+        "",
+      ].join("\n"),
     );
     const report = await scanManifests(out);
     const failed = new Set(report.failed.map((failure) => failure.checkId));
-    for (const check of ["CKV_K8S_16", "CKV_K8S_19", "CKV_K8S_43"]) assert.ok(failed.has(check), `${check} fails (got ${[...failed].join(", ")})`);
+    for (const check of ["CKV_K8S_16", "CKV_K8S_19", "CKV_K8S_43"])
+      assert.ok(failed.has(check), `${check} fails (got ${[...failed].join(", ")})`);
   });
 
   it("refuses a skip without a reason", () => {

@@ -64,26 +64,42 @@ function finish(command: string, args: string[]): Promise<Finished> {
 
 /** `npm run deploy -- <args> --json`, as a pipeline would run it. */
 async function deploy(...args: string[]): Promise<DeployJson> {
-  const run = await finish(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "deploy.ts"), ...args, "--stack", STACK, "--kubeconfig", kubeconfig, "--json"]);
+  const run = await finish(process.execPath, [
+    "--import",
+    "tsx",
+    path.join(PROJECT_ROOT, "scripts", "deploy.ts"),
+    ...args,
+    "--stack",
+    STACK,
+    "--kubeconfig",
+    kubeconfig,
+    "--json",
+  ]);
   try {
     const result = JSON.parse(run.stdout) as DeployJson;
     assert.equal(result.exitCode, run.code, "the JSON result carries the exit code");
     return result;
   } catch (error) {
-    throw new Error(`deploy ${args.join(" ")} exited ${run.code}: ${(error as Error).message}\n${run.stderr.slice(-4000)}`, { cause: error });
+    throw new Error(
+      `deploy ${args.join(" ")} exited ${run.code}: ${(error as Error).message}\n${run.stderr.slice(-4000)}`,
+      { cause: error },
+    );
   }
 }
-
 
 const readLive = (object: KubernetesObject) => readRawObject(config, objects, object);
 const isGone = async (object: KubernetesObject) => (await readLive(object)) === undefined;
 
 /** What the API server stores as absent: it omits empty lists, false, 0 and "" (omitempty). */
-const isEmptyValue = (value: unknown) => value === false || value === 0 || value === "" || (Array.isArray(value) && value.length === 0);
+const isEmptyValue = (value: unknown) =>
+  value === false || value === 0 || value === "" || (Array.isArray(value) && value.length === 0);
 
 /** The same quantity in another spelling (the API server writes 1024Mi as 1Gi). */
 const sameQuantity = (expected: unknown, actual: unknown) =>
-  typeof expected === "string" && typeof actual === "string" && !Number.isNaN(quantityValue(expected)) && quantityValue(expected) === quantityValue(actual);
+  typeof expected === "string" &&
+  typeof actual === "string" &&
+  !Number.isNaN(quantityValue(expected)) &&
+  quantityValue(expected) === quantityValue(actual);
 
 /**
  * Where `actual` lacks or differs from a field `expected` sets, as paths. The API server adds
@@ -92,20 +108,27 @@ const sameQuantity = (expected: unknown, actual: unknown) =>
 function missingFields(expected: unknown, actual: unknown, at = ""): string[] {
   if (actual === undefined && isEmptyValue(expected)) return [];
   if (expected === null || typeof expected !== "object") {
-    return expected === actual || String(expected) === String(actual) || sameQuantity(expected, actual) ? [] : [`${at}: ${JSON.stringify(expected)} != ${JSON.stringify(actual)}`];
+    return expected === actual || String(expected) === String(actual) || sameQuantity(expected, actual)
+      ? []
+      : [`${at}: ${JSON.stringify(expected)} != ${JSON.stringify(actual)}`];
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return [`${at}: ${expected.length} items, live ${Array.isArray(actual) ? actual.length : typeof actual}`];
+    if (!Array.isArray(actual) || actual.length !== expected.length)
+      return [`${at}: ${expected.length} items, live ${Array.isArray(actual) ? actual.length : typeof actual}`];
     return expected.flatMap((item, index) => missingFields(item, actual[index], `${at}[${index}]`));
   }
   if (actual === null || typeof actual !== "object") return [`${at}: missing`];
-  return Object.entries(expected).flatMap(([key, value]) => missingFields(value, (actual as Record<string, unknown>)[key], `${at}.${key}`));
+  return Object.entries(expected).flatMap(([key, value]) =>
+    missingFields(value, (actual as Record<string, unknown>)[key], `${at}.${key}`),
+  );
 }
 
 /** The Deployment of the MCP server with its container's root filesystem made writable. */
 function writableRoot(args: pulumi.ResourceTransformArgs): pulumi.ResourceTransformResult | undefined {
   if (args.type !== "kubernetes:apps/v1:Deployment" || !args.name.endsWith(":mcp-server")) return undefined;
-  const props = structuredClone(args.props) as { spec: { template: { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } } } };
+  const props = structuredClone(args.props) as {
+    spec: { template: { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } } };
+  };
   for (const container of props.spec.template.spec.containers) container.securityContext.readOnlyRootFilesystem = false;
   return { props, opts: args.opts };
 }
@@ -114,12 +137,19 @@ before(async () => {
   work = await mkdtemp(path.join(tmpdir(), "mcp-bastion-engine-"));
   await writeFile(path.join(work, "passphrase"), "engine-test-passphrase", { mode: 0o600 });
   // The cluster command, the deploy commands and this process share one state backend of the test's own.
-  const engineEnv = { PULUMI_BACKEND_URL: pathToFileURL(path.join(work, "state")).href, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase") };
+  const engineEnv = {
+    PULUMI_BACKEND_URL: pathToFileURL(path.join(work, "state")).href,
+    PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase"),
+  };
   await mkdir(path.join(work, "state"));
   Object.assign(process.env, engineEnv);
   env = { ...process.env, ...engineEnv };
 
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "cluster.ts"), "--stack", STACK], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "cluster.ts"), "--stack", STACK],
+    { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   clusterProcess = child;
   clusterExited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
   let printed = "";
@@ -128,7 +158,13 @@ before(async () => {
   const ready = await new Promise<Record<string, string>>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       printed += chunk.toString();
-      const lines = Object.fromEntries(printed.split("\n").flatMap((line) => (/^(KUBECONFIG|STACK)=(.+)$/.exec(line) ? [[line.split("=")[0], line.slice(line.indexOf("=") + 1)]] : [])));
+      const lines = Object.fromEntries(
+        printed
+          .split("\n")
+          .flatMap((line) =>
+            /^(KUBECONFIG|STACK)=(.+)$/.exec(line) ? [[line.split("=")[0], line.slice(line.indexOf("=") + 1)]] : [],
+          ),
+      );
       if (lines.KUBECONFIG && lines.STACK) resolve(lines as Record<string, string>);
     });
     void clusterExited.then((code) => reject(new Error(`npm run cluster exited ${code} before it was ready:\n${log}`)));
@@ -199,7 +235,12 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
       }
       // A Secret's stringData is write-only (stored as data); its values are redacted in the synthesis.
       const { stringData, ...expected } = object as KubernetesObject & { stringData?: Record<string, string> };
-      if (stringData) assert.deepEqual(Object.keys((live as { data?: object }).data ?? {}).sort(), Object.keys(stringData).sort(), `${where}: keys`);
+      if (stringData)
+        assert.deepEqual(
+          Object.keys((live as { data?: object }).data ?? {}).sort(),
+          Object.keys(stringData).sort(),
+          `${where}: keys`,
+        );
       differences.push(...missingFields(expected, live).map((difference) => `${where}${difference}`));
     }
     assert.deepEqual(differences, []);
@@ -207,7 +248,13 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     for (const certificate of declared.filter((object) => object.kind === "Certificate")) {
       const { namespace = "", name = "" } = certificate.metadata ?? {};
       await until(`Certificate ${namespace}/${name} ready`, 120, async () => {
-        const live = (await custom.getNamespacedCustomObject({ group: "cert-manager.io", version: "v1", namespace, plural: "certificates", name })) as Parameters<typeof isReady>[0];
+        const live = (await custom.getNamespacedCustomObject({
+          group: "cert-manager.io",
+          version: "v1",
+          namespace,
+          plural: "certificates",
+          name,
+        })) as Parameters<typeof isReady>[0];
         return isReady(live) ? true : undefined;
       });
     }
@@ -222,7 +269,11 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
 
   it("updates exactly the objects a changed setting reaches, and replaces nothing; the pod template's checksum rolls the pods", async () => {
     const checksumOf = async () => {
-      const live = (await readLive({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "mcp-server", namespace: KIT_NAMESPACE } })) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+      const live = (await readLive({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "mcp-server", namespace: KIT_NAMESPACE },
+      })) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
       return live.spec.template.metadata.annotations["checksum/config"];
     };
     const before = await checksumOf();
@@ -238,9 +289,17 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     ]);
     assert.match(before ?? "", /^[a-f0-9]{64}$/);
     assert.notEqual(await checksumOf(), before);
-    const configMap = (await readLive({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "mcp-server-config", namespace: KIT_NAMESPACE } })) as { data: Record<string, string>; metadata: { uid: string } };
+    const configMap = (await readLive({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "mcp-server-config", namespace: KIT_NAMESPACE },
+    })) as { data: Record<string, string>; metadata: { uid: string } };
     assert.equal(configMap.data.AUTH_ISSUER, "https://idp2.bastion.internal");
-    const hpa = (await readLive({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "mcp-server", namespace: KIT_NAMESPACE } })) as { spec: { minReplicas: number } };
+    const hpa = (await readLive({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "mcp-server", namespace: KIT_NAMESPACE },
+    })) as { spec: { minReplicas: number } };
     assert.equal(hpa.spec.minReplicas, 3);
   });
 
@@ -258,9 +317,15 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
   });
 
   it("destroys everything the stack created, down to what cert-manager made for it", async () => {
-    const rootCa = declared.find((object) => object.kind === "Certificate" && object.metadata?.namespace === CERT_MANAGER_NAMESPACE) as KubernetesObject & { spec: { secretName: string } };
+    const rootCa = declared.find(
+      (object) => object.kind === "Certificate" && object.metadata?.namespace === CERT_MANAGER_NAMESPACE,
+    ) as KubernetesObject & { spec: { secretName: string } };
     assert.ok(rootCa, "the stack's CA certificate lives in cert-manager's namespace");
-    const rootSecret = { apiVersion: "v1", kind: "Secret", metadata: { name: rootCa.spec.secretName, namespace: CERT_MANAGER_NAMESPACE } };
+    const rootSecret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: rootCa.spec.secretName, namespace: CERT_MANAGER_NAMESPACE },
+    };
     assert.ok(!(await isGone(rootSecret)), "cert-manager made the CA's Secret");
 
     const destroyed = await deploy("destroy", "--yes");
@@ -269,10 +334,14 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     // The namespace controller empties and removes the kit's namespace after the engine deleted it.
     const remaining = async () => {
       const left: string[] = [];
-      for (const object of declared) if (!(await isGone(object))) left.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}`);
+      for (const object of declared)
+        if (!(await isGone(object)))
+          left.push(`${object.kind} ${object.metadata?.namespace ?? ""}/${object.metadata?.name}`);
       return left;
     };
-    await until("every object of the stack gone", 90, async () => ((await remaining()).length === 0 ? true : undefined)).catch(async (error: unknown) => {
+    await until("every object of the stack gone", 90, async () =>
+      (await remaining()).length === 0 ? true : undefined,
+    ).catch(async (error: unknown) => {
       assert.fail(`${(error as Error).message}: ${(await remaining()).join(", ")}`);
     });
     // The garbage collector removes what cert-manager owned through the deleted Certificate.

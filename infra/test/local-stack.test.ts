@@ -7,7 +7,10 @@ import { stackSuite } from "./support/stack-suite.js";
 
 stackSuite("local", (get) => {
   it("makes no AWS calls and creates no AWS resources", () => {
-    assert.deepEqual(get().run.resources.filter((resource) => resource.type.startsWith("aws:")), []);
+    assert.deepEqual(
+      get().run.resources.filter((resource) => resource.type.startsWith("aws:")),
+      [],
+    );
   });
 
   it("allows exactly the intended network flows and nothing else", () => {
@@ -21,10 +24,17 @@ stackSuite("local", (get) => {
     const config = find(objects, "ConfigMap", "neo4j-backup-config").data as Json;
     assert.equal(config.S3_ENDPOINT, "http://minio.mcp-bastion.svc.cluster.local:9000");
     assert.match(String(config.S3_SECRET_ACCESS_KEY_FILE), /^\/var\/run\/secrets\//);
-    const credentials = run.resources.find((resource) => resource.type === "kubernetes:core/v1:Secret" && (resource.inputs.metadata as Json).name === "minio-credentials");
+    const credentials = run.resources.find(
+      (resource) =>
+        resource.type === "kubernetes:core/v1:Secret" &&
+        (resource.inputs.metadata as Json).name === "minio-credentials",
+    );
     assert.ok(credentials);
     const clients = find(objects, "MeshTLSAuthentication", "object-store-clients").spec as { identityRefs: Json[] };
-    assert.deepEqual(clients.identityRefs.map((ref) => ref.name), ["neo4j-backup"]);
+    assert.deepEqual(
+      clients.identityRefs.map((ref) => ref.name),
+      ["neo4j-backup"],
+    );
   });
 
   it("builds the image from app/Dockerfile and deploys it by digest", () => {

@@ -42,7 +42,11 @@ before(async () => {
   work = await mkdtemp(path.join(tmpdir(), "mcp-bastion-node-e2e-"));
   await writeFile(path.join(work, "passphrase"), "node-e2e-passphrase", { mode: 0o600 });
   await mkdir(path.join(work, "state"));
-  env = { ...process.env, PULUMI_BACKEND_URL: pathToFileURL(path.join(work, "state")).href, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase") };
+  env = {
+    ...process.env,
+    PULUMI_BACKEND_URL: pathToFileURL(path.join(work, "state")).href,
+    PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase"),
+  };
   const started = Date.now();
   cluster = await startClusterCommand(["--node", "--stack", STACK], env);
   console.error(`npm run cluster -- --node ready in ${seconds(started)}`);
@@ -68,7 +72,12 @@ const ENTITY = `node-e2e-${process.pid}`;
  * Host, and a token minted by `npm run token` for the local-cluster issuer.
  */
 async function mcpEndpoint(): Promise<{ ca: Buffer; clusterIp: string; port: number; servername: string }> {
-  const ca = Buffer.from((await core.readNamespacedSecret({ name: "mcp-bastion-root-ca", namespace: CERT_MANAGER_NAMESPACE })).data?.["ca.crt"] ?? "", "base64");
+  const ca = Buffer.from(
+    (await core.readNamespacedSecret({ name: "mcp-bastion-root-ca", namespace: CERT_MANAGER_NAMESPACE })).data?.[
+      "ca.crt"
+    ] ?? "",
+    "base64",
+  );
   assert.match(ca.toString(), /BEGIN CERTIFICATE/);
   const service = await core.readNamespacedService({ name: "mcp-server", namespace: NAMESPACE });
   const port = service.spec?.ports?.find((entry) => entry.name === "https")?.port as number;
@@ -77,15 +86,32 @@ async function mcpEndpoint(): Promise<{ ca: Buffer; clusterIp: string; port: num
 
 async function connectMcp(): Promise<{ client: Client; close(): Promise<void> }> {
   const { ca, clusterIp, port, servername } = await mcpEndpoint();
-  const minted = await runScript("token.ts", ["mint", "--sub", "node-e2e", "--roles", "operator", "--issuer", "local-cluster", "--aud", `https://${MCP_HOST}/mcp`], env);
+  const minted = await runScript(
+    "token.ts",
+    [
+      "mint",
+      "--sub",
+      "node-e2e",
+      "--roles",
+      "operator",
+      "--issuer",
+      "local-cluster",
+      "--aud",
+      `https://${MCP_HOST}/mcp`,
+    ],
+    env,
+  );
   assert.equal(minted.code, 0, minted.stderr);
   const connect = buildConnector({ ca, servername });
-  const agent = new Agent({ connect: (options, callback) => connect({ ...options, hostname: clusterIp, port: String(port) }, callback) });
+  const agent = new Agent({
+    connect: (options, callback) => connect({ ...options, hostname: clusterIp, port: String(port) }, callback),
+  });
   const client = new Client({ name: "node-e2e", version: "1.0.0" });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`https://${MCP_HOST}/mcp`), {
       requestInit: { headers: { authorization: `Bearer ${minted.stdout.trim()}` } },
-      fetch: ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch,
+      fetch: ((url: string | URL, init?: RequestInit) =>
+        undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch,
     }),
   );
   return {
@@ -101,7 +127,10 @@ async function connectMcp(): Promise<{ client: Client; close(): Promise<void> }>
 async function graphDigest(client: Client): Promise<string> {
   const pages: unknown[] = [];
   for (let cursor: string | undefined, page = 0; page < 100; page += 1) {
-    const result = await client.callTool({ name: "read_graph", arguments: { limit: 500, ...(cursor ? { cursor } : {}) } });
+    const result = await client.callTool({
+      name: "read_graph",
+      arguments: { limit: 500, ...(cursor ? { cursor } : {}) },
+    });
     assert.notEqual(result.isError, true, JSON.stringify(result));
     const text = (result.content as Array<{ type: string; text?: string }>).map((part) => part.text ?? "").join("");
     const parsed = JSON.parse(text) as { nextCursor?: string };
@@ -114,11 +143,18 @@ async function graphDigest(client: Client): Promise<string> {
 
 async function jobFinished(name: string): Promise<"Complete" | "Failed"> {
   const batch = config.makeApiClient((await import("@kubernetes/client-node")).BatchV1Api);
-  return until(`Job ${name} finished`, 600, async () => {
-    const job = await batch.readNamespacedJob({ name, namespace: NAMESPACE });
-    const done = job.status?.conditions?.find((condition) => (condition.type === "Complete" || condition.type === "Failed") && condition.status === "True");
-    return done?.type as "Complete" | "Failed" | undefined;
-  }, 1_000);
+  return until(
+    `Job ${name} finished`,
+    600,
+    async () => {
+      const job = await batch.readNamespacedJob({ name, namespace: NAMESPACE });
+      const done = job.status?.conditions?.find(
+        (condition) => (condition.type === "Complete" || condition.type === "Failed") && condition.status === "True",
+      );
+      return done?.type as "Complete" | "Failed" | undefined;
+    },
+    1_000,
+  );
 }
 
 async function jobLog(name: string): Promise<string> {
@@ -127,27 +163,43 @@ async function jobLog(name: string): Promise<string> {
   return pod ? core.readNamespacedPodLog({ name: pod, namespace: NAMESPACE }) : "(no pod)";
 }
 
-const ready = (pod: V1Pod) => pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
+const ready = (pod: V1Pod) =>
+  pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
 
 describe("the kit on a real node", () => {
   it("runs every pod of the stack Ready under Pod Security restricted, with the kit's settings", async () => {
     const namespace = await core.readNamespace({ name: NAMESPACE });
     assert.equal(namespace.metadata?.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
-    const pods = (await core.listNamespacedPod({ namespace: NAMESPACE })).items.filter((pod) => !pod.metadata?.ownerReferences?.some((owner) => owner.kind === "Job"));
+    const pods = (await core.listNamespacedPod({ namespace: NAMESPACE })).items.filter(
+      (pod) => !pod.metadata?.ownerReferences?.some((owner) => owner.kind === "Job"),
+    );
     const components = new Set(pods.map((pod) => pod.metadata?.labels?.["app.kubernetes.io/name"]));
-    for (const component of ["mcp-server", "neo4j", "object-store", "sandbox"]) assert.ok(components.has(component), `a ${component} pod runs`);
+    for (const component of ["mcp-server", "neo4j", "object-store", "sandbox"])
+      assert.ok(components.has(component), `a ${component} pod runs`);
     for (const pod of pods) {
       const name = pod.metadata?.name;
       assert.ok(ready(pod), `${name} is Ready`);
       assert.equal(pod.spec?.automountServiceAccountToken, false, `${name} mounts no service account token`);
       assert.ok((pod.spec?.securityContext?.runAsUser ?? 0) >= 10000, `${name} runs as a uid >= 10000`);
       for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-        assert.equal(container.securityContext?.readOnlyRootFilesystem, true, `${name}/${container.name} has a read-only root`);
-        assert.deepEqual(container.securityContext?.capabilities?.drop, ["ALL"], `${name}/${container.name} drops every capability`);
+        assert.equal(
+          container.securityContext?.readOnlyRootFilesystem,
+          true,
+          `${name}/${container.name} has a read-only root`,
+        );
+        assert.deepEqual(
+          container.securityContext?.capabilities?.drop,
+          ["ALL"],
+          `${name}/${container.name} drops every capability`,
+        );
       }
-      for (const container of pod.spec?.containers ?? []) assert.ok(container.readinessProbe, `${name}/${container.name} has a readiness probe`);
+      for (const container of pod.spec?.containers ?? [])
+        assert.ok(container.readinessProbe, `${name}/${container.name} has a readiness probe`);
       for (const status of pod.status?.containerStatuses ?? []) {
-        if (status.restartCount > 0) console.error(`${name}/${status.name} restarted ${status.restartCount} time(s), last: ${JSON.stringify(status.lastState?.terminated ?? {})}`);
+        if (status.restartCount > 0)
+          console.error(
+            `${name}/${status.name} restarted ${status.restartCount} time(s), last: ${JSON.stringify(status.lastState?.terminated ?? {})}`,
+          );
       }
     }
   });
@@ -156,8 +208,14 @@ describe("the kit on a real node", () => {
     const mcp = await connectMcp();
     try {
       const { tools } = await mcp.client.listTools();
-      assert.ok(tools.some((tool) => tool.name === "read_graph"), `read_graph is listed among ${tools.map((tool) => tool.name).join(", ")}`);
-      const created = await mcp.client.callTool({ name: "create_entities", arguments: { entities: [{ name: ENTITY, entityType: "test", observations: ["written on the node"] }] } });
+      assert.ok(
+        tools.some((tool) => tool.name === "read_graph"),
+        `read_graph is listed among ${tools.map((tool) => tool.name).join(", ")}`,
+      );
+      const created = await mcp.client.callTool({
+        name: "create_entities",
+        arguments: { entities: [{ name: ENTITY, entityType: "test", observations: ["written on the node"] }] },
+      });
       assert.notEqual(created.isError, true, JSON.stringify(created));
       const read = await mcp.client.callTool({ name: "open_nodes", arguments: { names: [ENTITY] } });
       assert.notEqual(read.isError, true, JSON.stringify(read));
@@ -166,23 +224,59 @@ describe("the kit on a real node", () => {
       await mcp.close();
     }
     // The server talks to Neo4j only over TLS: Neo4j refuses plain Bolt (tls_level REQUIRED).
-    const neo4j = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" })).items[0];
+    const neo4j = (
+      await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" })
+    ).items[0];
     const neo4jEnv = neo4j?.spec?.containers[0]?.env ?? [];
     assert.equal(neo4jEnv.find((entry) => entry.name === "NEO4J_server_bolt_tls__level")?.value, "REQUIRED");
   });
 
   it("enforces the NetworkPolicies as the kit's flow table intends: DNS through the default-deny, allowed flows connect, a pod outside them reaches neither Neo4j nor the MCP port", async () => {
     // The stack's settings as the program reads them (its secrets play no part in the flows).
-    const stackConfig = (parse(await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
-    const settings = settingsFromConfig(Object.entries(stackConfig).flatMap(([key, value]) => (typeof value === "object" ? [] : [{ key, value: String(value), secret: false }])), "mcp-bastion");
+    const stackConfig = (
+      parse(await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      }
+    ).config;
+    const settings = settingsFromConfig(
+      Object.entries(stackConfig).flatMap(([key, value]) =>
+        typeof value === "object" ? [] : [{ key, value: String(value), secret: false }],
+      ),
+      "mcp-bastion",
+    );
     const address = async (component: string) => {
-      if (component === "neo4j") return (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" })).items[0]?.status?.podIP as string;
-      return (await core.readNamespacedService({ name: component === "mcp-server" ? "mcp-server" : "minio", namespace: NAMESPACE })).spec?.clusterIP as string;
+      if (component === "neo4j")
+        return (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/name=neo4j" }))
+          .items[0]?.status?.podIP as string;
+      return (
+        await core.readNamespacedService({
+          name: component === "mcp-server" ? "mcp-server" : "minio",
+          namespace: NAMESPACE,
+        })
+      ).spec?.clusterIP as string;
     };
     const targets: TcpTarget[] = [
-      { name: "neo4j-bolt", labels: podLabels("neo4j"), namespace: NAMESPACE, address: await address("neo4j"), port: PORTS.bolt },
-      { name: "mcp-https", labels: podLabels("mcp-server"), namespace: NAMESPACE, address: await address("mcp-server"), port: PORTS.mcp },
-      { name: "minio-s3", labels: podLabels("object-store"), namespace: NAMESPACE, address: await address("object-store"), port: PORTS.objectStore },
+      {
+        name: "neo4j-bolt",
+        labels: podLabels("neo4j"),
+        namespace: NAMESPACE,
+        address: await address("neo4j"),
+        port: PORTS.bolt,
+      },
+      {
+        name: "mcp-https",
+        labels: podLabels("mcp-server"),
+        namespace: NAMESPACE,
+        address: await address("mcp-server"),
+        port: PORTS.mcp,
+      },
+      {
+        name: "minio-s3",
+        labels: podLabels("object-store"),
+        namespace: NAMESPACE,
+        address: await address("object-store"),
+        port: PORTS.objectStore,
+      },
     ];
     const sources: Record<string, Record<string, string>> = {
       outsider: { "app.kubernetes.io/name": "outsider", "app.kubernetes.io/part-of": "mcp-bastion" },
@@ -190,11 +284,16 @@ describe("the kit on a real node", () => {
     };
     const table: string[] = [];
     for (const [source, labels] of Object.entries(sources)) {
-      const checks = Object.fromEntries([...targets.map((target) => [target.name, tcpCheck(target.address, target.port)]), ["dns", dnsCheck(`neo4j.${NAMESPACE}.svc.cluster.local`)]]);
+      const checks = Object.fromEntries([
+        ...targets.map((target) => [target.name, tcpCheck(target.address, target.port)]),
+        ["dns", dnsCheck(`neo4j.${NAMESPACE}.svc.cluster.local`)],
+      ]);
       const observed = await probeFrom(core, NAMESPACE, `probe-${source}-${process.pid}`, labels, PROBE_IMAGE, checks);
       for (const target of targets) {
         const intended = intendedTcp(settings, labels, target);
-        table.push(`${source} -> ${target.name}: intended ${intended ? "allow" : "deny"}, node ${observed[target.name] ? "allows" : "denies"}`);
+        table.push(
+          `${source} -> ${target.name}: intended ${intended ? "allow" : "deny"}, node ${observed[target.name] ? "allows" : "denies"}`,
+        );
         assert.equal(observed[target.name], intended, table.at(-1));
       }
       // Every kit pod but the sandbox may ask kube-dns; the default-deny must not stop that.
@@ -216,7 +315,11 @@ describe("the kit on a real node", () => {
       await batch.createNamespacedJob({
         namespace: NAMESPACE,
         body: {
-          metadata: { name: backupJob, labels: cronJob.spec?.jobTemplate.metadata?.labels, annotations: { "cronjob.kubernetes.io/instantiate": "manual" } },
+          metadata: {
+            name: backupJob,
+            labels: cronJob.spec?.jobTemplate.metadata?.labels,
+            annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
+          },
           spec: cronJob.spec?.jobTemplate.spec,
         },
       });
@@ -228,7 +331,21 @@ describe("the kit on a real node", () => {
       assert.notEqual(await graphDigest(mcp.client), before, "the graph changed after the backup");
 
       const restoreInCluster = async (): Promise<{ job: string; outcome: string }> => {
-        const restore = await runScript("restore-backup.ts", ["restore", "latest", "--in-cluster", "--wipe", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string, "--json"], env);
+        const restore = await runScript(
+          "restore-backup.ts",
+          [
+            "restore",
+            "latest",
+            "--in-cluster",
+            "--wipe",
+            "--namespace",
+            NAMESPACE,
+            "--kubeconfig",
+            cluster?.kubeconfig as string,
+            "--json",
+          ],
+          env,
+        );
         assert.equal(restore.code, 0, restore.stderr);
         const job = (JSON.parse(restore.stdout) as { job: string }).job;
         return { job, outcome: await jobFinished(job) };
@@ -277,11 +394,20 @@ describe("the kit on a real node", () => {
       }
     })();
     try {
-      const renew = await runScript("certs.ts", ["renew", "mcp-server-tls", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string], env);
+      const renew = await runScript(
+        "certs.ts",
+        ["renew", "mcp-server-tls", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string],
+        env,
+      );
       assert.equal(renew.code, 0, renew.stderr);
       const started = Date.now();
       // cert-manager issues, the kubelet swaps the mounted files (its sync period), the server reloads.
-      await until("the server serves the renewed certificate", 300, async () => ((await servedSerial()) !== before ? true : undefined), 2_000);
+      await until(
+        "the server serves the renewed certificate",
+        300,
+        async () => ((await servedSerial()) !== before ? true : undefined),
+        2_000,
+      );
       console.error(`renewed certificate served ${seconds(started)} after the renewal, ${calls} calls so far`);
       const atSwap = calls;
       await until("calls go on after the swap", 30, async () => (calls > atSwap + 3 ? true : undefined));
@@ -297,9 +423,29 @@ describe("the kit on a real node", () => {
   it("destroy leaves nothing of the stack", async () => {
     const destroyed = await deployStack(STACK, cluster?.kubeconfig as string, env, "destroy", "--yes");
     assert.equal(destroyed.exitCode, 0, JSON.stringify(destroyed).slice(0, 4000));
-    await until("the kit's namespace is gone", 180, async () => ((await core.readNamespace({ name: NAMESPACE }).then(() => true, () => false)) ? undefined : true));
+    await until("the kit's namespace is gone", 180, async () =>
+      (await core.readNamespace({ name: NAMESPACE }).then(
+        () => true,
+        () => false,
+      ))
+        ? undefined
+        : true,
+    );
     const volumes = await core.listPersistentVolume();
-    assert.deepEqual(volumes.items.filter((volume) => volume.spec?.claimRef?.namespace === NAMESPACE).map((volume) => volume.metadata?.name), [], "no volume still holds the stack's data");
-    assert.equal(await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8").then(() => "kept", () => "absent"), "kept", "the stack file stays until the cluster stops");
+    assert.deepEqual(
+      volumes.items
+        .filter((volume) => volume.spec?.claimRef?.namespace === NAMESPACE)
+        .map((volume) => volume.metadata?.name),
+      [],
+      "no volume still holds the stack's data",
+    );
+    assert.equal(
+      await readFile(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), "utf8").then(
+        () => "kept",
+        () => "absent",
+      ),
+      "kept",
+      "the stack file stays until the cluster stops",
+    );
   });
 });

@@ -14,13 +14,22 @@ import { runProgram } from "../offline/mock-run.js";
 import { find, podTemplate, type Json } from "./support/objects.js";
 import { MINIMAL_LOCAL_SETTINGS } from "./support/settings.js";
 
-const deploy: DeployValues = { mcpImage: `registry.example/mcp@sha256:${"b".repeat(64)}`, bucket: "backups", s3Region: "us-east-1", s3Endpoint: "http://minio:9000" };
+const deploy: DeployValues = {
+  mcpImage: `registry.example/mcp@sha256:${"b".repeat(64)}`,
+  bucket: "backups",
+  s3Region: "us-east-1",
+  s3Endpoint: "http://minio:9000",
+};
 const objects = (overrides: Record<string, unknown> = {}): KubeObject[] => {
   const { platform, workloads } = kitObjects(parseSettings({ ...MINIMAL_LOCAL_SETTINGS, ...overrides }), deploy);
   return [...platform, ...workloads];
 };
-const serverConfig = (list: KubeObject[]) => find(list, "ConfigMap", "mcp-server-config").data as Record<string, string>;
-const checksum = (list: KubeObject[]) => (podTemplate(find(list, "Deployment", "mcp-server")).metadata.annotations as Record<string, string>)["checksum/config"];
+const serverConfig = (list: KubeObject[]) =>
+  find(list, "ConfigMap", "mcp-server-config").data as Record<string, string>;
+const checksum = (list: KubeObject[]) =>
+  (podTemplate(find(list, "Deployment", "mcp-server")).metadata.annotations as Record<string, string>)[
+    "checksum/config"
+  ];
 
 function problemsOf(overrides: Record<string, unknown>): string {
   try {
@@ -55,7 +64,10 @@ describe("the server's settings as stack settings", () => {
   it("writes each tuned setting into the ConfigMap in the form the server itself accepts", async () => {
     const data = serverConfig(objects(TUNED));
     assert.equal(data.RATE_LIMIT_PER_MINUTE, "120");
-    assert.deepEqual(JSON.parse(data.RATE_LIMIT_OVERRIDES ?? "{}"), { roles: { admin: { perMinute: 600, burst: 50 } }, tools: { fetch_url: { perMinute: 30, burst: 5 } } });
+    assert.deepEqual(JSON.parse(data.RATE_LIMIT_OVERRIDES ?? "{}"), {
+      roles: { admin: { perMinute: 600, burst: 50 } },
+      tools: { fetch_url: { perMinute: 30, burst: 5 } },
+    });
     assert.equal(data.FETCH_ALLOW_HOSTS, "api.example.org,.docs.example.org");
     // The server's own loader reads the ConfigMap as the pod would (the mounted files stand in here).
     const passwordFile = join(work, "password");
@@ -63,7 +75,11 @@ describe("the server's settings as stack settings", () => {
     const env: Record<string, string> = { ...data, NEO4J_PASSWORD_FILE: passwordFile };
     delete env.NEO4J_CA_FILE;
     const config = await loadConfig(env);
-    assert.deepEqual(config.rateLimits, { defaults: { perMinute: 120, burst: 20 }, roles: { admin: { perMinute: 600, burst: 50 } }, tools: { fetch_url: { perMinute: 30, burst: 5 } } });
+    assert.deepEqual(config.rateLimits, {
+      defaults: { perMinute: 120, burst: 20 },
+      roles: { admin: { perMinute: 600, burst: 50 } },
+      tools: { fetch_url: { perMinute: 30, burst: 5 } },
+    });
     assert.equal(config.lockout.maxFailures, 3);
     assert.deepEqual([...config.fetch.policy.ports], [443, 8443]);
     assert.deepEqual(config.fetch.policy.allowedHosts, ["api.example.org", ".docs.example.org"]);
@@ -71,7 +87,10 @@ describe("the server's settings as stack settings", () => {
     assert.equal(config.tools.timeoutMs, 5000);
     assert.equal(config.logLevel, "warn");
     assert.ok(config.origins.origins.has("https://console.example.org"));
-    assert.deepEqual(config.telemetry, { endpoint: "http://otel-collector.observability.svc:4318", serviceName: "mcp-server" });
+    assert.deepEqual(config.telemetry, {
+      endpoint: "http://otel-collector.observability.svc:4318",
+      serviceName: "mcp-server",
+    });
   });
 
   it("refuses bad values at once, naming each key", () => {
@@ -91,30 +110,62 @@ describe("the server's settings as stack settings", () => {
       "fetchAllowedCidrs.0: must be a CIDR",
       "filesBaseDir: must be an absolute path",
       "logLevel:",
-    ]) assert.ok(message.includes(expected), `${expected} in ${message}`);
+    ])
+      assert.ok(message.includes(expected), `${expected} in ${message}`);
     // The rules across settings, once every value is of its kind.
-    const crossing = problemsOf({ rateLimitStore: "external", otelEndpoint: "http://collector.observability.svc:4318" });
+    const crossing = problemsOf({
+      rateLimitStore: "external",
+      otelEndpoint: "http://collector.observability.svc:4318",
+    });
     for (const expected of [
       "rateLimitStoreUrl: is required with rateLimitStore external",
       "rateLimitStoreEgressCidrs: is required with rateLimitStore external",
       "otelEgressNamespace: set otelEgressNamespace or otelEgressCidrs with otelEndpoint",
-    ]) assert.ok(crossing.includes(expected), `${expected} in ${crossing}`);
+    ])
+      assert.ok(crossing.includes(expected), `${expected} in ${crossing}`);
     assert.match(problemsOf({ rateLimitStore: "valkey" }), /valkeyImage: is required with rateLimitStore valkey/);
-    assert.match(problemsOf({ rateLimitStoreUrl: "rediss://cache.example.org:6379" }), /rateLimitStoreUrl: applies only with rateLimitStore external/);
-    assert.match(problemsOf({ rateLimitStore: "external", rateLimitStoreUrl: "redis://cache.example.org:6379", rateLimitStoreEgressCidrs: ["10.0.0.0/24"] }), /rateLimitStoreUrl: must be rediss:\/\//);
+    assert.match(
+      problemsOf({ rateLimitStoreUrl: "rediss://cache.example.org:6379" }),
+      /rateLimitStoreUrl: applies only with rateLimitStore external/,
+    );
+    assert.match(
+      problemsOf({
+        rateLimitStore: "external",
+        rateLimitStoreUrl: "redis://cache.example.org:6379",
+        rateLimitStoreEgressCidrs: ["10.0.0.0/24"],
+      }),
+      /rateLimitStoreUrl: must be rediss:\/\//,
+    );
     assert.match(problemsOf({ rateLimitBurstt: 3 }), /unknown setting\(s\) rateLimitBurstt/);
   });
 
   it("opens exactly the collector's namespace and port when telemetry is on, and nothing when it is off", () => {
-    const policies = (list: KubeObject[]) => list.filter((object) => object.kind === "NetworkPolicy").map((object) => object.metadata.name);
+    const policies = (list: KubeObject[]) =>
+      list.filter((object) => object.kind === "NetworkPolicy").map((object) => object.metadata.name);
     assert.ok(!policies(objects()).includes("mcp-server-to-otel-collector"));
     assert.equal(serverConfig(objects()).OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
-    const on = objects({ otelEndpoint: "http://otel-collector.observability.svc:4318", otelEgressNamespace: "observability", otelSamplePercent: 25 });
+    const on = objects({
+      otelEndpoint: "http://otel-collector.observability.svc:4318",
+      otelEgressNamespace: "observability",
+      otelSamplePercent: 25,
+    });
     const egress = (find(on, "NetworkPolicy", "mcp-server-to-otel-collector").spec as { egress: Json[] }).egress;
-    assert.deepEqual(egress, [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }], ports: [{ protocol: "TCP", port: 4318 }] }]);
-    assert.deepEqual((find(on, "NetworkPolicy", "backup-to-otel-collector").spec as { egress: Json[] }).egress, egress, "the backup job reaches the same collector, nothing more");
+    assert.deepEqual(egress, [
+      {
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }],
+        ports: [{ protocol: "TCP", port: 4318 }],
+      },
+    ]);
+    assert.deepEqual(
+      (find(on, "NetworkPolicy", "backup-to-otel-collector").spec as { egress: Json[] }).egress,
+      egress,
+      "the backup job reaches the same collector, nothing more",
+    );
     assert.ok(!policies(objects()).includes("backup-to-otel-collector"));
-    assert.equal((find(on, "ConfigMap", "neo4j-backup-config").data as Record<string, string>).OTEL_SERVICE_NAME, "neo4j-backup");
+    assert.equal(
+      (find(on, "ConfigMap", "neo4j-backup-config").data as Record<string, string>).OTEL_SERVICE_NAME,
+      "neo4j-backup",
+    );
     const data = serverConfig(on);
     assert.equal(data.OTEL_EXPORTER_OTLP_ENDPOINT, "http://otel-collector.observability.svc:4318");
     assert.equal(data.OTEL_TRACES_SAMPLER, "parentbased_traceidratio");
@@ -141,6 +192,10 @@ describe("the pod template's checksum of the server's ConfigMap (Pulumi mocks)",
     assert.equal(checksum(again), checksum(first), "the same settings give the same checksum: no needless roll");
     assert.equal(serverConfig(changed).RATE_LIMIT_PER_MINUTE, "90");
     assert.notEqual(serverConfig(changed).RATE_LIMIT_PER_MINUTE, serverConfig(first).RATE_LIMIT_PER_MINUTE);
-    assert.notEqual(checksum(changed), checksum(first), "a changed ConfigMap changes the pod template, so the pods roll");
+    assert.notEqual(
+      checksum(changed),
+      checksum(first),
+      "a changed ConfigMap changes the pod template, so the pods roll",
+    );
   });
 });

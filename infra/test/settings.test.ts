@@ -31,8 +31,20 @@ describe("stack settings", () => {
   });
 
   it("names every bad key at once", () => {
-    const message = problemsOf({ ...minimal, mcpReplicas: 1, neo4jImage: "neo4j:5.26", authJwksUrl: "http://idp/jwks", mcpHost: "Not A Host" });
-    for (const key of ["mcpReplicas", "neo4jImage: must be an image reference pinned by digest", "authJwksUrl", "mcpHost"]) assert.ok(message.includes(key), `${key} in ${message}`);
+    const message = problemsOf({
+      ...minimal,
+      mcpReplicas: 1,
+      neo4jImage: "neo4j:5.26",
+      authJwksUrl: "http://idp/jwks",
+      mcpHost: "Not A Host",
+    });
+    for (const key of [
+      "mcpReplicas",
+      "neo4jImage: must be an image reference pinned by digest",
+      "authJwksUrl",
+      "mcpHost",
+    ])
+      assert.ok(message.includes(key), `${key} in ${message}`);
   });
 
   it("refuses unknown keys, so a typo never passes silently", () => {
@@ -61,8 +73,14 @@ describe("stack settings", () => {
 
   it("keeps the example stacks valid", () => {
     for (const stack of EXAMPLE_STACKS) {
-      const file = parse(readFileSync(join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-      const raw = Object.fromEntries(Object.entries(file.config).filter(([key]) => key.startsWith("mcp-bastion:")).map(([key, value]) => [key.slice("mcp-bastion:".length), value]));
+      const file = parse(readFileSync(join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      };
+      const raw = Object.fromEntries(
+        Object.entries(file.config)
+          .filter(([key]) => key.startsWith("mcp-bastion:"))
+          .map(([key, value]) => [key.slice("mcp-bastion:".length), value]),
+      );
       assert.equal(parseSettings(raw).platform, stack === "aws" ? "aws" : "local");
     }
   });
@@ -78,7 +96,11 @@ describe("resource settings", () => {
 
 describe("credentials kept as stack settings", () => {
   const entries = (values: Record<string, unknown>, secrets: Record<string, string> = {}): ConfigEntry[] => [
-    ...Object.entries(values).map(([key, value]) => ({ key: `mcp-bastion:${key}`, value: typeof value === "string" ? value : JSON.stringify(value), secret: false })),
+    ...Object.entries(values).map(([key, value]) => ({
+      key: `mcp-bastion:${key}`,
+      value: typeof value === "string" ? value : JSON.stringify(value),
+      secret: false,
+    })),
     ...Object.entries(secrets).map(([key, value]) => ({ key: `mcp-bastion:${key}`, value, secret: true })),
   ];
   const problemsFrom = (list: ConfigEntry[]): string => {
@@ -94,7 +116,10 @@ describe("credentials kept as stack settings", () => {
   it("takes them only as secrets, and never repeats a value in the message", () => {
     const password = "plain-text-password-in-the-file";
     const message = problemsFrom(entries({ ...minimal, neo4jPassword: password }));
-    assert.match(message, /neo4jPassword: must be a secret in the stack file \(pulumi config set --secret neo4jPassword\)/);
+    assert.match(
+      message,
+      /neo4jPassword: must be a secret in the stack file \(pulumi config set --secret neo4jPassword\)/,
+    );
     assert.ok(!message.includes(password), message);
     const settings = settingsFromConfig(entries(minimal, { neo4jPassword: password }), "mcp-bastion");
     assert.equal(settings.neo4jPassword, password);
@@ -119,8 +144,18 @@ describe("credentials kept as stack settings", () => {
   });
 
   it("refuses object store keys on aws, where the backup uses its IAM role", () => {
-    const aws = { ...minimal, platform: "aws", awsOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/X", backupS3EgressCidrs: ["10.0.0.0/16"] };
-    const message = problemsFrom(entries(aws, { objectStoreAccessKeyId: "vaultaccesskey01", objectStoreSecretAccessKey: "vault-object-store-secret-0123456789" }));
+    const aws = {
+      ...minimal,
+      platform: "aws",
+      awsOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/X",
+      backupS3EgressCidrs: ["10.0.0.0/16"],
+    };
+    const message = problemsFrom(
+      entries(aws, {
+        objectStoreAccessKeyId: "vaultaccesskey01",
+        objectStoreSecretAccessKey: "vault-object-store-secret-0123456789",
+      }),
+    );
     assert.match(message, /objectStoreAccessKeyId: applies only to the local platform/);
   });
 });

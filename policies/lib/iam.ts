@@ -28,7 +28,8 @@ export function statementsOf(document: unknown): Statement[] | undefined {
   return undefined;
 }
 
-export const listOf = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
+export const listOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
 
 /** A resource that names everything of its kind: "*", "arn:aws:s3:::*", "arn:aws:kms:*:*:key/*". */
 export function isWildcardResource(resource: string): boolean {

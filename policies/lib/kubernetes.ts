@@ -18,16 +18,35 @@ export function typeTokenOf(object: Json): string {
   return `kubernetes:${apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`}:${String(object.kind ?? "")}`;
 }
 
-export const isKind = (...kinds: string[]) => (type: string): boolean => {
-  const parsed = kubernetesType(type);
-  return parsed !== undefined && kinds.includes(parsed.kind);
-};
+export const isKind =
+  (...kinds: string[]) =>
+  (type: string): boolean => {
+    const parsed = kubernetesType(type);
+    return parsed !== undefined && kinds.includes(parsed.kind);
+  };
 
-export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"];
-export const LONG_RUNNING_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"];
+export const WORKLOAD_KINDS = [
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "ReplicationController",
+  "Job",
+  "CronJob",
+];
+export const LONG_RUNNING_KINDS = [
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "ReplicationController",
+];
 export const isWorkload = isKind(...WORKLOAD_KINDS);
 
-export const asObject = (value: unknown): Json => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {});
+export const asObject = (value: unknown): Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
 export const asArray = (value: unknown): Json[] => (Array.isArray(value) ? value.map(asObject) : []);
 
 /** The pod template (metadata and spec) of a workload of any kind. */
@@ -61,14 +80,19 @@ export interface NamedContainer {
 export function containersOf(podSpec: Json): NamedContainer[] {
   const result: NamedContainer[] = [];
   for (const field of ["initContainers", "containers", "ephemeralContainers"]) {
-    asArray(podSpec[field]).forEach((container, index) => result.push({ path: `${field}[${index}]`, name: String(container.name ?? `#${index}`), container }));
+    asArray(podSpec[field]).forEach((container, index) =>
+      result.push({ path: `${field}[${index}]`, name: String(container.name ?? `#${index}`), container }),
+    );
   }
   return result;
 }
 
 export function labelsOf(value: unknown): Record<string, string> {
   const labels = asObject(value);
-  return Object.fromEntries(Object.entries(labels).filter(([, label]) => typeof label === "string")) as Record<string, string>;
+  return Object.fromEntries(Object.entries(labels).filter(([, label]) => typeof label === "string")) as Record<
+    string,
+    string
+  >;
 }
 
 interface LabelSelector {
@@ -80,7 +104,8 @@ interface LabelSelector {
 export function selectorMatches(selectorValue: unknown, labels: Record<string, string>): boolean {
   const selector = asObject(selectorValue) as LabelSelector;
   for (const [key, value] of Object.entries(labelsOf(selector.matchLabels))) if (labels[key] !== value) return false;
-  for (const expression of asArray(selector.matchExpressions) as unknown as LabelSelector["matchExpressions"] & object[]) {
+  for (const expression of asArray(selector.matchExpressions) as unknown as LabelSelector["matchExpressions"] &
+    object[]) {
     const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
     const has = Object.hasOwn(labels, expression.key);
     const value = labels[expression.key];
@@ -123,7 +148,9 @@ export function isNeo4jPod(pod: { metadata: Json; spec: Json }): boolean {
 }
 
 /** A rule's check over a workload's pod template; objects without one pass. */
-export function withPod(check: (pod: { metadata: Json; spec: Json }, resource: CheckedResource) => Violation[]): (resource: CheckedResource) => Violation[] {
+export function withPod(
+  check: (pod: { metadata: Json; spec: Json }, resource: CheckedResource) => Violation[],
+): (resource: CheckedResource) => Violation[] {
   return (resource) => {
     const pod = podOf(resource.props, resource.type);
     return pod ? check(pod, resource) : [];

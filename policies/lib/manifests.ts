@@ -13,31 +13,48 @@ export interface ManifestProblem {
 
 function objectsIn(value: unknown): Record<string, unknown>[] {
   const object = asObject(value);
-  if (typeof object.kind === "string" && object.kind.endsWith("List") && Array.isArray(object.items)) return asArray(object.items).flatMap(objectsIn);
+  if (typeof object.kind === "string" && object.kind.endsWith("List") && Array.isArray(object.items))
+    return asArray(object.items).flatMap(objectsIn);
   return Object.keys(object).length > 0 ? [object] : [];
 }
 
-export function readManifestFile(file: string, label: string = file): { resources: CheckedResource[]; problems: ManifestProblem[] } {
+export function readManifestFile(
+  file: string,
+  label: string = file,
+): { resources: CheckedResource[]; problems: ManifestProblem[] } {
   const resources: CheckedResource[] = [];
   const problems: ManifestProblem[] = [];
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    return { resources, problems: [{ file: label, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` }] };
+    return {
+      resources,
+      problems: [{ file: label, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` }],
+    };
   }
   const documents = parseAllDocuments(text);
   for (const [index, document] of (Array.isArray(documents) ? documents : [documents]).entries()) {
     if (document.errors.length > 0) {
-      problems.push({ file: label, message: `document ${index + 1} is not valid YAML: ${document.errors[0]?.message.split("\n")[0] ?? "parse error"}` });
+      problems.push({
+        file: label,
+        message: `document ${index + 1} is not valid YAML: ${document.errors[0]?.message.split("\n")[0] ?? "parse error"}`,
+      });
       continue;
     }
     for (const object of objectsIn(document.toJS({ maxAliasCount: 100 }))) {
       if (typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
-        problems.push({ file: label, message: `document ${index + 1} is not a Kubernetes object (no apiVersion or kind)` });
+        problems.push({
+          file: label,
+          message: `document ${index + 1} is not a Kubernetes object (no apiVersion or kind)`,
+        });
         continue;
       }
-      resources.push({ type: typeTokenOf(object), name: `${label} ${object.kind} ${objectName(object)}`, props: object });
+      resources.push({
+        type: typeTokenOf(object),
+        name: `${label} ${object.kind} ${objectName(object)}`,
+        props: object,
+      });
     }
   }
   return { resources, problems };

@@ -10,7 +10,11 @@ import { fileURLToPath } from "node:url";
 import { EXAMPLE_STACKS } from "../../infra/offline/mock-run.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const check = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "check.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+const check = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "check.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
 
 describe("npm run check", () => {
   const work = mkdtempSync(join(tmpdir(), "mcp-bastion-check-"));
@@ -22,7 +26,10 @@ describe("npm run check", () => {
     assert.equal(result.stdout.trim(), "");
     for (const stack of EXAMPLE_STACKS) {
       assert.match(result.stderr, new RegExp(`${stack} \\(mocked run\\): 0 violation\\(s\\) in \\d+ resources`));
-      assert.match(result.stderr, new RegExp(`${stack} \\(dist/manifests/${stack}\\): 0 violation\\(s\\) in [1-9]\\d+ resources`));
+      assert.match(
+        result.stderr,
+        new RegExp(`${stack} \\(dist/manifests/${stack}\\): 0 violation\\(s\\) in [1-9]\\d+ resources`),
+      );
     }
   });
 
@@ -51,8 +58,17 @@ describe("npm run check", () => {
     const result = check("--manifests", work);
     assert.equal(result.status, 1);
     const lines = result.stdout.trim().split("\n");
-    assert.ok(lines.every((line) => /^[a-z0-9-]+: .+: .+\. Fix: .+$/.test(line)), lines.join("\n"));
-    for (const expected of [/^no-host-access: .*Pod kit\/miner: spec.hostPID is true/m, /^images-by-digest: .*miner:latest/m, /^no-node-port-or-load-balancer: .*Service kit\/db/m, /^service-selects-workload: .*Service kit\/db/m, /^readable-manifest: .*broken.json/m]) {
+    assert.ok(
+      lines.every((line) => /^[a-z0-9-]+: .+: .+\. Fix: .+$/.test(line)),
+      lines.join("\n"),
+    );
+    for (const expected of [
+      /^no-host-access: .*Pod kit\/miner: spec.hostPID is true/m,
+      /^images-by-digest: .*miner:latest/m,
+      /^no-node-port-or-load-balancer: .*Service kit\/db/m,
+      /^service-selects-workload: .*Service kit\/db/m,
+      /^readable-manifest: .*broken.json/m,
+    ]) {
       assert.match(result.stdout, expected);
     }
   });

@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   try {
     const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
     const jwksFile = path.join(dir, "jwks.json");
-    await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "ES256" }] }));
+    await writeFile(
+      jwksFile,
+      JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "ES256" }] }),
+    );
     const port = await freePort();
     const config = await loadConfig({
       ...services.env,
@@ -70,9 +73,16 @@ async function main(): Promise<void> {
     });
     const server = await composeServer(config, { logger: pino({ level: "silent" }) });
     await server.app.listen({ host: "127.0.0.1", port });
-    const token = await mintToken({ ...(await exportJWK(privateKey)), kid: "bench", alg: "ES256" }, {
-      sub: "bench-user", roles: ["operator"], issuer: "https://issuer.bench", audience: config.resourceUrl, ttlSeconds: 3600,
-    });
+    const token = await mintToken(
+      { ...(await exportJWK(privateKey)), kid: "bench", alg: "ES256" },
+      {
+        sub: "bench-user",
+        roles: ["operator"],
+        issuer: "https://issuer.bench",
+        audience: config.resourceUrl,
+        ttlSeconds: 3600,
+      },
+    );
 
     const store = new SecurityStore(server.driver, config.neo4j.database);
     // The servers compared in 3: the full server, and the same transport and tools without the
@@ -80,11 +90,33 @@ async function main(): Promise<void> {
     // The bare server keeps what is not security: the request logger (silent here), metrics and
     // the audit of tool calls, so the ratio measures the security stack alone.
     const bareMetrics = new Metrics();
-    const bareAuditor = new Auditor(new AuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }), (event) => bareMetrics.observe(event));
+    const bareAuditor = new Auditor(
+      new AuditStore(server.driver, config.neo4j.database),
+      pino({ level: "silent" }),
+      (event) => bareMetrics.observe(event),
+    );
     const bare = Fastify({ loggerInstance: pino({ level: "silent" }) as FastifyBaseLogger });
     bareMetrics.instrument(bare);
     const fixed = { sub: "bench-user", role: "operator" } as Principal;
-    mountMcp(bare, new ToolRegistry([whoamiTool, ...graphTools(new GraphStore(server.driver, config.neo4j.database)), graphQueryTool(async () => ({})), fetchTool({ ...config.fetch, resolve: systemResolver }), ...fileTools({ baseDir: dir, maxBytes: 1024 }), ...securityTools(store, server.securityState), ...auditTools(new AuditStore(server.driver, config.neo4j.database)), runPythonTool(disabledSandbox("not part of this bench"), config.sandbox)], bareAuditor, config.tools), () => ({ ...fixed, token: { exp: 4e9 } } as Principal), async () => () => undefined);
+    mountMcp(
+      bare,
+      new ToolRegistry(
+        [
+          whoamiTool,
+          ...graphTools(new GraphStore(server.driver, config.neo4j.database)),
+          graphQueryTool(async () => ({})),
+          fetchTool({ ...config.fetch, resolve: systemResolver }),
+          ...fileTools({ baseDir: dir, maxBytes: 1024 }),
+          ...securityTools(store, server.securityState),
+          ...auditTools(new AuditStore(server.driver, config.neo4j.database)),
+          runPythonTool(disabledSandbox("not part of this bench"), config.sandbox),
+        ],
+        bareAuditor,
+        config.tools,
+      ),
+      () => ({ ...fixed, token: { exp: 4e9 } }) as Principal,
+      async () => () => undefined,
+    );
     const barePort = await freePort();
     await bare.listen({ host: "127.0.0.1", port: barePort });
     // The floor: what fastify and the loopback HTTP exchange cost before any MCP code runs.
@@ -92,17 +124,43 @@ async function main(): Promise<void> {
     floor.post("/mcp", async (request) => ({
       jsonrpc: "2.0",
       id: (request.body as { id?: unknown }).id ?? null,
-      result: { content: [{ type: "text", text: JSON.stringify({ sub: "bench-user", role: "operator", expiresAt: new Date(4e12).toISOString() }) }] },
+      result: {
+        content: [
+          {
+            type: "text",
+            text: JSON.stringify({ sub: "bench-user", role: "operator", expiresAt: new Date(4e12).toISOString() }),
+          },
+        ],
+      },
     }));
     const floorPort = await freePort();
     await floor.listen({ host: "127.0.0.1", port: floorPort });
 
-    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } });
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "whoami", arguments: {} },
+    });
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     // The same call on the 2026-07-28 revision: the per-request envelope and its headers.
-    const envelope = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
-    const modernBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {}, _meta: envelope } });
-    const modernHeaders = { ...headers, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "whoami" };
+    const envelope = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    };
+    const modernBody = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "whoami", arguments: {}, _meta: envelope },
+    });
+    const modernHeaders = {
+      ...headers,
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "whoami",
+    };
     const secured: number[] = [];
     const open: number[] = [];
     const floorRps: number[] = [];
@@ -120,11 +178,29 @@ async function main(): Promise<void> {
       return { ...result, cpuUsPerRequest: (used.user + used.system) / Math.max(1, result.requests) };
     };
     const runSecured = (seconds: number) =>
-      measured(closedLoopInChild(`http://127.0.0.1:${port}/mcp`, { ...headers, authorization: `Bearer ${token}` }, body, { concurrency: CONCURRENCY, seconds }));
-    const runOpen = (seconds: number) => measured(closedLoopInChild(`http://127.0.0.1:${barePort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }));
+      measured(
+        closedLoopInChild(`http://127.0.0.1:${port}/mcp`, { ...headers, authorization: `Bearer ${token}` }, body, {
+          concurrency: CONCURRENCY,
+          seconds,
+        }),
+      );
+    const runOpen = (seconds: number) =>
+      measured(
+        closedLoopInChild(`http://127.0.0.1:${barePort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }),
+      );
     const runModern = (seconds: number) =>
-      measured(closedLoopInChild(`http://127.0.0.1:${port}/mcp`, { ...modernHeaders, authorization: `Bearer ${token}` }, modernBody, { concurrency: CONCURRENCY, seconds }));
-    const runFloor = (seconds: number) => measured(closedLoopInChild(`http://127.0.0.1:${floorPort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }));
+      measured(
+        closedLoopInChild(
+          `http://127.0.0.1:${port}/mcp`,
+          { ...modernHeaders, authorization: `Bearer ${token}` },
+          modernBody,
+          { concurrency: CONCURRENCY, seconds },
+        ),
+      );
+    const runFloor = (seconds: number) =>
+      measured(
+        closedLoopInChild(`http://127.0.0.1:${floorPort}/mcp`, headers, body, { concurrency: CONCURRENCY, seconds }),
+      );
     // A warm-up of both sides in turn (the JIT here and in Neo4j takes tens of seconds to
     // settle), then interleaved measured rounds that alternate which side goes first, so a
     // machine that speeds up or slows down over the run favours neither.
@@ -136,7 +212,13 @@ async function main(): Promise<void> {
     // 1. The auth pipeline alone, called the way the onRequest hook calls it (after the warm-up,
     //    so Neo4j answers the security-state pulls at its settled speed).
     const auditor = new Auditor(new AuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }));
-    const authenticate = createAuthenticator({ config, verify: await createTokenVerifier(config.auth, config.resourceUrl), state: server.securityState, store, auditor });
+    const authenticate = createAuthenticator({
+      config,
+      verify: await createTokenVerifier(config.auth, config.resourceUrl),
+      state: server.securityState,
+      store,
+      auditor,
+    });
     const pipeline: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
       const started = performance.now();
@@ -151,7 +233,11 @@ async function main(): Promise<void> {
     const lookups: number[] = [];
     for (let i = 0; i < Math.min(ITERATIONS, 2000); i++) {
       const started = performance.now();
-      await server.driver.executeQuery("MATCH (r:RevokedToken {id: $id}) RETURN count(r) AS n", { id: "f".repeat(64) }, { database: config.neo4j.database });
+      await server.driver.executeQuery(
+        "MATCH (r:RevokedToken {id: $id}) RETURN count(r) AS n",
+        { id: "f".repeat(64) },
+        { database: config.neo4j.database },
+      );
       lookups.push(performance.now() - started);
     }
 
@@ -179,13 +265,25 @@ async function main(): Promise<void> {
     console.log("bench:auth (one run, real Neo4j on loopback)");
     console.log(`  auth pipeline per request:        ${summary(pipeline)}`);
     console.log(`  Neo4j revocation lookup instead:  ${summary(lookups)}`);
-    console.log(`  tools/call, full security stack:  ${securedRps.toFixed(0)} req/s (rounds: ${secured.map((v) => v.toFixed(0)).join(", ")})`);
-    console.log(`  tools/call, no security stack:    ${openRps.toFixed(0)} req/s (rounds: ${open.map((v) => v.toFixed(0)).join(", ")})`);
-    console.log(`  throughput ratio secured/open:    ${(securedRps / openRps).toFixed(3)} (overhead ${((1 - securedRps / openRps) * 100).toFixed(1)} %)`);
-    console.log(`  bare fastify route (the floor):   ${median(floorRps).toFixed(0)} req/s (rounds: ${floorRps.map((v) => v.toFixed(0)).join(", ")})`);
-    console.log(`  server CPU per request:           ${median(floorCpu).toFixed(0)} us floor, ${median(openCpu).toFixed(0)} us open, ${median(securedCpu).toFixed(0)} us secured`);
+    console.log(
+      `  tools/call, full security stack:  ${securedRps.toFixed(0)} req/s (rounds: ${secured.map((v) => v.toFixed(0)).join(", ")})`,
+    );
+    console.log(
+      `  tools/call, no security stack:    ${openRps.toFixed(0)} req/s (rounds: ${open.map((v) => v.toFixed(0)).join(", ")})`,
+    );
+    console.log(
+      `  throughput ratio secured/open:    ${(securedRps / openRps).toFixed(3)} (overhead ${((1 - securedRps / openRps) * 100).toFixed(1)} %)`,
+    );
+    console.log(
+      `  bare fastify route (the floor):   ${median(floorRps).toFixed(0)} req/s (rounds: ${floorRps.map((v) => v.toFixed(0)).join(", ")})`,
+    );
+    console.log(
+      `  server CPU per request:           ${median(floorCpu).toFixed(0)} us floor, ${median(openCpu).toFixed(0)} us open, ${median(securedCpu).toFixed(0)} us secured`,
+    );
     console.log(`  secured, 2026-07-28 request:      ${median(modernCpu).toFixed(0)} us CPU per request`);
-    console.log(`  CPU ratios:                       secured/floor ${(median(securedCpu) / median(floorCpu)).toFixed(2)}x, open/secured ${(median(openCpu) / median(securedCpu)).toFixed(3)}`);
+    console.log(
+      `  CPU ratios:                       secured/floor ${(median(securedCpu) / median(floorCpu)).toFixed(2)}x, open/secured ${(median(openCpu) / median(securedCpu)).toFixed(3)}`,
+    );
     console.log(`  failed requests:                  ${failures}`);
 
     await bare.close();

@@ -13,7 +13,10 @@ import { runMain } from "../lib/cli.js";
 
 runMain(async () => {
   const [mode, targetUri] = process.argv.slice(2);
-  const config = loadBackupConfig({ ...process.env, ...(mode === "restore" && targetUri ? { NEO4J_URI: targetUri } : {}) });
+  const config = loadBackupConfig({
+    ...process.env,
+    ...(mode === "restore" && targetUri ? { NEO4J_URI: targetUri } : {}),
+  });
   const client = createS3Client(config.s3);
   await client.send(new CreateBucketCommand({ Bucket: config.s3.bucket })).catch(() => undefined);
   const store = new BackupStore(client, config.s3, config.neo4j.database);
@@ -27,12 +30,26 @@ runMain(async () => {
   }, 3000);
   const started = process.hrtime.bigint();
   try {
-    const manifest = mode === "backup" ? await runBackup(driver, store, { appVersion: appVersion(), connection: config.neo4j }) : await store.resolve("latest");
-    if (mode === "restore") await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
+    const manifest =
+      mode === "backup"
+        ? await runBackup(driver, store, { appVersion: appVersion(), connection: config.neo4j })
+        : await store.resolve("latest");
+    if (mode === "restore")
+      await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
     const cpu = process.cpuUsage();
-    console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, liveHeapMb: liveHeap / 1e6, nodes: manifest.counts.nodes, relationships: manifest.counts.relationships, megabytes: manifest.dataBytes / 1e6 }));
+    console.log(
+      JSON.stringify({
+        seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        maxRssMb: process.resourceUsage().maxRSS / 1024,
+        liveHeapMb: liveHeap / 1e6,
+        nodes: manifest.counts.nodes,
+        relationships: manifest.counts.relationships,
+        megabytes: manifest.dataBytes / 1e6,
+      }),
+    );
     return 0;
   } finally {
     clearInterval(sampler);

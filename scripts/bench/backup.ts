@@ -32,7 +32,11 @@ interface Measurement {
 }
 
 /** One backup or restore in a process of its own; `neo4jPid` is the server it talks to, whose CPU time is counted too. */
-async function measure(args: string[], env: NodeJS.ProcessEnv, neo4jPid: number): Promise<Measurement & { neo4jCpuSeconds: number }> {
+async function measure(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  neo4jPid: number,
+): Promise<Measurement & { neo4jCpuSeconds: number }> {
   const before = cpuSeconds(neo4jPid);
   const measured = await measureWorker(args, env);
   return { ...measured, neo4jCpuSeconds: cpuSeconds(neo4jPid) - before };
@@ -41,11 +45,19 @@ async function measure(args: string[], env: NodeJS.ProcessEnv, neo4jPid: number)
 function measureWorker(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     // The same heap cap as the backup CronJob and restore Job.
-    const child = spawn(process.execPath, [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--expose-gc", "--import", "tsx", WORKER, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--expose-gc", "--import", "tsx", WORKER, ...args],
+      { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] },
+    );
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Measurement) : reject(new Error(`${args.join(" ")} exited ${code}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Measurement)
+        : reject(new Error(`${args.join(" ")} exited ${code}`)),
+    );
   });
 }
 
@@ -63,7 +75,8 @@ interface Row {
   versus?: string;
 }
 
-const COLUMNS = "    nodes  step      seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  CPU s (ours+Neo4j)  vs Neo4j";
+const COLUMNS =
+  "    nodes  step      seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  CPU s (ours+Neo4j)  vs Neo4j";
 
 function printRow(size: number, row: Row): void {
   const rate = (count: number) => String(Math.round(count / row.seconds)).padStart(8);
@@ -77,7 +90,10 @@ function printRow(size: number, row: Row): void {
       (row.megabytes / row.seconds).toFixed(1).padStart(6),
       row.maxRssMb.toFixed(0).padStart(6),
       (row.liveHeapMb === undefined ? "-" : row.liveHeapMb.toFixed(0)).padStart(7),
-      (row.neo4jCpuSeconds === undefined ? row.cpuSeconds.toFixed(1) : `${row.cpuSeconds.toFixed(1)}+${row.neo4jCpuSeconds.toFixed(1)}`).padStart(18),
+      (row.neo4jCpuSeconds === undefined
+        ? row.cpuSeconds.toFixed(1)
+        : `${row.cpuSeconds.toFixed(1)}+${row.neo4jCpuSeconds.toFixed(1)}`
+      ).padStart(18),
       row.versus ?? "",
     ].join("  "),
   );
@@ -105,9 +121,22 @@ runMain(async () => {
   const startSource = () => startNeo4j({ homeDir: sourceHome, passwordFile });
   let source: Neo4jInstance | undefined;
   let sourceDriver: Driver | undefined;
-  const minio = await startMinio({ dataDir: path.join(work, "minio"), logFile: path.join(work, "minio.log"), accessKeyId: "bench", secretAccessKey: s3Secret });
+  const minio = await startMinio({
+    dataDir: path.join(work, "minio"),
+    logFile: path.join(work, "minio.log"),
+    accessKeyId: "bench",
+    secretAccessKey: s3Secret,
+  });
   const target = await startNeo4j({ homeDir: path.join(work, "target"), passwordFile, heap: "2g", pageCacheMb: 512 });
-  const s3Env = { S3_BUCKET: "bench-backups", S3_PREFIX: "backups/", S3_ENDPOINT: minio.endpoint, S3_REGION: "us-east-1", S3_FORCE_PATH_STYLE: "true", S3_ACCESS_KEY_ID: "bench", S3_SECRET_ACCESS_KEY_FILE: s3SecretFile };
+  const s3Env = {
+    S3_BUCKET: "bench-backups",
+    S3_PREFIX: "backups/",
+    S3_ENDPOINT: minio.endpoint,
+    S3_REGION: "us-east-1",
+    S3_FORCE_PATH_STYLE: "true",
+    S3_ACCESS_KEY_ID: "bench",
+    S3_SECRET_ACCESS_KEY_FILE: s3SecretFile,
+  };
   console.log(COLUMNS);
   try {
     for (const size of sizes) {
@@ -118,7 +147,9 @@ runMain(async () => {
       await reset.close();
       const generated = Date.now();
       await generateGraph(sourceDriver, size, size * 2);
-      console.error(`generated ${size} nodes, ${size * 2} relationships in ${((Date.now() - generated) / 1000).toFixed(0)} s`);
+      console.error(
+        `generated ${size} nodes, ${size * 2} relationships in ${((Date.now() - generated) / 1000).toFixed(0)} s`,
+      );
       const env = { ...process.env, ...s3Env, NEO4J_URI: source.uri, NEO4J_PASSWORD_FILE: passwordFile };
       const backup = await measure(["backup"], env, source.process.pid);
       const restore = await measure(["restore", target.uri], env, target.process.pid);

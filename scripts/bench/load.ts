@@ -13,7 +13,12 @@ export interface LoadResult {
   perSecond: number;
 }
 
-export async function closedLoop(url: string, headers: Record<string, string>, body: string, opts: { concurrency: number; seconds: number }): Promise<LoadResult> {
+export async function closedLoop(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  opts: { concurrency: number; seconds: number },
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const target = new URL(url);
   const deadline = Date.now() + opts.seconds * 1000;
@@ -22,7 +27,14 @@ export async function closedLoop(url: string, headers: Record<string, string>, b
   const once = () =>
     new Promise<void>((resolve) => {
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: "POST",
+          headers: { ...headers, "content-length": Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on("end", () => {
@@ -63,14 +75,24 @@ interface LoadJob {
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-export function closedLoopInChild(url: string, headers: Record<string, string>, body: string, opts: { concurrency: number; seconds: number }): Promise<LoadResult> {
+export function closedLoopInChild(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  opts: { concurrency: number; seconds: number },
+): Promise<LoadResult> {
   const job: LoadJob = { url, headers, body, opts };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE], { env: { ...process.env, BENCH_LOAD_JOB: JSON.stringify(job) }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE], {
+      env: { ...process.env, BENCH_LOAD_JOB: JSON.stringify(job) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(stdout) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(stdout) as LoadResult) : reject(new Error(`load generator exited ${code}`)),
+    );
   });
 }
 

@@ -29,7 +29,9 @@ export function cpuSeconds(pid: number): number {
 /** The high-water mark of a process's resident memory, in MB (0 once it has gone). */
 function peakRssMb(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((entry) => entry.startsWith("VmHWM:"));
+    const line = readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((entry) => entry.startsWith("VmHWM:"));
     return line ? Number(line.replace(/\D+/g, "")) / 1024 : 0;
   } catch {
     return 0;
@@ -55,7 +57,8 @@ async function neo4jAdmin(homeDir: string, args: string[]): Promise<ToolRun> {
       maxRssMb = Math.max(maxRssMb, peakRssMb(child.pid ?? 0));
       cpu = Math.max(cpu, cpuSeconds(child.pid ?? 0));
     }, 100);
-    for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    for (const stream of [child.stdout, child.stderr])
+      stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("error", (error) => {
       clearInterval(sampler);
       reject(error);
@@ -72,7 +75,13 @@ async function neo4jAdmin(homeDir: string, args: string[]): Promise<ToolRun> {
 /** Dumps database `neo4j` of the stopped home `sourceHome` into `dumpDir`; returns the run and the dump's size. */
 export async function neo4jDump(sourceHome: string, dumpDir: string): Promise<ToolRun & { megabytes: number }> {
   await mkdir(dumpDir, { recursive: true });
-  const run = await neo4jAdmin(sourceHome, ["database", "dump", "neo4j", `--to-path=${dumpDir}`, "--overwrite-destination=true"]);
+  const run = await neo4jAdmin(sourceHome, [
+    "database",
+    "dump",
+    "neo4j",
+    `--to-path=${dumpDir}`,
+    "--overwrite-destination=true",
+  ]);
   let bytes = 0;
   for (const name of await readdir(dumpDir)) bytes += (await stat(path.join(dumpDir, name))).size;
   return { ...run, megabytes: bytes / 1e6 };
@@ -81,5 +90,11 @@ export async function neo4jDump(sourceHome: string, dumpDir: string): Promise<To
 /** Loads the dump in `dumpDir` into a new, empty home `targetHome`. */
 export async function neo4jLoad(targetHome: string, dumpDir: string): Promise<ToolRun> {
   await mkdir(targetHome, { recursive: true });
-  return neo4jAdmin(targetHome, ["database", "load", "neo4j", `--from-path=${dumpDir}`, "--overwrite-destination=true"]);
+  return neo4jAdmin(targetHome, [
+    "database",
+    "load",
+    "neo4j",
+    `--from-path=${dumpDir}`,
+    "--overwrite-destination=true",
+  ]);
 }

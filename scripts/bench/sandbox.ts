@@ -13,17 +13,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 8);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
 
 const SMALL = "import json\nvalues = [n * n for n in range(10)]\nprint(json.dumps({'sum': sum(values)}))\n";
-const FUNCTION = (index: number) => [
-  `def step_${index}(items, factor=${index}):`,
-  "    total = 0",
-  "    for position, item in enumerate(items):",
-  "        if position % 2 == 0:",
-  "            total += item * factor",
-  "        else:",
-  "            total -= item // (factor + 1)",
-  "    return {'index': position, 'total': total, 'label': f'step {factor}'}",
-  "",
-].join("\n");
+const FUNCTION = (index: number) =>
+  [
+    `def step_${index}(items, factor=${index}):`,
+    "    total = 0",
+    "    for position, item in enumerate(items):",
+    "        if position % 2 == 0:",
+    "            total += item * factor",
+    "        else:",
+    "            total -= item // (factor + 1)",
+    "    return {'index': position, 'total': total, 'label': f'step {factor}'}",
+    "",
+  ].join("\n");
 const LARGE = `import math\nfrom collections import Counter\n${Array.from({ length: 33 }, (_, index) => FUNCTION(index)).join("\n")}print(step_1(list(range(100))))\n`;
 
 function stats(samples: number[]): string {
@@ -52,7 +53,12 @@ async function main(): Promise<void> {
   console.log(`  large program, strict:        ${stats(timeChecks(check, LARGE, true))}`);
 
   const networkIsolation = canIsolateNetwork() ? "namespace" : "network-policy";
-  const limits = { maxConcurrent: 1, memoryBytes: 256 * 1024 * 1024, maxOutputBytes: 100 * 1024, networkIsolation } as const;
+  const limits = {
+    maxConcurrent: 1,
+    memoryBytes: 256 * 1024 * 1024,
+    maxOutputBytes: 100 * 1024,
+    networkIsolation,
+  } as const;
   const job: Job = { code: SMALL, stdin: "", timeLimitMs: 10_000, validate: true, strict: false };
   const warm = new WarmPool({ ...limits, poolSize: 1 });
   const cold = new WarmPool({ ...limits, poolSize: 0 });
@@ -72,11 +78,17 @@ async function main(): Promise<void> {
       await cold.run(job);
       coldSamples.push(performance.now() - started);
     }
-    const median = (samples: number[]) => percentile([...samples].sort((a, b) => a - b), 50);
+    const median = (samples: number[]) =>
+      percentile(
+        [...samples].sort((a, b) => a - b),
+        50,
+      );
     console.log(`small program, validated and run (network isolation: ${networkIsolation}):`);
     console.log(`  warm pool:         ${stats(warmSamples)}`);
     console.log(`  no warm worker:    ${stats(coldSamples)}`);
-    console.log(`  the warm pool answers ${(median(coldSamples) / median(warmSamples)).toFixed(1)}x sooner (medians, this run)`);
+    console.log(
+      `  the warm pool answers ${(median(coldSamples) / median(warmSamples)).toFixed(1)}x sooner (medians, this run)`,
+    );
   } finally {
     await warm.close();
     await cold.close();

@@ -39,7 +39,9 @@ export async function generateGraph(driver: Driver, nodes: number, relationships
        } IN TRANSACTIONS OF 10000 ROWS`,
       { relationships: neo4j.int(relationships), nodes: neo4j.int(nodes) },
     );
-    await session.run("MATCH (n:Item) WHERE n.uid % 5000 = 1 CREATE (n)-[:SELF {p: point({x: 0.0, y: 0.0}), d: duration('PT1S')}]->(n)");
+    await session.run(
+      "MATCH (n:Item) WHERE n.uid % 5000 = 1 CREATE (n)-[:SELF {p: point({x: 0.0, y: 0.0}), d: duration('PT1S')}]->(n)",
+    );
   } finally {
     await session.close();
   }
@@ -51,7 +53,8 @@ function canonical(value: unknown): string {
   if (typeof value === "string") return `s:${JSON.stringify(value)}`;
   if (typeof value === "number") return `f:${Object.is(value, -0) ? "-0" : String(value)}`;
   if (Integer.isInteger(value)) return `i:${(value as Integer).toString()}`;
-  if (ArrayBuffer.isView(value)) return `x:${value.constructor.name}:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
+  if (ArrayBuffer.isView(value))
+    return `x:${value.constructor.name}:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (isPoint(value as object)) {
     const point = value as { srid: unknown; x: number; y: number; z?: number };
@@ -83,13 +86,25 @@ export async function graphDigest(driver: Driver, where = "true"): Promise<Graph
   const session = driver.session({ defaultAccessMode: "READ" });
   try {
     const lines: string[] = [];
-    const nodes = await session.run(`MATCH (n) WHERE ${where} RETURN n.uid AS uid, labels(n) AS labels, properties(n) AS props`);
-    for (const record of nodes.records) lines.push(`N|${canonical(record.get("uid"))}|${(record.get("labels") as string[]).sort().join(":")}|${properties(record.get("props") as Record<string, unknown>)}`);
-    const relationships = await session.run(`MATCH (a)-[r]->(b) WHERE ${where.replaceAll("n.", "a.")} AND ${where.replaceAll("n.", "b.")} RETURN a.uid AS a, type(r) AS type, b.uid AS b, properties(r) AS props`);
-    for (const record of relationships.records) lines.push(`R|${canonical(record.get("a"))}|${String(record.get("type"))}|${canonical(record.get("b"))}|${properties(record.get("props") as Record<string, unknown>)}`);
+    const nodes = await session.run(
+      `MATCH (n) WHERE ${where} RETURN n.uid AS uid, labels(n) AS labels, properties(n) AS props`,
+    );
+    for (const record of nodes.records)
+      lines.push(
+        `N|${canonical(record.get("uid"))}|${(record.get("labels") as string[]).sort().join(":")}|${properties(record.get("props") as Record<string, unknown>)}`,
+      );
+    const relationships = await session.run(
+      `MATCH (a)-[r]->(b) WHERE ${where.replaceAll("n.", "a.")} AND ${where.replaceAll("n.", "b.")} RETURN a.uid AS a, type(r) AS type, b.uid AS b, properties(r) AS props`,
+    );
+    for (const record of relationships.records)
+      lines.push(
+        `R|${canonical(record.get("a"))}|${String(record.get("type"))}|${canonical(record.get("b"))}|${properties(record.get("props") as Record<string, unknown>)}`,
+      );
     lines.sort();
     const joined = (field: string) => `reduce(text = '', item IN coalesce(${field}, []) | text + item + ',')`;
-    const schema = await session.run(`SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN name + ' ' + type + ' ' + ${joined("labelsOrTypes")} + ' ' + ${joined("properties")} AS line ORDER BY line`);
+    const schema = await session.run(
+      `SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN name + ' ' + type + ' ' + ${joined("labelsOrTypes")} + ' ' + ${joined("properties")} AS line ORDER BY line`,
+    );
     const indexes = await session.run(
       `SHOW INDEXES YIELD name, type, labelsOrTypes, properties WHERE type <> 'LOOKUP' RETURN name + ' ' + type + ' ' + ${joined("labelsOrTypes")} + ' ' + ${joined("properties")} AS line ORDER BY line`,
     );

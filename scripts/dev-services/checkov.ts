@@ -10,9 +10,20 @@ export const CHECKOV_VERSION = "3.3.30";
 export async function ensureCheckov(): Promise<string> {
   const dir = path.join(cacheRoot(), `checkov-${CHECKOV_VERSION}`);
   await installOnce(dir, async (staging) => {
-    await requireTool("python3", ["--version"], "Install Python 3.9 or newer with venv (Debian: apt-get install python3 python3-venv).");
+    await requireTool(
+      "python3",
+      ["--version"],
+      "Install Python 3.9 or newer with venv (Debian: apt-get install python3 python3-venv).",
+    );
     await runCommand("python3", ["-m", "venv", staging]);
-    await runCommand(path.join(staging, "bin", "python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", `checkov==${CHECKOV_VERSION}`]);
+    await runCommand(path.join(staging, "bin", "python"), [
+      "-m",
+      "pip",
+      "install",
+      "--quiet",
+      "--disable-pip-version-check",
+      `checkov==${CHECKOV_VERSION}`,
+    ]);
   });
   return path.join(dir, "bin", "python");
 }
@@ -33,7 +44,19 @@ export interface CheckovReport {
 /** Scans a directory of Kubernetes manifests; `skipChecks` are check ids with their reasons. */
 export async function scanManifests(directory: string, skipChecks: readonly string[] = []): Promise<CheckovReport> {
   const python = await ensureCheckov();
-  const args = ["-m", "checkov.main", "-d", directory, "--framework", "kubernetes", "--skip-download", "--output", "json", "--quiet", "--compact"];
+  const args = [
+    "-m",
+    "checkov.main",
+    "-d",
+    directory,
+    "--framework",
+    "kubernetes",
+    "--skip-download",
+    "--output",
+    "json",
+    "--quiet",
+    "--compact",
+  ];
   if (skipChecks.length > 0) args.push("--skip-check", skipChecks.join(","));
   const stdout = await runScanner(python, args);
   return parseReport(stdout);
@@ -42,7 +65,10 @@ export async function scanManifests(directory: string, skipChecks: readonly stri
 /** checkov exits 1 when a check fails; the JSON report is what is judged, so both are fine. */
 function runScanner(python: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { env: { ...process.env, LOG_LEVEL: "ERROR" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(python, args, {
+      env: { ...process.env, LOG_LEVEL: "ERROR" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -68,7 +94,12 @@ function parseReport(stdout: string): CheckovReport {
   for (const entry of reports) {
     report.passed += entry.summary?.passed ?? 0;
     for (const failure of entry.results?.failed_checks ?? []) {
-      report.failed.push({ checkId: failure.check_id, checkName: failure.check_name, resource: failure.resource, file: failure.file_path });
+      report.failed.push({
+        checkId: failure.check_id,
+        checkName: failure.check_name,
+        resource: failure.resource,
+        file: failure.file_path,
+      });
     }
     for (const skip of entry.results?.skipped_checks ?? []) {
       report.skipped.push({ checkId: skip.check_id, resource: skip.resource, reason: skip.suppress_comment ?? "" });

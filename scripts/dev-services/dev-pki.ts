@@ -24,8 +24,27 @@ export async function createTestCa(dir: string, commonName = "mcp-bastion test C
   await mkdir(dir, { recursive: true });
   const ca = { dir, certFile: path.join(dir, "ca.crt"), keyFile: path.join(dir, "ca.key") };
   await openssl(
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca.keyFile, "-out", ca.certFile, "-days", "2",
-      "-subj", `/CN=${commonName}`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      ca.keyFile,
+      "-out",
+      ca.certFile,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${commonName}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
     dir,
   );
   return ca;
@@ -35,27 +54,78 @@ export async function createTestCa(dir: string, commonName = "mcp-bastion test C
 async function issue(ca: TestCa, name: string, subject: string, extensions: string): Promise<IssuedCertificate> {
   const base = path.join(ca.dir, name);
   await writeFile(`${base}.ext`, extensions);
-  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", subject], ca.dir);
   await openssl(
-    ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "1", "-out", `${base}.crt`, "-extfile", `${base}.ext`],
+    [
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${base}.key`,
+      "-out",
+      `${base}.csr`,
+      "-subj",
+      subject,
+    ],
+    ca.dir,
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${base}.csr`,
+      "-CA",
+      ca.certFile,
+      "-CAkey",
+      ca.keyFile,
+      "-set_serial",
+      `0x${randomBytes(12).toString("hex")}`,
+      "-days",
+      "1",
+      "-out",
+      `${base}.crt`,
+      "-extfile",
+      `${base}.ext`,
+    ],
     ca.dir,
   );
   return { certFile: `${base}.crt`, keyFile: `${base}.key` };
 }
 
 /** A server certificate for 127.0.0.1 and localhost (and `moreIps`), signed by `ca`, written under `name`. */
-export function issueServerCertificate(ca: TestCa, name: string, moreIps: readonly string[] = []): Promise<IssuedCertificate> {
+export function issueServerCertificate(
+  ca: TestCa,
+  name: string,
+  moreIps: readonly string[] = [],
+): Promise<IssuedCertificate> {
   const names = ["IP:127.0.0.1", "DNS:localhost", ...moreIps.map((ip) => `IP:${ip}`)].join(",");
-  return issue(ca, name, `/CN=${name}`, `subjectAltName=${names}\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n`);
+  return issue(
+    ca,
+    name,
+    `/CN=${name}`,
+    `subjectAltName=${names}\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n`,
+  );
 }
 
 /** A client certificate (CN = user, O = group) signed by `ca`, for a kubeconfig user. */
 export function issueClientCertificate(ca: TestCa, name: string, organization: string): Promise<IssuedCertificate> {
-  return issue(ca, name, `/O=${organization}/CN=${name}`, "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");
+  return issue(
+    ca,
+    name,
+    `/O=${organization}/CN=${name}`,
+    "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n",
+  );
 }
 
 /** An RSA key pair for signing service-account tokens: the private key and its public half. */
-export async function createSigningKeyPair(dir: string, name: string): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
+export async function createSigningKeyPair(
+  dir: string,
+  name: string,
+): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
   const privateKeyFile = path.join(dir, `${name}.key`);
   const publicKeyFile = path.join(dir, `${name}.pub`);
   await openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", privateKeyFile], dir);

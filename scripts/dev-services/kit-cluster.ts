@@ -35,8 +35,11 @@ export async function startCertManager(kubeconfig: string, workDir: string): Pro
     name: "cert-manager-controller",
     command: await installCertManagerController(),
     args: [
-      `--kubeconfig=${kubeconfig}`, "--leader-elect=false", `--cluster-resource-namespace=${CERT_MANAGER_NAMESPACE}`,
-      `--metrics-listen-address=127.0.0.1:${metricsPort}`, "--enable-certificate-owner-ref",
+      `--kubeconfig=${kubeconfig}`,
+      "--leader-elect=false",
+      `--cluster-resource-namespace=${CERT_MANAGER_NAMESPACE}`,
+      `--metrics-listen-address=127.0.0.1:${metricsPort}`,
+      "--enable-certificate-owner-ref",
     ],
     logFile: path.join(workDir, "cert-manager.log"),
     ready: {
@@ -64,9 +67,14 @@ export async function startTrustManager(cluster: KubeCluster, workDir: string): 
     name: "trust-manager",
     command: await installTrustManager(),
     args: [
-      `--kubeconfig=${cluster.kubeconfig}`, "--leader-elect=false", `--trust-namespace=${CERT_MANAGER_NAMESPACE}`,
-      "--webhook-host=127.0.0.1", `--webhook-port=${await freePort()}`, `--webhook-certificate-dir=${certs}`,
-      `--metrics-port=${await freePort()}`, `--readiness-probe-port=${readinessPort}`,
+      `--kubeconfig=${cluster.kubeconfig}`,
+      "--leader-elect=false",
+      `--trust-namespace=${CERT_MANAGER_NAMESPACE}`,
+      "--webhook-host=127.0.0.1",
+      `--webhook-port=${await freePort()}`,
+      `--webhook-certificate-dir=${certs}`,
+      `--metrics-port=${await freePort()}`,
+      `--readiness-probe-port=${readinessPort}`,
     ],
     logFile: path.join(workDir, "trust-manager.log"),
     ready: {
@@ -92,7 +100,9 @@ export async function installNodeCluster(): Promise<void> {
 }
 
 export async function startKitCluster(workDir: string, options: { node?: boolean } = {}): Promise<KitCluster> {
-  const podFacingAddress = options.node ? { address: NODE_NETWORK.gateway, serviceIp: KUBERNETES_SERVICE_IP } : undefined;
+  const podFacingAddress = options.node
+    ? { address: NODE_NETWORK.gateway, serviceIp: KUBERNETES_SERVICE_IP }
+    : undefined;
   if (options.node) {
     await installKubeNode();
     await installTrustManager();
@@ -107,7 +117,8 @@ export async function startKitCluster(workDir: string, options: { node?: boolean
     await installCrds(config, await crdFiles());
     const { CoreV1Api } = await import("@kubernetes/client-node");
     const core = config.makeApiClient(CoreV1Api);
-    for (const name of [CERT_MANAGER_NAMESPACE, LINKERD_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
+    for (const name of [CERT_MANAGER_NAMESPACE, LINKERD_NAMESPACE])
+      await core.createNamespace({ body: { metadata: { name } } });
     const certManager = await startCertManager(cluster.kubeconfig, workDir);
     stops.push(() => certManager.stop());
     if (!options.node) return { ...cluster, config, stop };

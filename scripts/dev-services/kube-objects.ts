@@ -8,7 +8,8 @@ import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from "@kuberne
 /** Every document of every .yaml file in `directory`, in file-name order. */
 export async function readObjects(directory: string): Promise<KubernetesObject[]> {
   const list: KubernetesObject[] = [];
-  for (const file of (await readdir(directory)).filter((name) => name.endsWith(".yaml")).sort()) list.push(...(await readObjectsOf(path.join(directory, file))));
+  for (const file of (await readdir(directory)).filter((name) => name.endsWith(".yaml")).sort())
+    list.push(...(await readObjectsOf(path.join(directory, file))));
   return list;
 }
 
@@ -41,7 +42,13 @@ async function createRaw(config: KubeConfig, object: KubernetesObject, collectio
     const req = https.request(url, options, (res) => {
       let body = "";
       res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${collectionPath} ${object.metadata?.name}: ${res.statusCode} ${body.slice(0, 500)}`))));
+      res.on("end", () =>
+        (res.statusCode ?? 500) < 300
+          ? resolve()
+          : reject(
+              new Error(`POST ${collectionPath} ${object.metadata?.name}: ${res.statusCode} ${body.slice(0, 500)}`),
+            ),
+      );
     });
     req.on("error", reject);
     req.end(JSON.stringify(object));
@@ -63,7 +70,8 @@ export async function installCrds(config: KubeConfig, files: readonly string[]):
   for (const name of names) {
     for (;;) {
       const crd = await api.readCustomResourceDefinition({ name });
-      if (crd.status?.conditions?.some((condition) => condition.type === "Established" && condition.status === "True")) break;
+      if (crd.status?.conditions?.some((condition) => condition.type === "Established" && condition.status === "True"))
+        break;
       if (Date.now() > deadline) throw new Error(`CRD ${name} was not established within 60 s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -76,9 +84,15 @@ export async function installCrds(config: KubeConfig, files: readonly string[]):
  * fields (a NetworkPolicy rule's `from` becomes `_from`) and drop those they do not map.
  * undefined when there is no such object.
  */
-export async function readRawObject(config: KubeConfig, api: KubernetesObjectApi, object: KubernetesObject): Promise<Record<string, unknown> | undefined> {
+export async function readRawObject(
+  config: KubeConfig,
+  api: KubernetesObjectApi,
+  object: KubernetesObject,
+): Promise<Record<string, unknown> | undefined> {
   // The client knows each kind's path (discovery included) but keeps that method to itself.
-  const uriPath = await (api as unknown as { specUriPath(spec: KubernetesObject, action: string): Promise<string> }).specUriPath(object, "read");
+  const uriPath = await (
+    api as unknown as { specUriPath(spec: KubernetesObject, action: string): Promise<string> }
+  ).specUriPath(object, "read");
   const options: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } };
   await config.applyToHTTPSOptions(options);
   const url = new URL(uriPath, config.getCurrentCluster()?.server);

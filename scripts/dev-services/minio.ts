@@ -28,14 +28,22 @@ export interface MinioOptions {
 export async function installMinio(): Promise<string> {
   const dir = path.join(cacheRoot(), `minio-${MINIO_VERSION}`);
   await installOnce(dir, async (staging) => {
-    await requireTool("go", ["version"], "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).");
-    process.stderr.write(`building MinIO ${MINIO_VERSION} from the Go module proxy into ${dir} (first run only, a few minutes)\n`);
+    await requireTool(
+      "go",
+      ["version"],
+      "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).",
+    );
+    process.stderr.write(
+      `building MinIO ${MINIO_VERSION} from the Go module proxy into ${dir} (first run only, a few minutes)\n`,
+    );
     try {
       await runCommand("go", ["install", `${MINIO_MODULE}@${MINIO_VERSION}`], {
         env: { ...process.env, GOBIN: path.join(staging, "bin"), CGO_ENABLED: "0", GOFLAGS: "-trimpath" },
       });
     } catch (error) {
-      throw new Error(`building MinIO failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
+      throw new Error(`building MinIO failed (is the Go module proxy reachable?): ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   });
   return path.join(dir, "bin", "minio");
@@ -49,7 +57,16 @@ export async function startMinio(options: MinioOptions): Promise<MinioInstance> 
   const { process: child } = await startServiceProcess({
     name: "minio",
     command: binary,
-    args: ["server", options.dataDir, "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, "--quiet", "--anonymous"],
+    args: [
+      "server",
+      options.dataDir,
+      "--address",
+      `127.0.0.1:${port}`,
+      "--console-address",
+      `127.0.0.1:${consolePort}`,
+      "--quiet",
+      "--anonymous",
+    ],
     // MinIO takes its root credentials only from its environment; this child is a local test
     // service, the product itself never passes secrets this way.
     env: {

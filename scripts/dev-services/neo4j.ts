@@ -48,23 +48,46 @@ export async function installNeo4j(): Promise<string> {
     .slice(0, 12);
   const dir = path.join(cacheRoot(), `neo4j-${version}-${fingerprint}`);
   await installOnce(dir, async (staging) => {
-    await requireTool("java", ["-version"], "Install a Java 17 runtime (Debian: apt-get install openjdk-17-jdk-headless).");
-    await requireTool("javac", ["-version"], "Install a Java 17 JDK (Debian: apt-get install openjdk-17-jdk-headless).");
+    await requireTool(
+      "java",
+      ["-version"],
+      "Install a Java 17 runtime (Debian: apt-get install openjdk-17-jdk-headless).",
+    );
+    await requireTool(
+      "javac",
+      ["-version"],
+      "Install a Java 17 JDK (Debian: apt-get install openjdk-17-jdk-headless).",
+    );
     await requireTool("mvn", ["-v"], "Install Apache Maven (Debian: apt-get install maven).");
     process.stderr.write(`installing Neo4j ${version} from Maven Central into ${dir} (first run only)\n`);
     try {
       await runCommand("mvn", [
-        "-B", "-q", "-f", pomFile,
+        "-B",
+        "-q",
+        "-f",
+        pomFile,
         "dependency:copy-dependencies",
         `-DoutputDirectory=${path.join(staging, "lib")}`,
       ]);
     } catch (error) {
-      throw new Error(`downloading Neo4j ${version} with Maven failed (is Maven Central reachable?): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `downloading Neo4j ${version} with Maven failed (is Maven Central reachable?): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-    await runCommand("javac", ["--release", "17", "-d", path.join(staging, "classes"), "-cp", path.join(staging, "lib", "*"), launcherSource]);
+    await runCommand("javac", [
+      "--release",
+      "17",
+      "-d",
+      path.join(staging, "classes"),
+      "-cp",
+      path.join(staging, "lib", "*"),
+      launcherSource,
+    ]);
   });
   const jars = await readdir(path.join(dir, "lib"));
-  if (!jars.some((jar) => jar.startsWith("neo4j-kernel-"))) throw new Error(`${dir} holds no Neo4j kernel; delete it and retry`);
+  if (!jars.some((jar) => jar.startsWith("neo4j-kernel-")))
+    throw new Error(`${dir} holds no Neo4j kernel; delete it and retry`);
   return [path.join(dir, "classes"), path.join(dir, "lib", "*")].join(path.delimiter);
 }
 
@@ -77,12 +100,17 @@ export async function startNeo4j(options: Neo4jOptions): Promise<Neo4jInstance> 
     args: [
       `-Xmx${options.heap ?? "1g"}`,
       "-XX:+UseG1GC",
-      "-cp", classPath,
+      "-cp",
+      classPath,
       "mcpbastion.Neo4jLauncher",
-      "--home", options.homeDir,
-      "--password-file", options.passwordFile,
-      "--port", String(options.port ?? 0),
-      "--page-cache-mb", String(options.pageCacheMb ?? 128),
+      "--home",
+      options.homeDir,
+      "--password-file",
+      options.passwordFile,
+      "--port",
+      String(options.port ?? 0),
+      "--page-cache-mb",
+      String(options.pageCacheMb ?? 128),
     ],
     logFile: path.join(options.homeDir, "launcher.log"),
     ready: { line: /^NEO4J_READY (bolt:\/\/\S+)$/ },

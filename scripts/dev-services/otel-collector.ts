@@ -28,8 +28,14 @@ export interface CollectorInstance {
 export async function installCollector(): Promise<string> {
   const dir = path.join(cacheRoot(), `otelcol-${COLLECTOR_VERSION}`);
   await installOnce(dir, async (staging) => {
-    await requireTool("go", ["version"], "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).");
-    process.stderr.write(`building the OpenTelemetry Collector ${COLLECTOR_VERSION} (OTLP receiver, file exporter) into ${dir} (first run only; minutes)\n`);
+    await requireTool(
+      "go",
+      ["version"],
+      "Install Go 1.24 or newer (https://go.dev/doc/install, or Debian: apt-get install golang).",
+    );
+    process.stderr.write(
+      `building the OpenTelemetry Collector ${COLLECTOR_VERSION} (OTLP receiver, file exporter) into ${dir} (first run only; minutes)\n`,
+    );
     const source = path.join(staging, "src");
     await mkdir(source, { recursive: true });
     await copyFile(MAIN, path.join(source, "main.go"));
@@ -38,9 +44,15 @@ export async function installCollector(): Promise<string> {
       await runCommand("go", ["mod", "init", "otelcol-test"], { cwd: source, env });
       for (const module of MODULES) await runCommand("go", ["mod", "edit", `-require=${module}`], { cwd: source, env });
       await runCommand("go", ["mod", "tidy"], { cwd: source, env });
-      await runCommand("go", ["build", "-trimpath", "-o", path.join(staging, "bin", "otelcol"), "."], { cwd: source, env });
+      await runCommand("go", ["build", "-trimpath", "-o", path.join(staging, "bin", "otelcol"), "."], {
+        cwd: source,
+        env,
+      });
     } catch (error) {
-      throw new Error(`building the OpenTelemetry Collector failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `building the OpenTelemetry Collector failed (is the Go module proxy reachable?): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   });
   return path.join(dir, "bin", "otelcol");

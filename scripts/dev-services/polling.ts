@@ -2,7 +2,12 @@
 // they expect, with a deadline that names what never came.
 
 /** Resolves with the first value `probe` gives that is not undefined (a throwing probe counts as not yet). */
-export async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
+export async function until<T>(
+  what: string,
+  seconds: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const value = await probe().catch(() => undefined);

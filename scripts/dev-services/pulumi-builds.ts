@@ -20,7 +20,10 @@ const KUBERNETES_PROVIDER_SDK_MODULE = "github.com/pulumi/pulumi-kubernetes/sdk/
 const GO_ENV = { GOWORK: "off", CGO_ENABLED: "0" };
 
 async function moduleDir(module: string, cwd: string): Promise<string> {
-  const { stdout } = await runCommand("go", ["mod", "download", "-json", module], { cwd, env: { ...process.env, ...GO_ENV } });
+  const { stdout } = await runCommand("go", ["mod", "download", "-json", module], {
+    cwd,
+    env: { ...process.env, ...GO_ENV },
+  });
   const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download ${module}: ${info.Error ?? "no directory"}`);
   return info.Dir;
@@ -40,7 +43,9 @@ async function goBuild(title: string, args: string[], cwd: string, env: NodeJS.P
   try {
     await runCommand("go", args, { cwd, env: { ...process.env, ...GO_ENV, ...env } });
   } catch (error) {
-    throw new Error(`building ${title} failed (is the Go module proxy reachable?): ${(error as Error).message}`, { cause: error });
+    throw new Error(`building ${title} failed (is the Go module proxy reachable?): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -51,11 +56,33 @@ export async function installPulumiCli(): Promise<string> {
   const dir = path.join(cacheRoot(), `pulumi-cli-${PULUMI_CLI_VERSION}`);
   return installOnce(dir, async (staging) => {
     await requireTool("go", ["version"], GO_PREREQUISITE);
-    process.stderr.write(`building the Pulumi CLI ${PULUMI_CLI_VERSION} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`);
+    process.stderr.write(
+      `building the Pulumi CLI ${PULUMI_CLI_VERSION} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`,
+    );
     const source = path.join(staging, "src");
-    await layOut({ pkg: `github.com/pulumi/pulumi/pkg/v3@${PULUMI_CLI_VERSION}`, sdk: `github.com/pulumi/pulumi/sdk/v3@${PULUMI_CLI_VERSION}` }, source);
+    await layOut(
+      {
+        pkg: `github.com/pulumi/pulumi/pkg/v3@${PULUMI_CLI_VERSION}`,
+        sdk: `github.com/pulumi/pulumi/sdk/v3@${PULUMI_CLI_VERSION}`,
+      },
+      source,
+    );
     const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_CLI_VERSION}`;
-    await goBuild(`the Pulumi CLI ${PULUMI_CLI_VERSION}`, ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", path.join(staging, "bin", "pulumi"), "./cmd/pulumi"], path.join(source, "pkg"));
+    await goBuild(
+      `the Pulumi CLI ${PULUMI_CLI_VERSION}`,
+      [
+        "build",
+        "-trimpath",
+        "-tags",
+        "osusergo,grpcnotrace",
+        "-ldflags",
+        ldflags,
+        "-o",
+        path.join(staging, "bin", "pulumi"),
+        "./cmd/pulumi",
+      ],
+      path.join(source, "pkg"),
+    );
     await rm(source, { recursive: true, force: true });
   });
 }
@@ -65,15 +92,31 @@ export async function installKubernetesProvider(): Promise<string> {
   const dir = path.join(cacheRoot(), `pulumi-resource-kubernetes-${KUBERNETES_PROVIDER_VERSION}`);
   await installOnce(dir, async (staging) => {
     await requireTool("go", ["version"], GO_PREREQUISITE);
-    process.stderr.write(`building the Pulumi Kubernetes provider ${KUBERNETES_PROVIDER_VERSION} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`);
+    process.stderr.write(
+      `building the Pulumi Kubernetes provider ${KUBERNETES_PROVIDER_VERSION} from the Go module proxy into ${dir} (first run only; this takes minutes)\n`,
+    );
     const source = path.join(staging, "src");
     await layOut({ provider: KUBERNETES_PROVIDER_MODULE, sdk: KUBERNETES_PROVIDER_SDK_MODULE }, source);
     const provider = path.join(source, "provider");
     const title = `the Pulumi Kubernetes provider ${KUBERNETES_PROVIDER_VERSION}`;
     // Embeds the provider's schema and metadata (the *-embed.json files the build expects).
-    await goBuild(title, ["generate", "."], path.join(provider, "cmd", "pulumi-resource-kubernetes"), { VERSION: KUBERNETES_PROVIDER_VERSION });
+    await goBuild(title, ["generate", "."], path.join(provider, "cmd", "pulumi-resource-kubernetes"), {
+      VERSION: KUBERNETES_PROVIDER_VERSION,
+    });
     const ldflags = `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${KUBERNETES_PROVIDER_VERSION}`;
-    await goBuild(title, ["build", "-trimpath", "-ldflags", ldflags, "-o", path.join(staging, "pulumi-resource-kubernetes"), "./cmd/pulumi-resource-kubernetes"], provider);
+    await goBuild(
+      title,
+      [
+        "build",
+        "-trimpath",
+        "-ldflags",
+        ldflags,
+        "-o",
+        path.join(staging, "pulumi-resource-kubernetes"),
+        "./cmd/pulumi-resource-kubernetes",
+      ],
+      provider,
+    );
     await rm(source, { recursive: true, force: true });
     await chmod(path.join(staging, "pulumi-resource-kubernetes"), 0o755);
   });

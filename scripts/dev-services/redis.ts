@@ -24,21 +24,31 @@ export interface RedisOptions {
   port?: number;
 }
 
-const present = (file: string) => access(file).then(() => true, () => false);
+const present = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /** The redis-server binary; installs Debian's package (once, under the cache's lock) when missing. */
 export async function installRedis(): Promise<string> {
   if (await present(REDIS_SERVER)) return REDIS_SERVER;
   await installOnce(path.join(cacheRoot(), "redis-server-apt"), async () => {
     if (await present(REDIS_SERVER)) return;
-    await requireTool("apt-get", ["--version"], "Install Debian's redis-server package (apt-get install redis-server).");
-    if (process.getuid?.() !== 0) throw new PrerequisiteError("redis-server is missing: run sudo apt-get install redis-server");
+    await requireTool(
+      "apt-get",
+      ["--version"],
+      "Install Debian's redis-server package (apt-get install redis-server).",
+    );
+    if (process.getuid?.() !== 0)
+      throw new PrerequisiteError("redis-server is missing: run sudo apt-get install redis-server");
     process.stderr.write("installing Debian's redis-server with apt-get (first run only)\n");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     await runCommand("apt-get", ["update"], { env });
     await runCommand("apt-get", ["install", "-y", "--no-install-recommends", "redis-server"], { env });
   });
-  if (!(await present(REDIS_SERVER))) throw new PrerequisiteError("apt-get finished but /usr/bin/redis-server is still missing");
+  if (!(await present(REDIS_SERVER)))
+    throw new PrerequisiteError("apt-get finished but /usr/bin/redis-server is still missing");
   return REDIS_SERVER;
 }
 
@@ -51,7 +61,17 @@ export async function startRedis(options: RedisOptions): Promise<RedisInstance> 
   const configFile = path.join(options.dir, "redis.conf");
   await writeFile(
     configFile,
-    [`bind 127.0.0.1`, `port ${port}`, valkeyAclLine(options.password).trim(), `dir ${options.dir}`, `save ""`, `appendonly no`, `protected-mode yes`, `daemonize no`, ""].join("\n"),
+    [
+      `bind 127.0.0.1`,
+      `port ${port}`,
+      valkeyAclLine(options.password).trim(),
+      `dir ${options.dir}`,
+      `save ""`,
+      `appendonly no`,
+      `protected-mode yes`,
+      `daemonize no`,
+      "",
+    ].join("\n"),
     { mode: 0o600 },
   );
   const { process: child } = await startServiceProcess({

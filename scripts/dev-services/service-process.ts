@@ -34,7 +34,9 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-export async function startServiceProcess(options: StartOptions): Promise<{ process: ServiceProcess; readyValue: string }> {
+export async function startServiceProcess(
+  options: StartOptions,
+): Promise<{ process: ServiceProcess; readyValue: string }> {
   const log = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
   const child = spawn(options.command, options.args, {
     env: options.env ?? process.env,
@@ -59,7 +61,10 @@ export async function startServiceProcess(options: StartOptions): Promise<{ proc
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${options.name} did not become ready within ${options.timeoutMs} ms; see ${options.logFile}`)),
+      () =>
+        reject(
+          new Error(`${options.name} did not become ready within ${options.timeoutMs} ms; see ${options.logFile}`),
+        ),
       options.timeoutMs,
     );
   });
@@ -119,7 +124,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

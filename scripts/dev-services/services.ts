@@ -59,7 +59,9 @@ export async function startServices(stateDir: string): Promise<Services> {
   };
   if (neo4j.status === "rejected" || minio.status === "rejected") {
     await stop();
-    const reasons = [neo4j, minio].flatMap((result) => (result.status === "rejected" ? [String((result.reason as Error).message ?? result.reason)] : []));
+    const reasons = [neo4j, minio].flatMap((result) =>
+      result.status === "rejected" ? [String((result.reason as Error).message ?? result.reason)] : [],
+    );
     throw new Error(`could not start the local services:\n- ${reasons.join("\n- ")}`);
   }
 

@@ -22,7 +22,11 @@ export interface TcpProxyOptions {
   listen?: { host: string; port: number };
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
   let accepted = 0;
@@ -39,7 +43,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   };
-  const server: Server | TlsServer = options.tls ? createTlsServer({ ...options.tls, minVersion: "TLSv1.2" }, onConnection) : createServer(onConnection);
+  const server: Server | TlsServer = options.tls
+    ? createTlsServer({ ...options.tls, minVersion: "TLSv1.2" }, onConnection)
+    : createServer(onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.listen?.port ?? 0, options.listen?.host ?? "127.0.0.1", resolve);

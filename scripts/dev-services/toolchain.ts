@@ -30,7 +30,11 @@ export function runCommand(
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -83,7 +87,7 @@ function isAlive(pid: number): boolean {
  * the same thing twice at once. A lock whose owner died is taken over.
  */
 async function withLock(lock: string, work: () => Promise<void>): Promise<void> {
-  for (let announced = false; ; ) {
+  for (let announced = false; ;) {
     try {
       await mkdir(lock);
       break;
@@ -96,7 +100,10 @@ async function withLock(lock: string, work: () => Promise<void>): Promise<void> 
       await rm(lock, { recursive: true, force: true });
       continue;
     }
-    if (!announced) process.stderr.write(`waiting for another process (pid ${owner || "?"}) that installs ${path.basename(lock, ".lock")}\n`);
+    if (!announced)
+      process.stderr.write(
+        `waiting for another process (pid ${owner || "?"}) that installs ${path.basename(lock, ".lock")}\n`,
+      );
     announced = true;
     await delay(2_000);
   }

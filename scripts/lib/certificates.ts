@@ -34,10 +34,14 @@ export interface CertificateRow {
 }
 
 export async function listCertificates(api: CustomObjectsApi, namespace: string | undefined): Promise<Certificate[]> {
-  const list = (namespace
-    ? await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })
-    : await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural: PLURAL })) as { items?: Certificate[] };
-  return (list.items ?? []).sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const list = (
+    namespace
+      ? await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })
+      : await api.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural: PLURAL })
+  ) as { items?: Certificate[] };
+  return (list.items ?? []).sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+  );
 }
 
 export function certificateRow(certificate: Certificate): CertificateRow {
@@ -49,16 +53,26 @@ export function certificateRow(certificate: Certificate): CertificateRow {
     notAfter: certificate.status?.notAfter ?? null,
     renewalTime: certificate.status?.renewalTime ?? null,
     ready: ready?.status === "True",
-    problem: ready?.status === "True" ? null : ready ? `${ready.reason ?? "NotReady"}: ${ready.message ?? ""}`.trim() : "no Ready condition yet",
+    problem:
+      ready?.status === "True"
+        ? null
+        : ready
+          ? `${ready.reason ?? "NotReady"}: ${ready.message ?? ""}`.trim()
+          : "no Ready condition yet",
   };
 }
 
 export type RenewOutcome = "triggered" | "already-issuing";
 
 /** Asks cert-manager to issue `certificate` again now; a certificate already being issued is left alone. */
-export async function renewCertificate(api: CustomObjectsApi, certificate: Certificate, now = new Date()): Promise<RenewOutcome> {
+export async function renewCertificate(
+  api: CustomObjectsApi,
+  certificate: Certificate,
+  now = new Date(),
+): Promise<RenewOutcome> {
   const conditions = certificate.status?.conditions ?? [];
-  if (conditions.some((condition) => condition.type === "Issuing" && condition.status === "True")) return "already-issuing";
+  if (conditions.some((condition) => condition.type === "Issuing" && condition.status === "True"))
+    return "already-issuing";
   const issuing: CertificateCondition = {
     type: "Issuing",
     status: "True",
@@ -75,7 +89,13 @@ export async function renewCertificate(api: CustomObjectsApi, certificate: Certi
     namespace: certificate.metadata.namespace,
     plural: PLURAL,
     name: certificate.metadata.name,
-    body: { ...certificate, status: { ...certificate.status, conditions: [...conditions.filter((condition) => condition.type !== "Issuing"), issuing] } },
+    body: {
+      ...certificate,
+      status: {
+        ...certificate.status,
+        conditions: [...conditions.filter((condition) => condition.type !== "Issuing"), issuing],
+      },
+    },
   });
   return "triggered";
 }

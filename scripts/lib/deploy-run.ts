@@ -62,31 +62,44 @@ class Watch {
       color: "never" as const,
       onEvent: (event: EngineEvent) => {
         const policy = event.policyEvent;
-        if (policy?.enforcementLevel === "mandatory") this.violations.push({ policy: policy.policyName, resource: policy.resourceUrn?.split("::").at(-1), message: policy.message.trim() });
+        if (policy?.enforcementLevel === "mandatory")
+          this.violations.push({
+            policy: policy.policyName,
+            resource: policy.resourceUrn?.split("::").at(-1),
+            message: policy.message.trim(),
+          });
         const step = event.resourcePreEvent?.metadata;
-        if (step && step.op !== "same" && step.op !== "read") this.steps.push({ op: step.op, type: step.type, name: step.urn.split("::").at(-1) ?? step.urn });
+        if (step && step.op !== "same" && step.op !== "read")
+          this.steps.push({ op: step.op, type: step.type, name: step.urn.split("::").at(-1) ?? step.urn });
       },
     };
   }
 }
 
 function shownOutputs(outputs: OutputMap, showSecrets: boolean): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret && !showSecrets ? "[secret]" : output.value]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([key, output]) => [key, output.secret && !showSecrets ? "[secret]" : output.value]),
+  );
 }
 
 /** The settings the engine would hand the program, validated before the engine runs it. */
 async function checkSettings(stack: Stack): Promise<void> {
   const config = await stack.getAllConfig();
-  settingsFromConfig(Object.entries(config).map(([key, { value, secret }]) => ({ key, value, secret: secret ?? false })), PROJECT_NAME);
+  settingsFromConfig(
+    Object.entries(config).map(([key, { value, secret }]) => ({ key, value, secret: secret ?? false })),
+    PROJECT_NAME,
+  );
 }
 
 export async function runDeploy(request: DeployRequest): Promise<DeployResult> {
   const { command, stack } = request;
   const showSecrets = request.showSecrets ?? false;
-  if (command === "outputs") return { exitCode: DEPLOY_EXIT.ok, body: { outputs: shownOutputs(await stack.outputs(), showSecrets) } };
+  if (command === "outputs")
+    return { exitCode: DEPLOY_EXIT.ok, body: { outputs: shownOutputs(await stack.outputs(), showSecrets) } };
 
   if (command === "destroy") {
-    if (!(await request.confirm(`Delete everything stack ${stack.name} created?`))) return notConfirmed(request, command);
+    if (!(await request.confirm(`Delete everything stack ${stack.name} created?`)))
+      return notConfirmed(request, command);
     const watch = new Watch(request.onOutput);
     const destroyed = await stack.destroy(watch.options());
     return { exitCode: DEPLOY_EXIT.ok, body: { changes: destroyed.summary.resourceChanges ?? {}, steps: watch.steps } };
@@ -104,28 +117,42 @@ export async function runDeploy(request: DeployRequest): Promise<DeployResult> {
   const previewed = new Watch(request.onOutput);
   let changes: OpMap;
   try {
-    changes = (await stack.preview({ ...previewed.options(), ...program, policyPacks: [POLICY_ANALYZER], diff: false })).changeSummary;
+    changes = (await stack.preview({ ...previewed.options(), ...program, policyPacks: [POLICY_ANALYZER], diff: false }))
+      .changeSummary;
   } catch (error) {
     if (previewed.violations.length === 0) throw error;
     changes = {};
   }
-  if (previewed.violations.length > 0) return refused(request, previewed.violations, "deploy: the policy pack refused the change; nothing was changed:");
+  if (previewed.violations.length > 0)
+    return refused(request, previewed.violations, "deploy: the policy pack refused the change; nothing was changed:");
   if (command === "preview") return { exitCode: DEPLOY_EXIT.ok, body: { changes, steps: previewed.steps } };
 
   if (!(await request.confirm(`Apply these changes to stack ${stack.name}?`))) return notConfirmed(request, command);
   const applying = new Watch(request.onOutput);
   try {
     const applied = await stack.up({ ...applying.options(), ...program, policyPacks: [POLICY_ANALYZER] });
-    return { exitCode: DEPLOY_EXIT.ok, body: { changes: applied.summary.resourceChanges ?? {}, steps: applying.steps, outputs: shownOutputs(applied.outputs, showSecrets) } };
+    return {
+      exitCode: DEPLOY_EXIT.ok,
+      body: {
+        changes: applied.summary.resourceChanges ?? {},
+        steps: applying.steps,
+        outputs: shownOutputs(applied.outputs, showSecrets),
+      },
+    };
   } catch (error) {
     if (applying.violations.length === 0) throw error;
-    return refused(request, applying.violations, "deploy: the policy pack refused part of the change while it was applied; what it had judged before may have changed:");
+    return refused(
+      request,
+      applying.violations,
+      "deploy: the policy pack refused part of the change while it was applied; what it had judged before may have changed:",
+    );
   }
 }
 
 function refused(request: DeployRequest, violations: Violation[], headline: string): DeployResult {
   request.onError(headline);
-  for (const violation of violations) request.onError(`  ${violation.policy} (${violation.resource ?? "stack"}): ${violation.message}`);
+  for (const violation of violations)
+    request.onError(`  ${violation.policy} (${violation.resource ?? "stack"}): ${violation.message}`);
   return { exitCode: DEPLOY_EXIT.policy, body: { violations } };
 }
 

@@ -32,15 +32,18 @@ export interface Engine {
 
 /** A passphrase for the stack's secrets: the operator's (env), else one generated into a 0600 file. */
 async function passphraseEnv(stateDir: string): Promise<Record<string, string>> {
-  if (process.env.PULUMI_CONFIG_PASSPHRASE_FILE) return { PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+  if (process.env.PULUMI_CONFIG_PASSPHRASE_FILE)
+    return { PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
   if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined) return {};
   const file = path.join(stateDir, "passphrase");
   try {
     await access(file);
   } catch {
-    await writeFile(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    });
+    await writeFile(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+      },
+    );
   }
   return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
 }
@@ -48,10 +51,29 @@ async function passphraseEnv(stateDir: string): Promise<Record<string, string>> 
 /** Installs the provider binary the kit built as the plugin version the SDK asks for (once). */
 async function installProviderPlugin(pulumi: string, provider: string, env: NodeJS.ProcessEnv): Promise<void> {
   const home = env.PULUMI_HOME as string;
-  const installed = path.join(home, "plugins", `resource-kubernetes-v${KUBERNETES_PROVIDER_VERSION}`, "pulumi-resource-kubernetes");
-  const current = await readFile(path.join(home, "plugins", `.kit-provider-v${KUBERNETES_PROVIDER_VERSION}`), "utf8").catch(() => "");
-  if (current === provider && (await access(installed).then(() => true, () => false))) return;
-  await runCommand(pulumi, ["plugin", "install", "resource", "kubernetes", KUBERNETES_PROVIDER_VERSION, "--file", provider, "--reinstall"], { env });
+  const installed = path.join(
+    home,
+    "plugins",
+    `resource-kubernetes-v${KUBERNETES_PROVIDER_VERSION}`,
+    "pulumi-resource-kubernetes",
+  );
+  const current = await readFile(
+    path.join(home, "plugins", `.kit-provider-v${KUBERNETES_PROVIDER_VERSION}`),
+    "utf8",
+  ).catch(() => "");
+  if (
+    current === provider &&
+    (await access(installed).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  await runCommand(
+    pulumi,
+    ["plugin", "install", "resource", "kubernetes", KUBERNETES_PROVIDER_VERSION, "--file", provider, "--reinstall"],
+    { env },
+  );
   await writeFile(path.join(home, "plugins", `.kit-provider-v${KUBERNETES_PROVIDER_VERSION}`), provider);
 }
 

@@ -26,7 +26,9 @@ export function operatorEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.Pro
   try {
     text = readFileSync(localStackEnvFile(), "utf8");
   } catch {
-    throw new Error(`NEO4J_URI is not set and no local stack is running (${localStackEnvFile()} is missing): start one with npm start, or set the environment`);
+    throw new Error(
+      `NEO4J_URI is not set and no local stack is running (${localStackEnvFile()} is missing): start one with npm start, or set the environment`,
+    );
   }
   return { S3_BUCKET: LOCAL_BUCKET, ...parseEnvFile(text), ...source };
 }

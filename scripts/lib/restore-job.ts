@@ -7,9 +7,13 @@ export function restoreJobFrom(cronJob: V1CronJob, restoreArgs: string[], name: 
   const template = cronJob.spec?.jobTemplate;
   const podSpec = template?.spec?.template.spec;
   const [container] = podSpec?.containers ?? [];
-  if (!template?.spec || !podSpec || !container) throw new Error(`CronJob ${cronJob.metadata?.name ?? "?"} has no job template with a container`);
+  if (!template?.spec || !podSpec || !container)
+    throw new Error(`CronJob ${cronJob.metadata?.name ?? "?"} has no job template with a container`);
   const entry = container.args?.[0];
-  if (!entry) throw new Error(`the backup container of ${cronJob.metadata?.name ?? "?"} has no args naming the image's entry script`);
+  if (!entry)
+    throw new Error(
+      `the backup container of ${cronJob.metadata?.name ?? "?"} has no args naming the image's entry script`,
+    );
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -17,7 +21,9 @@ export function restoreJobFrom(cronJob: V1CronJob, restoreArgs: string[], name: 
       name,
       namespace: cronJob.metadata?.namespace,
       labels: { ...(template.metadata?.labels ?? {}), "app.kubernetes.io/component": "restore" },
-      annotations: { "mcp-bastion.dev/restore-of": restoreArgs.find((arg) => !arg.startsWith("-") && arg !== "restore") ?? "" },
+      annotations: {
+        "mcp-bastion.dev/restore-of": restoreArgs.find((arg) => !arg.startsWith("-") && arg !== "restore") ?? "",
+      },
     },
     spec: {
       ...template.spec,
@@ -26,7 +32,11 @@ export function restoreJobFrom(cronJob: V1CronJob, restoreArgs: string[], name: 
       ttlSecondsAfterFinished: 7 * 24 * 3600,
       template: {
         ...template.spec.template,
-        spec: { ...podSpec, restartPolicy: "Never", containers: [{ ...container, name: "restore", args: [entry, "restore", ...restoreArgs] }] },
+        spec: {
+          ...podSpec,
+          restartPolicy: "Never",
+          containers: [{ ...container, name: "restore", args: [entry, "restore", ...restoreArgs] }],
+        },
       },
     },
   };

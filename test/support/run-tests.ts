@@ -74,8 +74,10 @@ async function main(): Promise<number> {
     // build while the tests before the end-to-end suite run; its cluster waits on their locks.
     const node = files.some((file) => file.endsWith("node-e2e.test.ts"))
       ? installNodeCluster().then(
-          () => console.error(`the node and the kit's images ready after ${((Date.now() - built) / 1000).toFixed(1)} s`),
-          (error: unknown) => console.error(`building the node or the kit's images failed: ${(error as Error).message}`),
+          () =>
+            console.error(`the node and the kit's images ready after ${((Date.now() - built) / 1000).toFixed(1)} s`),
+          (error: unknown) =>
+            console.error(`building the node or the kit's images failed: ${(error as Error).message}`),
         )
       : Promise.resolve();
     // The Pulumi engine (first run only, many minutes) builds while the tests that do not need

@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run tests through \`npm test\` (or \`npm test -- <file>\`), which starts Neo4j and MinIO first`);
+    throw new Error(
+      `${name} is not set: run tests through \`npm test\` (or \`npm test -- <file>\`), which starts Neo4j and MinIO first`,
+    );
   }
   return value;
 }
@@ -26,7 +28,12 @@ export interface S3Access {
 
 export function neo4jAccess(): Neo4jAccess {
   const passwordFile = required("NEO4J_PASSWORD_FILE");
-  return { uri: required("NEO4J_URI"), user: required("NEO4J_USER"), password: readFileSync(passwordFile, "utf8").trim(), passwordFile };
+  return {
+    uri: required("NEO4J_URI"),
+    user: required("NEO4J_USER"),
+    password: readFileSync(passwordFile, "utf8").trim(),
+    passwordFile,
+  };
 }
 
 export function s3Access(): S3Access {

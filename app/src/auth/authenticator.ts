@@ -38,7 +38,8 @@ const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
 
 function tenantOf(claim: unknown, fallback: string): string {
   if (claim === undefined) return fallback;
-  if (typeof claim !== "string" || !TENANT.test(claim)) throw new AuthenticationError("invalid_token", "token tenant claim is malformed");
+  if (typeof claim !== "string" || !TENANT.test(claim))
+    throw new AuthenticationError("invalid_token", "token tenant claim is malformed");
   return claim;
 }
 
@@ -66,11 +67,19 @@ export function createAuthenticator(deps: AuthenticatorDeps): (request: AuthRequ
     try {
       remainingMs = await store.recordFailure(key, config.lockout);
     } catch (error) {
-      throw new SecurityStoreUnavailableError(`failed authentication could not be counted: ${(error as Error).message}`);
+      throw new SecurityStoreUnavailableError(
+        `failed authentication could not be counted: ${(error as Error).message}`,
+      );
     }
     if (remainingMs > 0) {
       state.noteLock(key, remainingMs);
-      auditor.record({ kind: "lockout", decision: "deny", principal, reason: "too_many_failures", detail: `locked for ${Math.ceil(remainingMs / 1000)} s; last failure: ${reason}` });
+      auditor.record({
+        kind: "lockout",
+        decision: "deny",
+        principal,
+        reason: "too_many_failures",
+        detail: `locked for ${Math.ceil(remainingMs / 1000)} s; last failure: ${reason}`,
+      });
     }
   }
 

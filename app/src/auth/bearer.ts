@@ -21,17 +21,24 @@ export function assertNoTokenInQuery(url: string): void {
   }
   for (const [name, value] of new URLSearchParams(query)) {
     if (TOKEN_PARAM.test(name) || JWT_LIKE.test(value)) {
-      throw new AuthenticationError("token_in_query", "tokens in the query string are refused; send Authorization: Bearer");
+      throw new AuthenticationError(
+        "token_in_query",
+        "tokens in the query string are refused; send Authorization: Bearer",
+      );
     }
   }
   if (JWT_LIKE.test(decoded)) {
-    throw new AuthenticationError("token_in_query", "tokens in the query string are refused; send Authorization: Bearer");
+    throw new AuthenticationError(
+      "token_in_query",
+      "tokens in the query string are refused; send Authorization: Bearer",
+    );
   }
 }
 
 /** The bearer token of the Authorization header. */
 export function bearerToken(header: string | undefined): string {
-  if (header === undefined || header === "") throw new AuthenticationError("missing_token", "an Authorization: Bearer token is required");
+  if (header === undefined || header === "")
+    throw new AuthenticationError("missing_token", "an Authorization: Bearer token is required");
   const match = BEARER.exec(header);
   if (!match?.[1]) throw new AuthenticationError("malformed_header", "the Authorization header is not a Bearer token");
   return match[1];

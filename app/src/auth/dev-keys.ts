@@ -25,8 +25,13 @@ export interface DevKeyFiles {
 }
 
 function keyFiles(folder: string): DevKeyFiles {
-  const cache = process.env.MCP_BASTION_CACHE ?? path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "mcp-bastion");
-  const root = folder === "dev-keys" && process.env.MCP_BASTION_DEV_KEYS_DIR ? process.env.MCP_BASTION_DEV_KEYS_DIR : path.join(cache, folder);
+  const cache =
+    process.env.MCP_BASTION_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "mcp-bastion");
+  const root =
+    folder === "dev-keys" && process.env.MCP_BASTION_DEV_KEYS_DIR
+      ? process.env.MCP_BASTION_DEV_KEYS_DIR
+      : path.join(cache, folder);
   return { jwksFile: path.join(root, "jwks.json"), privateKeyFile: path.join(root, "private.jwk.json") };
 }
 
@@ -48,7 +53,9 @@ async function ensureKeys(files: DevKeyFiles, kidPrefix: string): Promise<DevKey
   const kid = `${kidPrefix}${await calculateJwkThumbprint(publicJwk)}`;
   const common = { kid, alg: DEV_ALGORITHM, use: "sig" };
   await mkdir(path.dirname(files.jwksFile), { recursive: true, mode: 0o700 });
-  await writeFile(files.privateKeyFile, JSON.stringify({ ...(await exportJWK(privateKey)), ...common }), { mode: 0o600 });
+  await writeFile(files.privateKeyFile, JSON.stringify({ ...(await exportJWK(privateKey)), ...common }), {
+    mode: 0o600,
+  });
   await writeFile(files.jwksFile, JSON.stringify({ keys: [{ ...publicJwk, ...common }] }), { mode: 0o644 });
   return files;
 }

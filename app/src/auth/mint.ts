@@ -14,13 +14,17 @@ export interface MintOptions {
   extraClaims?: Record<string, unknown>;
 }
 
-export async function mintToken(privateJwk: JWK & { kid: string; alg?: string }, options: MintOptions): Promise<string> {
+export async function mintToken(
+  privateJwk: JWK & { kid: string; alg?: string },
+  options: MintOptions,
+): Promise<string> {
   const alg = privateJwk.alg ?? "ES256";
   const key = await importJWK(privateJwk, alg);
   const now = Math.floor(Date.now() / 1000);
-  const grant = options.rolesClaim === undefined
-    ? { scope: options.roles.map((role) => `mcp:${role}`).join(" ") }
-    : { [options.rolesClaim]: [...options.roles] };
+  const grant =
+    options.rolesClaim === undefined
+      ? { scope: options.roles.map((role) => `mcp:${role}`).join(" ") }
+      : { [options.rolesClaim]: [...options.roles] };
   return new SignJWT({ ...grant, ...options.extraClaims })
     .setProtectedHeader({ alg, kid: privateJwk.kid, typ: "at+jwt" })
     .setIssuer(options.issuer)

@@ -43,7 +43,13 @@ export function registerRevocationRoutes(app: FastifyInstance, deps: RevocationD
 
   function assertMayActFor(principal: Principal, sub: string): void {
     if (principal.role !== "admin" && principal.sub !== sub) {
-      auditor.record({ kind: "revocation", decision: "deny", principal: principal.sub, role: principal.role, reason: "not_owner" });
+      auditor.record({
+        kind: "revocation",
+        decision: "deny",
+        principal: principal.sub,
+        role: principal.role,
+        reason: "not_owner",
+      });
       throw new AuthorizationError("not_owner", "only an admin may revoke another user's tokens", "mcp:admin");
     }
   }
@@ -61,9 +67,23 @@ export function registerRevocationRoutes(app: FastifyInstance, deps: RevocationD
       }
       assertMayActFor(principal, target.sub);
       const expiresAt = target.exp * 1000;
-      await store.revoke({ id: target.tokenHash, tokenHash: target.tokenHash, jti: target.jti, sub: target.sub, reason: why, revokedBy: principal.sub, expiresAt });
+      await store.revoke({
+        id: target.tokenHash,
+        tokenHash: target.tokenHash,
+        jti: target.jti,
+        sub: target.sub,
+        reason: why,
+        revokedBy: principal.sub,
+        expiresAt,
+      });
       state.noteRevoked(target.tokenHash, expiresAt);
-      auditor.record({ kind: "revocation", decision: "allow", principal: principal.sub, role: principal.role, detail: `token of ${target.sub}` });
+      auditor.record({
+        kind: "revocation",
+        decision: "allow",
+        principal: principal.sub,
+        role: principal.role,
+        detail: `token of ${target.sub}`,
+      });
       return { revoked: "token", sub: target.sub, expiresAt: new Date(expiresAt).toISOString() };
     }
     // A jti alone names no owner: a non-admin's revocation is scoped to their own sub.
@@ -73,7 +93,13 @@ export function registerRevocationRoutes(app: FastifyInstance, deps: RevocationD
     const expiresAt = Date.now() + (config.auth.maxTokenLifetimeSeconds + config.auth.clockSkewSeconds) * 1000;
     await store.revoke({ id, jti: body.jti, sub, reason: why, revokedBy: principal.sub, expiresAt });
     state.noteRevoked(id, expiresAt);
-    auditor.record({ kind: "revocation", decision: "allow", principal: principal.sub, role: principal.role, detail: `jti for ${sub ?? "any subject"}` });
+    auditor.record({
+      kind: "revocation",
+      decision: "allow",
+      principal: principal.sub,
+      role: principal.role,
+      detail: `jti for ${sub ?? "any subject"}`,
+    });
     return { revoked: "jti", sub: sub ?? null, expiresAt: new Date(expiresAt).toISOString() };
   });
 
@@ -83,7 +109,13 @@ export function registerRevocationRoutes(app: FastifyInstance, deps: RevocationD
     assertMayActFor(principal, body.sub);
     const before = await store.revokeAll(body.sub, principal.sub, body.reason ?? "revoke-all by request");
     state.noteRevokeAll(body.sub, before);
-    auditor.record({ kind: "revocation", decision: "allow", principal: principal.sub, role: principal.role, detail: `all tokens of ${body.sub}` });
+    auditor.record({
+      kind: "revocation",
+      decision: "allow",
+      principal: principal.sub,
+      role: principal.role,
+      detail: `all tokens of ${body.sub}`,
+    });
     return { revoked: "all", sub: body.sub, issuedBefore: new Date(before).toISOString() };
   });
 }

@@ -81,11 +81,13 @@ export class SecurityState {
     try {
       const snapshot = await this.store.snapshot(this.since, this.options.maxStalenessMs);
       const localNow = Date.now();
-      for (const { id, expiresAt } of snapshot.revocations) this.revoked.set(id, localNow + (expiresAt - snapshot.dbNow));
+      for (const { id, expiresAt } of snapshot.revocations)
+        this.revoked.set(id, localNow + (expiresAt - snapshot.dbNow));
       for (const { sub, before } of snapshot.revokeAlls) {
         this.revokedBefore.set(sub, Math.max(this.revokedBefore.get(sub) ?? 0, before));
       }
-      for (const { key, remainingMs } of snapshot.locks) this.locks.set(key, Math.max(this.locks.get(key) ?? 0, localNow + remainingMs));
+      for (const { key, remainingMs } of snapshot.locks)
+        this.locks.set(key, Math.max(this.locks.get(key) ?? 0, localNow + remainingMs));
       for (const [id, expiresAt] of this.revoked) if (expiresAt < localNow) this.revoked.delete(id);
       for (const [key, until] of this.locks) if (until < localNow) this.locks.delete(key);
       this.since = snapshot.dbNow - OVERLAP_MS;
@@ -111,7 +113,11 @@ export class SecurityState {
   isRevoked(token: VerifiedToken): boolean {
     this.assertFresh();
     if (this.revoked.has(token.tokenHash)) return true;
-    if (token.jti !== undefined && (this.revoked.has(jtiRevocationId(token.jti, token.sub)) || this.revoked.has(jtiRevocationId(token.jti, undefined)))) {
+    if (
+      token.jti !== undefined &&
+      (this.revoked.has(jtiRevocationId(token.jti, token.sub)) ||
+        this.revoked.has(jtiRevocationId(token.jti, undefined)))
+    ) {
       return true;
     }
     const before = this.revokedBefore.get(token.sub);

@@ -42,7 +42,11 @@ export function hashToken(token: string): string {
 async function keyResolver(jwks: AuthOptions["jwks"]): Promise<JWTVerifyGetKey> {
   if ("url" in jwks) {
     // Cached; refetched when a token names an unknown kid, at most once per cooldown.
-    return createRemoteJWKSet(jwks.url, { cooldownDuration: jwks.cooldownMs, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
+    return createRemoteJWKSet(jwks.url, {
+      cooldownDuration: jwks.cooldownMs,
+      cacheMaxAge: 600_000,
+      timeoutDuration: 5_000,
+    });
   }
   return createLocalJWKSet(JSON.parse(await readFile(jwks.file, "utf8")));
 }
@@ -117,7 +121,11 @@ export async function createTokenVerifier(auth: AuthOptions, audience: string): 
     const { sub, iat, exp, jti } = payload as Required<Pick<JWTPayload, "sub" | "iat" | "exp">> & JWTPayload;
     if (!isUsableSub(sub)) throw new AuthenticationError("invalid_token", "token sub is empty or too long");
     if (exp - iat > auth.maxTokenLifetimeSeconds) {
-      throw new AuthenticationError("lifetime_too_long", `token lifetime exceeds ${auth.maxTokenLifetimeSeconds} s`, sub);
+      throw new AuthenticationError(
+        "lifetime_too_long",
+        `token lifetime exceeds ${auth.maxTokenLifetimeSeconds} s`,
+        sub,
+      );
     }
     if (jti !== undefined && (typeof jti !== "string" || jti.length > 256)) {
       throw new AuthenticationError("invalid_token", "token jti is not a short string", sub);
@@ -151,7 +159,9 @@ function translateJoseError(error: unknown): AuthenticationError {
     if (error.claim === "nbf") return new AuthenticationError("not_yet_valid", "token is not valid yet", sub);
     return new AuthenticationError("invalid_token", `token claim check failed: ${error.claim}`, sub);
   }
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return new AuthenticationError("unknown_key", "token key id is not trusted");
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthenticationError("invalid_token", "token signature is invalid");
+  if (error instanceof joseErrors.JWKSNoMatchingKey)
+    return new AuthenticationError("unknown_key", "token key id is not trusted");
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new AuthenticationError("invalid_token", "token signature is invalid");
   return new AuthenticationError("invalid_token", "token is invalid");
 }

@@ -21,7 +21,10 @@ Exit codes: 0 done, 1 failed, 2 bad arguments or configuration.`;
 export function appVersion(): string {
   for (const relative of ["../../package.json", "../../../package.json"]) {
     try {
-      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as { name?: string; version?: string };
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (manifest.name === "mcp-bastion" && manifest.version) return manifest.version;
     } catch {
       // not there: try the next place
@@ -30,16 +33,24 @@ export function appVersion(): string {
   return "unknown";
 }
 
-
-export async function runBackupCommand(args: string[], env: CommandEnv = process.env, usage = backupUsage()): Promise<number> {
-  const parsed = parseOptions({ keep: { type: "string" }, json: { type: "boolean" } }, usage, args, { allowPositionals: true });
+export async function runBackupCommand(
+  args: string[],
+  env: CommandEnv = process.env,
+  usage = backupUsage(),
+): Promise<number> {
+  const parsed = parseOptions({ keep: { type: "string" }, json: { type: "boolean" } }, usage, args, {
+    allowPositionals: true,
+  });
   if ("exitCode" in parsed) return parsed.exitCode;
   const [subcommand, ...extra] = parsed.positionals;
-  if (subcommand !== undefined && subcommand !== "prune") return usageProblem(usage, `unknown command ${JSON.stringify(subcommand)}`);
+  if (subcommand !== undefined && subcommand !== "prune")
+    return usageProblem(usage, `unknown command ${JSON.stringify(subcommand)}`);
   if (extra.length > 0) return usageProblem(usage, `unexpected argument ${JSON.stringify(extra[0])}`);
   const keep = Number(parsed.values.keep);
-  if (subcommand === undefined && parsed.values.keep !== undefined) return usageProblem(usage, "--keep belongs to backup prune");
-  if (subcommand === "prune" && (!Number.isInteger(keep) || keep < 1)) return usageProblem(usage, "backup prune: --keep must be a whole number of at least 1");
+  if (subcommand === undefined && parsed.values.keep !== undefined)
+    return usageProblem(usage, "--keep belongs to backup prune");
+  if (subcommand === "prune" && (!Number.isInteger(keep) || keep < 1))
+    return usageProblem(usage, "backup prune: --keep must be a whole number of at least 1");
   let config;
   let environment: NodeJS.ProcessEnv;
   try {
@@ -55,7 +66,11 @@ export async function runBackupCommand(args: string[], env: CommandEnv = process
   const store = new BackupStore(createS3Client(config.s3), config.s3, config.neo4j.database);
   if (subcommand === "prune") {
     const result = await store.prune(keep);
-    console.log(parsed.values.json ? JSON.stringify(result) : `kept ${result.kept.length} backup(s); deleted ${result.deleted.length}: ${result.deleted.join(", ") || "none"}`);
+    console.log(
+      parsed.values.json
+        ? JSON.stringify(result)
+        : `kept ${result.kept.length} backup(s); deleted ${result.deleted.length}: ${result.deleted.join(", ") || "none"}`,
+    );
     return 0;
   }
   let telemetry;
@@ -73,7 +88,11 @@ export async function runBackupCommand(args: string[], env: CommandEnv = process
   }
 }
 
-async function backupTo(store: BackupStore, config: ReturnType<typeof loadBackupConfig>, json: boolean): Promise<number> {
+async function backupTo(
+  store: BackupStore,
+  config: ReturnType<typeof loadBackupConfig>,
+  json: boolean,
+): Promise<number> {
   await store.ensureBucket();
   const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
   try {
@@ -86,7 +105,9 @@ async function backupTo(store: BackupStore, config: ReturnType<typeof loadBackup
       onProgress: (progress) => {
         if (Date.now() - lastLine < 5000) return;
         lastLine = Date.now();
-        console.error(`backup: ${progress.phase}: ${progress.nodes} nodes, ${progress.relationships} relationships, ${(progress.bytes / 1e6).toFixed(1)} MB`);
+        console.error(
+          `backup: ${progress.phase}: ${progress.nodes} nodes, ${progress.relationships} relationships, ${(progress.bytes / 1e6).toFixed(1)} MB`,
+        );
       },
     });
     const seconds = (Date.now() - started) / 1000;

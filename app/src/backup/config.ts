@@ -8,7 +8,10 @@ import { describeIssues } from "../validation.js";
 const schema = z.object({
   ...neo4jConnectionSettings,
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
-  S3_PREFIX: z.string().regex(/^([a-z0-9][a-z0-9/_-]*\/)?$/, "must be empty or a key prefix ending in '/'").default("backups/"),
+  S3_PREFIX: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9/_-]*\/)?$/, "must be empty or a key prefix ending in '/'")
+    .default("backups/"),
   S3_REGION: z.string().min(1).default("us-east-1"),
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("false"),
@@ -37,14 +40,26 @@ export function loadBackupConfig(source: NodeJS.ProcessEnv = process.env): Backu
     throw new ConfigError("secrets are read from files: set S3_SECRET_ACCESS_KEY_FILE and NEO4J_PASSWORD_FILE instead");
   }
   const parsed = schema.safeParse(source);
-  if (!parsed.success) throw new ConfigError(`invalid backup configuration:\n  ${describeIssues(parsed.error, "environment").join("\n  ")}`);
+  if (!parsed.success)
+    throw new ConfigError(
+      `invalid backup configuration:\n  ${describeIssues(parsed.error, "environment").join("\n  ")}`,
+    );
   const env = parsed.data;
-  const accessKeyId = env.S3_ACCESS_KEY_ID_FILE ? readSecretFile("S3_ACCESS_KEY_ID_FILE", env.S3_ACCESS_KEY_ID_FILE) : env.S3_ACCESS_KEY_ID;
+  const accessKeyId = env.S3_ACCESS_KEY_ID_FILE
+    ? readSecretFile("S3_ACCESS_KEY_ID_FILE", env.S3_ACCESS_KEY_ID_FILE)
+    : env.S3_ACCESS_KEY_ID;
   if (!accessKeyId !== !env.S3_SECRET_ACCESS_KEY_FILE) {
-    throw new ConfigError("set both S3_ACCESS_KEY_ID (or _FILE) and S3_SECRET_ACCESS_KEY_FILE, or neither (to use the AWS credential chain)");
+    throw new ConfigError(
+      "set both S3_ACCESS_KEY_ID (or _FILE) and S3_SECRET_ACCESS_KEY_FILE, or neither (to use the AWS credential chain)",
+    );
   }
   return {
-    neo4j: { uri: env.NEO4J_URI, user: env.NEO4J_USER, password: readSecretFile("NEO4J_PASSWORD_FILE", env.NEO4J_PASSWORD_FILE), database: env.NEO4J_DATABASE },
+    neo4j: {
+      uri: env.NEO4J_URI,
+      user: env.NEO4J_USER,
+      password: readSecretFile("NEO4J_PASSWORD_FILE", env.NEO4J_PASSWORD_FILE),
+      database: env.NEO4J_DATABASE,
+    },
     s3: {
       bucket: env.S3_BUCKET,
       prefix: env.S3_PREFIX,
@@ -53,7 +68,12 @@ export function loadBackupConfig(source: NodeJS.ProcessEnv = process.env): Backu
       ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
       ...(env.S3_KMS_KEY_ID ? { kmsKeyId: env.S3_KMS_KEY_ID } : {}),
       ...(accessKeyId && env.S3_SECRET_ACCESS_KEY_FILE
-        ? { credentials: { accessKeyId, secretAccessKey: readSecretFile("S3_SECRET_ACCESS_KEY_FILE", env.S3_SECRET_ACCESS_KEY_FILE) } }
+        ? {
+            credentials: {
+              accessKeyId,
+              secretAccessKey: readSecretFile("S3_SECRET_ACCESS_KEY_FILE", env.S3_SECRET_ACCESS_KEY_FILE),
+            },
+          }
         : {}),
     },
   };

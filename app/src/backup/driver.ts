@@ -5,7 +5,11 @@ import { installChunkCursor } from "../store/chunked-reads.js";
 /** Integers stay lossless (beyond 2^53); large messages are read with the chunk cursor. */
 export function backupDriver(uri: string, user: string, password: string): Driver {
   installChunkCursor();
-  return neo4j.driver(uri, neo4j.auth.basic(user, password), { disableLosslessIntegers: false, maxTransactionRetryTime: 30_000, connectionTimeout: 10_000 });
+  return neo4j.driver(uri, neo4j.auth.basic(user, password), {
+    disableLosslessIntegers: false,
+    maxTransactionRetryTime: 30_000,
+    connectionTimeout: 10_000,
+  });
 }
 
 /** One query in a session of its own, its whole result read. */

@@ -35,10 +35,7 @@ function rangeQuery(request: ReaderRequest): { query: string; parameters: Record
   // id() is the only seekable integer key of an element; element ids are built from it.
   const match = request.kind === "nodes" ? "MATCH (n) WHERE id(n) = i" : "MATCH (a)-[r]->(b) WHERE id(r) = i";
   const open = request.kind === "nodes" ? "MATCH (n) WHERE id(n) >= $from" : "MATCH (a)-[r]->(b) WHERE id(r) >= $from";
-  const fields =
-    request.kind === "nodes"
-      ? `RETURN ${NODE_FIELDS}`
-      : `RETURN ${RELATIONSHIP_FIELDS}`;
+  const fields = request.kind === "nodes" ? `RETURN ${NODE_FIELDS}` : `RETURN ${RELATIONSHIP_FIELDS}`;
   const query = request.to === null ? `${open} ${fields}` : `UNWIND range($from, $to - 1) AS i ${match} ${fields}`;
   return { query, parameters: { from: request.from, to: request.to ?? 0 } };
 }
@@ -81,7 +78,12 @@ async function readRelationships(records: AsyncIterable<Neo4jRecord>): Promise<v
 }
 
 async function read(request: ReaderRequest): Promise<void> {
-  const session = driver.session({ database: settings.database, defaultAccessMode: "READ", fetchSize: request.fetchSize, notificationFilter: { disabledCategories: ["DEPRECATION"] } });
+  const session = driver.session({
+    database: settings.database,
+    defaultAccessMode: "READ",
+    fetchSize: request.fetchSize,
+    notificationFilter: { disabledCategories: ["DEPRECATION"] },
+  });
   try {
     const { query, parameters } = rangeQuery(request);
     const records = session.run(query, parameters);
@@ -101,7 +103,12 @@ port.on("message", (message: ReaderRequest | { type: "credit" }) => {
   } else {
     read(message).then(
       () => port.postMessage({ type: "done" } satisfies ReaderMessage),
-      (error: unknown) => port.postMessage({ type: "error", name: (error as Error).name, message: (error as Error).message } satisfies ReaderMessage),
+      (error: unknown) =>
+        port.postMessage({
+          type: "error",
+          name: (error as Error).name,
+          message: (error as Error).message,
+        } satisfies ReaderMessage),
     );
   }
 });

@@ -43,7 +43,8 @@ export interface RelationshipChunk {
   types: string[];
 }
 
-export type ReaderMessage = NodeChunk | RelationshipChunk | { type: "done" } | { type: "error"; name: string; message: string };
+export type ReaderMessage =
+  NodeChunk | RelationshipChunk | { type: "done" } | { type: "error"; name: string; message: string };
 
 /** Ranges per reader: enough that one reader left with a dense range does not hold up the others for long. */
 const RANGES_PER_READER = 16;
@@ -57,12 +58,19 @@ function startReader(options: WorkerOptions): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./range-reader.js", import.meta.url), options);
   const source = new URL("./range-reader.ts", import.meta.url).href;
   const loader = import.meta.resolve("tsx/esm/api");
-  return new Worker(`import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`, { ...options, eval: true });
+  return new Worker(
+    `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`,
+    { ...options, eval: true },
+  );
 }
 
 /** The highest store id of a node or relationship now, or null if there is none. */
 export async function highestId(driver: Driver, database: string, kind: ReadKind): Promise<number | null> {
-  const session = driver.session({ database, defaultAccessMode: "READ", notificationFilter: { disabledCategories: ["DEPRECATION"] } });
+  const session = driver.session({
+    database,
+    defaultAccessMode: "READ",
+    notificationFilter: { disabledCategories: ["DEPRECATION"] },
+  });
   try {
     const query = kind === "nodes" ? "MATCH (n) RETURN max(id(n)) AS max" : "MATCH ()-[r]->() RETURN max(id(r)) AS max";
     const max = (await session.run(query)).records[0]?.get("max") as { toNumber(): number } | null | undefined;
@@ -84,7 +92,9 @@ export function planRanges(highest: number | null, readers: number): Array<{ fro
 
 function readerError(name: string, message: string): Error {
   // A refusal the operator can act on keeps its type, so the command reports it in one line.
-  return name === "BackupFormatError" ? new BackupFormatError(message) : new Error(`a backup reader failed: ${message}`);
+  return name === "BackupFormatError"
+    ? new BackupFormatError(message)
+    : new Error(`a backup reader failed: ${message}`);
 }
 
 export class RangeReaders {
@@ -93,7 +103,12 @@ export class RangeReaders {
   constructor(settings: ReaderSettings, count: number) {
     // The process's heap cap (the Jobs' --max-old-space-size) shared out: each reader gets half of it.
     const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 2));
-    this.workers = Array.from({ length: count }, () => startReader({ workerData: settings, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 48 } }));
+    this.workers = Array.from({ length: count }, () =>
+      startReader({
+        workerData: settings,
+        resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 48 },
+      }),
+    );
   }
 
   get count(): number {
@@ -101,7 +116,11 @@ export class RangeReaders {
   }
 
   /** Every node or relationship, as chunks from whichever of the first `lanes` readers has one. */
-  async *read(kind: ReadKind, highest: number | null, { lanes, fetchSize }: { lanes: number; fetchSize: number }): AsyncGenerator<NodeChunk | RelationshipChunk> {
+  async *read(
+    kind: ReadKind,
+    highest: number | null,
+    { lanes, fetchSize }: { lanes: number; fetchSize: number },
+  ): AsyncGenerator<NodeChunk | RelationshipChunk> {
     const workers = this.workers.slice(0, Math.max(1, lanes));
     const ranges = planRanges(highest, workers.length);
     const ready: Array<{ chunk: NodeChunk | RelationshipChunk; from: Worker }> = [];

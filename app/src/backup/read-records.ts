@@ -6,12 +6,16 @@ import { reservedName, type NodeRecord, type RelationshipRecord } from "./record
 import { BackupFormatError, encodeProperties } from "./values.js";
 
 export const NODE_FIELDS = "elementId(n) AS id, labels(n) AS labels, properties(n) AS props";
-export const RELATIONSHIP_FIELDS = "elementId(r) AS id, type(r) AS type, properties(r) AS props, elementId(a) AS start, elementId(b) AS end";
+export const RELATIONSHIP_FIELDS =
+  "elementId(r) AS id, type(r) AS type, properties(r) AS props, elementId(a) AS start, elementId(b) AS end";
 
 /** A backup that uses the restore's own names could never be restored: refused while it is taken. */
 function assertRestorable(kind: string, id: string, labels: readonly string[], properties: object): void {
   const name = reservedName(labels, Object.keys(properties));
-  if (name !== undefined) throw new BackupFormatError(`${kind} ${id} uses the name ${name}, which the restore reserves for itself; rename it before backing up`);
+  if (name !== undefined)
+    throw new BackupFormatError(
+      `${kind} ${id} uses the name ${name}, which the restore reserves for itself; rename it before backing up`,
+    );
 }
 
 export function nodeRecord(record: Neo4jRecord): Omit<NodeRecord, "k"> {

@@ -19,22 +19,45 @@ export function reservedName(labels: readonly string[], keys: readonly string[])
 
 // Neo4j refuses empty token names, so a backup never holds one.
 const token = z.string().min(1);
-const label = token.refine((name) => !reservedLabels.has(name), { message: "is a label the restore reserves for itself" });
+const label = token.refine((name) => !reservedLabels.has(name), {
+  message: "is a label the restore reserves for itself",
+});
 // Values are checked where they are decoded (values.ts), with messages of their own.
-const properties = z.record(token.refine((key) => !reservedKeys.has(key), { message: "is a property key the restore reserves for itself" }), z.unknown());
+const properties = z.record(
+  token.refine((key) => !reservedKeys.has(key), { message: "is a property key the restore reserves for itself" }),
+  z.unknown(),
+);
 const node = { id: token, labels: z.array(label), props: properties };
 // A relationship names an endpoint the backup has already written by its id alone, and carries
 // the whole of one it has not (a node created while the backup ran), which the restore creates.
 const endpoint = z.union([token, z.object(node)], { error: "expected a node id or a whole node" });
 
 const nodeRecord = z.object({ k: z.literal("node"), ...node });
-const relationshipRecord = z.object({ k: z.literal("rel"), id: token, type: token, props: properties, start: endpoint, end: endpoint });
+const relationshipRecord = z.object({
+  k: z.literal("rel"),
+  id: token,
+  type: token,
+  props: properties,
+  start: endpoint,
+  end: endpoint,
+});
 const backupRecord = z.discriminatedUnion("k", [
-  z.object({ k: z.literal("header"), formatVersion: z.number().int(), database: z.string(), id: z.string(), startedAt: z.string() }),
+  z.object({
+    k: z.literal("header"),
+    formatVersion: z.number().int(),
+    database: z.string(),
+    id: z.string(),
+    startedAt: z.string(),
+  }),
   z.object({ k: z.literal("schema"), cypher: z.string() }),
   nodeRecord,
   relationshipRecord,
-  z.object({ k: z.literal("end"), nodes: z.number().int().nonnegative(), relationships: z.number().int().nonnegative(), schema: z.number().int().nonnegative() }),
+  z.object({
+    k: z.literal("end"),
+    nodes: z.number().int().nonnegative(),
+    relationships: z.number().int().nonnegative(),
+    schema: z.number().int().nonnegative(),
+  }),
 ]);
 
 export type NodeRecord = z.infer<typeof nodeRecord>;
@@ -47,7 +70,9 @@ function describePath(path: readonly PropertyKey[]): string {
   const segments = path.map((segment, index) => {
     if (typeof segment === "number") return `[${segment}]`;
     const name = String(segment);
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${index > 0 ? "." : ""}${name}` : `[${JSON.stringify(name.slice(0, 80))}]`;
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+      ? `${index > 0 ? "." : ""}${name}`
+      : `[${JSON.stringify(name.slice(0, 80))}]`;
   });
   return segments.join("") || "the record";
 }
@@ -78,7 +103,8 @@ function hasExactKeys(value: object, count: number, keys: readonly string[]): bo
   return own === count && keys.every((key) => Object.hasOwn(value, key));
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const NODE_KEYS = ["id", "labels", "props"] as const;
 
@@ -89,7 +115,8 @@ function isNodeShape(value: Record<string, unknown>): boolean {
   return true;
 }
 
-const isEndpoint = (value: unknown): boolean => isToken(value) || (isPlainObject(value) && hasExactKeys(value, 3, NODE_KEYS) && isNodeShape(value));
+const isEndpoint = (value: unknown): boolean =>
+  isToken(value) || (isPlainObject(value) && hasExactKeys(value, 3, NODE_KEYS) && isNodeShape(value));
 
 /**
  * Node and relationship lines, nearly all of a backup, checked by hand: a record that passes is
@@ -98,9 +125,17 @@ const isEndpoint = (value: unknown): boolean => isToken(value) || (isPlainObject
  */
 function fastRecord(value: unknown): BackupRecord | undefined {
   if (!isPlainObject(value)) return undefined;
-  if (value.k === "node") return hasExactKeys(value, 4, ["k", ...NODE_KEYS]) && isNodeShape(value) ? (value as NodeRecord) : undefined;
+  if (value.k === "node")
+    return hasExactKeys(value, 4, ["k", ...NODE_KEYS]) && isNodeShape(value) ? (value as NodeRecord) : undefined;
   if (value.k !== "rel" || !hasExactKeys(value, 6, ["k", "id", "type", "props", "start", "end"])) return undefined;
-  if (!isToken(value.id) || !isToken(value.type) || !isPlainObject(value.props) || !isEndpoint(value.start) || !isEndpoint(value.end)) return undefined;
+  if (
+    !isToken(value.id) ||
+    !isToken(value.type) ||
+    !isPlainObject(value.props) ||
+    !isEndpoint(value.start) ||
+    !isEndpoint(value.end)
+  )
+    return undefined;
   for (const key in value.props) if (key.length === 0 || reservedKeys.has(key)) return undefined;
   return value as RelationshipRecord;
 }

@@ -34,7 +34,10 @@ Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no
 export const RESTORE_USAGE = restoreUsage();
 
 /** Progress for people: one updating line on a terminal, a plain line every few seconds otherwise. */
-export function progressPrinter(manifest: Manifest, stream: NodeJS.WriteStream = process.stderr): (progress: RestoreProgress) => void {
+export function progressPrinter(
+  manifest: Manifest,
+  stream: NodeJS.WriteStream = process.stderr,
+): (progress: RestoreProgress) => void {
   let writesStarted: number | undefined;
   let lastLine = 0;
   const total = manifest.counts.nodes + manifest.counts.relationships;
@@ -60,7 +63,11 @@ export function progressPrinter(manifest: Manifest, stream: NodeJS.WriteStream =
 
 const COMMANDS = ["list", "verify", "restore"];
 
-export async function runRestoreCommand(args: string[], env: CommandEnv = process.env, usage = RESTORE_USAGE): Promise<number> {
+export async function runRestoreCommand(
+  args: string[],
+  env: CommandEnv = process.env,
+  usage = RESTORE_USAGE,
+): Promise<number> {
   const parsed = parseOptions(
     { to: { type: "string" }, wipe: { type: "boolean" }, json: { type: "boolean" }, "batch-size": { type: "string" } },
     usage,
@@ -70,7 +77,8 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
   if ("exitCode" in parsed) return parsed.exitCode;
   const { values, positionals } = parsed;
   // A backup id or latest in the command's place restores it: `restore latest` reads as it does.
-  const [command, target, ...extra] = positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
+  const [command, target, ...extra] =
+    positionals[0] === "latest" || BACKUP_ID.test(positionals[0] ?? "") ? ["restore", ...positionals] : positionals;
   if (command === undefined) return usageProblem(usage, `a command is needed: ${COMMANDS.join(", ")}`);
   if (!COMMANDS.includes(command)) return usageProblem(usage, `unknown command ${JSON.stringify(command)}`);
   const needsTarget = command !== "list";
@@ -82,7 +90,8 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
     if (misplaced) return usageProblem(usage, `--${misplaced} belongs to restoring a backup, not to ${command}`);
   }
   const batchSize = values["batch-size"] === undefined ? 2000 : Number(values["batch-size"]);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) return usageProblem(usage, "--batch-size must be a whole number from 1 to 100000");
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
+    return usageProblem(usage, "--batch-size must be a whole number from 1 to 100000");
   if (values.to !== undefined && !/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^\s/]+$/.test(values.to)) {
     return usageProblem(usage, `--to must be a bolt:// or neo4j:// address, got ${JSON.stringify(values.to)}`);
   }
@@ -95,19 +104,31 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
       const manifests = await store.list();
       if (json) console.log(JSON.stringify(manifests));
       else if (manifests.length === 0) console.log(`no complete backups under s3://${config.s3.bucket}/${store.root}`);
-      else for (const manifest of manifests) console.log(`${manifest.id}  ${manifest.counts.nodes} nodes  ${manifest.counts.relationships} relationships  ${(manifest.dataBytes / 1e6).toFixed(1)} MB  app ${manifest.appVersion}`);
+      else
+        for (const manifest of manifests)
+          console.log(
+            `${manifest.id}  ${manifest.counts.nodes} nodes  ${manifest.counts.relationships} relationships  ${(manifest.dataBytes / 1e6).toFixed(1)} MB  app ${manifest.appVersion}`,
+          );
       return EXIT.ok;
     }
     const manifest = await store.resolve(target as string);
     if (command === "verify") {
       const result = await verifyBackup(store, manifest);
-      console.log(json ? JSON.stringify({ ok: true, ...result }) : `backup ${result.backupId} verified: SHA-256 ${result.sha256}, ${result.nodes} nodes, ${result.relationships} relationships, ${result.schema} schema rules`);
+      console.log(
+        json
+          ? JSON.stringify({ ok: true, ...result })
+          : `backup ${result.backupId} verified: SHA-256 ${result.sha256}, ${result.nodes} nodes, ${result.relationships} relationships, ${result.schema} schema rules`,
+      );
       return EXIT.ok;
     }
     const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
     try {
       const started = Date.now();
-      const result = await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: values.wipe === true, batchSize, ...(json ? {} : { onProgress: progressPrinter(manifest) }) });
+      const result = await restoreBackup(driver, config.neo4j.database, store, manifest, {
+        wipe: values.wipe === true,
+        batchSize,
+        ...(json ? {} : { onProgress: progressPrinter(manifest) }),
+      });
       const seconds = (Date.now() - started) / 1000;
       if (!json && process.stderr.isTTY) process.stderr.write("\n");
       console.log(
@@ -121,11 +142,15 @@ export async function runRestoreCommand(args: string[], env: CommandEnv = proces
     }
   } catch (error) {
     const [code, kind] =
-      error instanceof ConfigError ? [EXIT.usage, "configuration"]
-      : error instanceof BackupNotFoundError ? [EXIT.notFound, "not found"]
-      : error instanceof VerificationError || error instanceof BackupFormatError ? [EXIT.verification, "verification failed"]
-      : error instanceof TargetNotEmptyError ? [EXIT.notEmpty, "target not empty"]
-      : [EXIT.failed, "failed"];
+      error instanceof ConfigError
+        ? [EXIT.usage, "configuration"]
+        : error instanceof BackupNotFoundError
+          ? [EXIT.notFound, "not found"]
+          : error instanceof VerificationError || error instanceof BackupFormatError
+            ? [EXIT.verification, "verification failed"]
+            : error instanceof TargetNotEmptyError
+              ? [EXIT.notEmpty, "target not empty"]
+              : [EXIT.failed, "failed"];
     const message = (error as Error).message;
     if (json) console.log(JSON.stringify({ ok: false, error: kind, message }));
     console.error(`restore: ${kind}: ${message}`);

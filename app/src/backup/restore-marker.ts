@@ -14,8 +14,14 @@ export interface UnfinishedRestore {
 
 /** The marker of a restore into `database` that has not finished (or crashed), if there is one. */
 export async function unfinishedRestore(driver: Driver, database: string): Promise<UnfinishedRestore | undefined> {
-  const marker = (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.line AS line LIMIT 1`)).records[0];
+  const marker = (
+    await run(driver, database, `MATCH (m:${MARKER}) RETURN m.backupId AS id, m.phase AS phase, m.line AS line LIMIT 1`)
+  ).records[0];
   if (!marker) return undefined;
   const line = marker.get("line") as unknown;
-  return { backupId: marker.get("id"), phase: String(marker.get("phase")), line: line === null ? undefined : Number(line) };
+  return {
+    backupId: marker.get("id"),
+    phase: String(marker.get("phase")),
+    line: line === null ? undefined : Number(line),
+  };
 }

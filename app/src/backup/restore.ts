@@ -12,7 +12,13 @@ import {
 } from "./records.js";
 import { unfinishedRestore, type UnfinishedRestore } from "./restore-marker.js";
 import type { BackupStore, Manifest } from "./storage.js";
-import { assertSchemaStatement, readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
+import {
+  assertSchemaStatement,
+  readSizedRecords,
+  VerificationError,
+  verifyBackup,
+  type VerifyResult,
+} from "./verify.js";
 import { GraphWriter } from "./writes.js";
 
 export class TargetNotEmptyError extends Error {
@@ -50,13 +56,18 @@ export interface RestoreResult {
   endpointOnlyNodes: number;
 }
 
-
 /** Drops the schema first, so deleting the graph does not also keep its indexes current. */
 async function wipe(driver: Driver, database: string): Promise<void> {
   const constraints = await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN name");
-  for (const record of constraints.records) await run(driver, database, `DROP CONSTRAINT \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
-  const indexes = await run(driver, database, "SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name");
-  for (const record of indexes.records) await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
+  for (const record of constraints.records)
+    await run(driver, database, `DROP CONSTRAINT \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
+  const indexes = await run(
+    driver,
+    database,
+    "SHOW INDEXES YIELD name, type, owningConstraint WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name",
+  );
+  for (const record of indexes.records)
+    await run(driver, database, `DROP INDEX \`${String(record.get("name")).replaceAll("`", "``")}\` IF EXISTS`);
   await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
 }
 
@@ -88,15 +99,26 @@ interface RestoreRun {
 }
 
 /** Whether this run resumes an unfinished restore of the same backup, and from which phase; refuses a target that is not empty without `wipe`. */
-async function checkTarget({ driver, database, manifest, options }: RestoreRun): Promise<{ marker: UnfinishedRestore | undefined; resumed: boolean; phase: string }> {
+async function checkTarget({
+  driver,
+  database,
+  manifest,
+  options,
+}: RestoreRun): Promise<{ marker: UnfinishedRestore | undefined; resumed: boolean; phase: string }> {
   const marker = await unfinishedRestore(driver, database);
   // A restore by an earlier version (which did not count its writes) cannot be resumed: it starts over with --wipe.
   const resumed = marker?.backupId === manifest.id && (marker.line !== undefined || marker.phase !== "load");
   if (!resumed) {
-    const nodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
-    const schema = (await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS count")).records[0]?.get("count");
+    const nodes = Number(
+      (await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0,
+    );
+    const schema = (
+      await run(driver, database, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS count")
+    ).records[0]?.get("count");
     if ((nodes > 0 || Number(schema) > 0) && !options.wipe) {
-      throw new TargetNotEmptyError(`the target database ${database} is not empty (${nodes} nodes${Number(schema) > 0 ? `, ${String(schema)} constraints` : ""}); pass --wipe to replace its contents`);
+      throw new TargetNotEmptyError(
+        `the target database ${database} is not empty (${nodes} nodes${Number(schema) > 0 ? `, ${String(schema)} constraints` : ""}); pass --wipe to replace its contents`,
+      );
     }
   }
   return { marker, resumed, phase: resumed && marker ? marker.phase : "load" };
@@ -109,7 +131,9 @@ async function begin({ driver, database, manifest, options, progress, report }: 
     report();
     await wipe(driver, database);
   }
-  await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', line: 0, startedAt: datetime()})`, { id: manifest.id });
+  await run(driver, database, `CREATE (:${MARKER} {backupId: $id, phase: 'load', line: 0, startedAt: datetime()})`, {
+    id: manifest.id,
+  });
 }
 
 /**
@@ -119,11 +143,20 @@ async function begin({ driver, database, manifest, options, progress, report }: 
 async function load(restore: RestoreRun, written: number, verified: VerifyResult | undefined): Promise<void> {
   const { driver, database, store, manifest, options, progress, report } = restore;
   progress.phase = "schema";
-  await run(driver, database, `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`);
-  const writer = new GraphWriter(driver, database, { rows: options.batchSize ?? 2000, bytes: options.batchBytes ?? 4 * 1024 * 1024 }, (kind, count) => {
-    progress[kind] += count;
-    report();
-  });
+  await run(
+    driver,
+    database,
+    `CREATE CONSTRAINT ${STAGED_CONSTRAINT} IF NOT EXISTS FOR (n:${STAGED}) REQUIRE n.${STAGED_ID} IS UNIQUE`,
+  );
+  const writer = new GraphWriter(
+    driver,
+    database,
+    { rows: options.batchSize ?? 2000, bytes: options.batchBytes ?? 4 * 1024 * 1024 },
+    (kind, count) => {
+      progress[kind] += count;
+      report();
+    },
+  );
   // Indexes and constraints are created once the data is in: filling an index from the whole
   // graph at once costs much less than keeping it current through every write.
   const schema: string[] = [];
@@ -149,36 +182,78 @@ async function load(restore: RestoreRun, written: number, verified: VerifyResult
   for (const cypher of schema) await applySchema(driver, database, cypher);
   await run(driver, database, `CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
   // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
-  const endpointOnly = await countsByKey(driver, database, `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`);
-  await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, { endpointOnly: JSON.stringify(endpointOnly) });
+  const endpointOnly = await countsByKey(
+    driver,
+    database,
+    `MATCH (n:${STAGED}) WHERE n.${ENDPOINT_ONLY} UNWIND labels(n) AS key WITH key WHERE key <> '${STAGED}' RETURN key, count(*) AS count`,
+  );
+  await run(driver, database, `MATCH (m:${MARKER}) SET m.phase = 'cleanup', m.endpointOnly = $endpointOnly`, {
+    endpointOnly: JSON.stringify(endpointOnly),
+  });
 }
 
 /** Removes the restore's own labels, keys and constraint from the restored graph. */
-async function cleanup({ driver, database, progress, report }: RestoreRun, marker: UnfinishedRestore | undefined, resumed: boolean): Promise<void> {
+async function cleanup(
+  { driver, database, progress, report }: RestoreRun,
+  marker: UnfinishedRestore | undefined,
+  resumed: boolean,
+): Promise<void> {
   progress.phase = "cleanup";
   report();
   // Only a restore by an earlier version marked its relationships.
-  if (resumed && marker?.line === undefined) await run(driver, database, `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`);
-  await run(driver, database, `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`);
+  if (resumed && marker?.line === undefined)
+    await run(
+      driver,
+      database,
+      `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`,
+    );
+  await run(
+    driver,
+    database,
+    `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`,
+  );
   await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
 }
 
 /** The restored graph's nodes by label and relationships by type against the manifest (and the nodes known only as endpoints); returns the relationships by type. */
-async function checkCounts({ driver, database, manifest, progress, report }: RestoreRun): Promise<Record<string, number>> {
+async function checkCounts({
+  driver,
+  database,
+  manifest,
+  progress,
+  report,
+}: RestoreRun): Promise<Record<string, number>> {
   progress.phase = "check";
   report();
-  const endpointOnly = JSON.parse(String((await run(driver, database, `MATCH (m:${MARKER}) RETURN m.endpointOnly AS e`)).records[0]?.get("e") ?? "{}")) as Record<string, number>;
-  const labels = await countsByKey(driver, database, `MATCH (n) WHERE NOT n:${MARKER} UNWIND labels(n) AS key RETURN key, count(*) AS count`);
+  const endpointOnly = JSON.parse(
+    String(
+      (await run(driver, database, `MATCH (m:${MARKER}) RETURN m.endpointOnly AS e`)).records[0]?.get("e") ?? "{}",
+    ),
+  ) as Record<string, number>;
+  const labels = await countsByKey(
+    driver,
+    database,
+    `MATCH (n) WHERE NOT n:${MARKER} UNWIND labels(n) AS key RETURN key, count(*) AS count`,
+  );
   const types = await countsByKey(driver, database, "MATCH ()-[r]->() RETURN type(r) AS key, count(*) AS count");
   const problems: string[] = [];
-  for (const label of new Set([...Object.keys(labels), ...Object.keys(manifest.counts.nodesByLabel), ...Object.keys(endpointOnly)])) {
+  for (const label of new Set([
+    ...Object.keys(labels),
+    ...Object.keys(manifest.counts.nodesByLabel),
+    ...Object.keys(endpointOnly),
+  ])) {
     const expected = (manifest.counts.nodesByLabel[label] ?? 0) + (endpointOnly[label] ?? 0);
-    if ((labels[label] ?? 0) !== expected) problems.push(`label ${label}: ${labels[label] ?? 0} nodes, expected ${expected}`);
+    if ((labels[label] ?? 0) !== expected)
+      problems.push(`label ${label}: ${labels[label] ?? 0} nodes, expected ${expected}`);
   }
   for (const type of new Set([...Object.keys(types), ...Object.keys(manifest.counts.relationshipsByType)])) {
-    if ((types[type] ?? 0) !== (manifest.counts.relationshipsByType[type] ?? 0)) problems.push(`type ${type}: ${types[type] ?? 0} relationships, expected ${manifest.counts.relationshipsByType[type] ?? 0}`);
+    if ((types[type] ?? 0) !== (manifest.counts.relationshipsByType[type] ?? 0))
+      problems.push(
+        `type ${type}: ${types[type] ?? 0} relationships, expected ${manifest.counts.relationshipsByType[type] ?? 0}`,
+      );
   }
-  if (problems.length > 0) throw new VerificationError(`the restored graph does not match the backup:\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0)
+    throw new VerificationError(`the restored graph does not match the backup:\n  ${problems.join("\n  ")}`);
   return types;
 }
 
@@ -188,9 +263,23 @@ async function checkCounts({ driver, database, manifest, progress, report }: Res
  * refused before anything in the target is wiped or written; the writes then read only the
  * object version that was verified.
  */
-export async function restoreBackup(driver: Driver, database: string, store: BackupStore, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restoreBackup(
+  driver: Driver,
+  database: string,
+  store: BackupStore,
+  manifest: Manifest,
+  options: RestoreOptions = {},
+): Promise<RestoreResult> {
   const progress: RestoreProgress = { phase: "verify", nodes: 0, relationships: 0 };
-  const restore: RestoreRun = { driver, database, store, manifest, options, progress, report: () => options.onProgress?.({ ...progress }) };
+  const restore: RestoreRun = {
+    driver,
+    database,
+    store,
+    manifest,
+    options,
+    progress,
+    report: () => options.onProgress?.({ ...progress }),
+  };
   const { marker, resumed, phase } = await checkTarget(restore);
   if (phase === "load") {
     // Verified before anything is wiped or written, and again as the writes read it (its hash).
@@ -203,7 +292,9 @@ export async function restoreBackup(driver: Driver, database: string, store: Bac
   await cleanup(restore, marker, resumed);
   const types = await checkCounts(restore);
   await run(driver, database, `MATCH (m:${MARKER}) DELETE m`);
-  const totalNodes = Number((await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0);
+  const totalNodes = Number(
+    (await run(driver, database, "MATCH (n) RETURN count(n) AS count")).records[0]?.get("count") ?? 0,
+  );
   return {
     backupId: manifest.id,
     resumed,

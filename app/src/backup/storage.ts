@@ -1,6 +1,15 @@
 // The S3 side of backups: key layout, the manifest (written last: a backup without one is not
 // complete and never listed), listing, reading and pruning.
-import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type ListObjectsV2CommandOutput,
+} from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
 import type { BackupConfig } from "./config.js";
 import { traceS3Commands } from "../telemetry/s3-spans.js";
@@ -37,12 +46,14 @@ export class BackupNotFoundError extends Error {
 
 export function createS3Client(s3: BackupConfig["s3"]): S3Client {
   // Each S3 command is a span once telemetry is on (OTEL_EXPORTER_OTLP_ENDPOINT), a no-op otherwise.
-  return traceS3Commands(new S3Client({
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    ...(s3.credentials ? { credentials: s3.credentials } : {}),
-  }));
+  return traceS3Commands(
+    new S3Client({
+      region: s3.region,
+      forcePathStyle: s3.forcePathStyle,
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.credentials ? { credentials: s3.credentials } : {}),
+    }),
+  );
 }
 
 export const BACKUP_ID = /^\d{8}T\d{9}Z$/;
@@ -102,8 +113,16 @@ export class BackupStore {
     const ids: string[] = [];
     let token: string | undefined;
     do {
-      const page: ListObjectsV2CommandOutput = await this.client.send(new ListObjectsV2Command({ Bucket: this.s3.bucket, Prefix: this.root, Delimiter: "/", ContinuationToken: token }));
-      for (const prefix of page.CommonPrefixes ?? []) if (prefix.Prefix) ids.push(prefix.Prefix.slice(this.root.length, -1));
+      const page: ListObjectsV2CommandOutput = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.s3.bucket,
+          Prefix: this.root,
+          Delimiter: "/",
+          ContinuationToken: token,
+        }),
+      );
+      for (const prefix of page.CommonPrefixes ?? [])
+        if (prefix.Prefix) ids.push(prefix.Prefix.slice(this.root.length, -1));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return ids.sort();
@@ -113,7 +132,9 @@ export class BackupStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page: ListObjectsV2CommandOutput = await this.client.send(new ListObjectsV2Command({ Bucket: this.s3.bucket, Prefix: prefix, ContinuationToken: token }));
+      const page: ListObjectsV2CommandOutput = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.s3.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -136,15 +157,22 @@ export class BackupStore {
   async readManifest(id: string): Promise<Manifest> {
     // The id comes from the operator's command line and from listed prefixes: only ids this
     // code writes ever become part of a key.
-    if (!BACKUP_ID.test(id)) throw new BackupNotFoundError(`${JSON.stringify(id.slice(0, 60))} is not a backup id (like 20261122T184001123Z) or latest`);
+    if (!BACKUP_ID.test(id))
+      throw new BackupNotFoundError(
+        `${JSON.stringify(id.slice(0, 60))} is not a backup id (like 20261122T184001123Z) or latest`,
+      );
     const body = await this.getObject(this.keyOf(id, MANIFEST_OBJECT)).catch((error: unknown) => {
-      if ((error as { name?: string }).name === "NoSuchKey") throw new BackupNotFoundError(`no complete backup ${id} under s3://${this.s3.bucket}/${this.root}`);
+      if ((error as { name?: string }).name === "NoSuchKey")
+        throw new BackupNotFoundError(`no complete backup ${id} under s3://${this.s3.bucket}/${this.root}`);
       throw error;
     });
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
     const manifest = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Manifest;
-    if (!READABLE_FORMATS.has(manifest.formatVersion)) throw new Error(`backup ${id} has format version ${String(manifest.formatVersion)}; this version reads ${[...READABLE_FORMATS].join(" and ")}`);
+    if (!READABLE_FORMATS.has(manifest.formatVersion))
+      throw new Error(
+        `backup ${id} has format version ${String(manifest.formatVersion)}; this version reads ${[...READABLE_FORMATS].join(" and ")}`,
+      );
     return manifest;
   }
 
@@ -172,16 +200,30 @@ export class BackupStore {
         const end = Math.min(size, start + chunkBytes) - 1;
         let response;
         try {
-          response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...(version.etag ? { IfMatch: version.etag } : {}) }));
+          response = await client.send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Range: `bytes=${start}-${end}`,
+              ...(version.etag ? { IfMatch: version.etag } : {}),
+            }),
+          );
         } catch (error) {
-          if ((error as { name?: string }).name === "PreconditionFailed") throw new Error(`s3://${bucket}/${key} changed while it was being read (its ETag is no longer ${version.etag})`, { cause: error });
+          if ((error as { name?: string }).name === "PreconditionFailed")
+            throw new Error(
+              `s3://${bucket}/${key} changed while it was being read (its ETag is no longer ${version.etag})`,
+              { cause: error },
+            );
           throw error;
         }
         version.etag ??= response.ETag;
         const array = await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
         // A view, not a copy: one chunk in memory at a time.
         const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-        if (bytes.length !== end - start + 1) throw new Error(`s3://${bucket}/${key}: expected ${end - start + 1} bytes at ${start}, got ${bytes.length} (the object changed or is shorter than its manifest says)`);
+        if (bytes.length !== end - start + 1)
+          throw new Error(
+            `s3://${bucket}/${key}: expected ${end - start + 1} bytes at ${start}, got ${bytes.length} (the object changed or is shorter than its manifest says)`,
+          );
         yield bytes;
       }
     }
@@ -202,15 +244,28 @@ export class BackupStore {
     const complete = (await this.list()).map((manifest) => manifest.id);
     const kept = complete.slice(Math.max(0, complete.length - keep));
     const oldestKept = kept[0];
-    const deleted = (await this.listPrefixes()).filter((id) => !kept.includes(id) && (oldestKept === undefined ? complete.includes(id) : id < oldestKept));
+    const deleted = (await this.listPrefixes()).filter(
+      (id) => !kept.includes(id) && (oldestKept === undefined ? complete.includes(id) : id < oldestKept),
+    );
     for (const id of deleted) {
       const all = await this.keysUnder(`${this.root}${id}/`);
       // The manifest goes first, on its own, so a half-deleted backup is never listed as complete.
       const manifestKey = this.keyOf(id, MANIFEST_OBJECT);
-      if (all.includes(manifestKey)) await this.client.send(new DeleteObjectsCommand({ Bucket: this.s3.bucket, Delete: { Objects: [{ Key: manifestKey }], Quiet: true } }));
+      if (all.includes(manifestKey))
+        await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.s3.bucket,
+            Delete: { Objects: [{ Key: manifestKey }], Quiet: true },
+          }),
+        );
       const keys = all.filter((key) => key !== manifestKey);
       for (let start = 0; start < keys.length; start += 1000) {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.s3.bucket, Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })), Quiet: true } }));
+        await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.s3.bucket,
+            Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
       }
     }
     return { kept, deleted };

@@ -41,7 +41,9 @@ export interface BackupOptions {
 export async function schemaStatements(driver: Driver, database: string): Promise<string[]> {
   const session = driver.session({ database, defaultAccessMode: "READ" });
   try {
-    const constraints = await session.run("SHOW CONSTRAINTS YIELD createStatement RETURN createStatement ORDER BY createStatement");
+    const constraints = await session.run(
+      "SHOW CONSTRAINTS YIELD createStatement RETURN createStatement ORDER BY createStatement",
+    );
     const indexes = await session.run(
       "SHOW INDEXES YIELD createStatement, owningConstraint, type WHERE owningConstraint IS NULL AND type <> 'LOOKUP' RETURN createStatement ORDER BY createStatement",
     );
@@ -61,12 +63,18 @@ const SAMPLE_ROWS = 100;
  * be read a few rows at a time, and a graph of small ones in large fetches. Sized from the
  * largest row of a sample, the query's first rows.
  */
-async function fetchSizeFor(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown): Promise<number> {
+async function fetchSizeFor(
+  driver: Driver,
+  database: string,
+  query: string,
+  encode: (record: Neo4jRecord) => unknown,
+): Promise<number> {
   // The sample itself is read a row at a time: its rows may be the large ones.
   const session = driver.session({ database, defaultAccessMode: "READ", fetchSize: 1 });
   let largest = 1;
   try {
-    for await (const record of session.run(`${query} LIMIT ${SAMPLE_ROWS}`)) largest = Math.max(largest, JSON.stringify(encode(record)).length);
+    for await (const record of session.run(`${query} LIMIT ${SAMPLE_ROWS}`))
+      largest = Math.max(largest, JSON.stringify(encode(record)).length);
   } finally {
     await session.close();
   }
@@ -103,7 +111,9 @@ async function assertNoRestoreInProgress(driver: Driver, database: string): Prom
   if (marker) {
     // The marker's id is whatever the database holds: quoted and cut short, never a raw log line.
     const id = JSON.stringify(String(marker.backupId).slice(0, 40));
-    throw new RestoreInProgressError(`a restore of backup ${id} into database ${database} has not finished; re-run it to completion before taking a backup`);
+    throw new RestoreInProgressError(
+      `a restore of backup ${id} into database ${database} has not finished; re-run it to completion before taking a backup`,
+    );
   }
 }
 
@@ -116,16 +126,36 @@ const PARALLEL_MIN_FETCH = 100;
  * How many readers share a read, and each one's rows per fetch (its share of FETCH_BYTES). Rows
  * of large values are read by a single reader, so memory holds one large fetch at a time.
  */
-async function readPlan(driver: Driver, database: string, query: string, encode: (record: Neo4jRecord) => unknown, options: BackupOptions, readers: number): Promise<{ lanes: number; fetchSize: number }> {
+async function readPlan(
+  driver: Driver,
+  database: string,
+  query: string,
+  encode: (record: Neo4jRecord) => unknown,
+  options: BackupOptions,
+  readers: number,
+): Promise<{ lanes: number; fetchSize: number }> {
   const whole = options.fetchSize ?? (await fetchSizeFor(driver, database, query, encode));
   const lanes = whole >= PARALLEL_MIN_FETCH ? readers : 1;
   return { lanes, fetchSize: Math.max(1, Math.floor(whole / lanes)) };
 }
 
 /** The backup's lines, in chunks: header and schema, every node, every relationship, the end record. */
-async function* lines(driver: Driver, readers: RangeReaders, database: string, manifest: Manifest, options: BackupOptions, progress: BackupProgress): AsyncGenerator<string> {
+async function* lines(
+  driver: Driver,
+  readers: RangeReaders,
+  database: string,
+  manifest: Manifest,
+  options: BackupOptions,
+  progress: BackupProgress,
+): AsyncGenerator<string> {
   const { counts } = manifest;
-  let head = line({ k: "header", formatVersion: FORMAT_VERSION, database, id: manifest.id, startedAt: manifest.startedAt });
+  let head = line({
+    k: "header",
+    formatVersion: FORMAT_VERSION,
+    database,
+    id: manifest.id,
+    startedAt: manifest.startedAt,
+  });
   for (const cypher of await schemaStatements(driver, database)) {
     counts.schema += 1;
     head += line({ k: "schema", cypher });
@@ -144,8 +174,19 @@ async function* lines(driver: Driver, readers: RangeReaders, database: string, m
     yield text;
   }
   progress.phase = "relationships";
-  const relationshipPlan = await readPlan(driver, database, RELATIONSHIPS_QUERY, relationshipOf, options, readers.count);
-  for await (const chunk of readers.read("relationships", await highestId(driver, database, "relationships"), relationshipPlan)) {
+  const relationshipPlan = await readPlan(
+    driver,
+    database,
+    RELATIONSHIPS_QUERY,
+    relationshipOf,
+    options,
+    readers.count,
+  );
+  for await (const chunk of readers.read(
+    "relationships",
+    await highestId(driver, database, "relationships"),
+    relationshipPlan,
+  )) {
     const { lines: read, starts, ends, types } = chunk as RelationshipChunk;
     let text = "";
     for (let index = 0; index < read.length; index += 1) {
@@ -153,7 +194,8 @@ async function* lines(driver: Driver, readers: RangeReaders, database: string, m
       let relationship = read[index] as string;
       if (!written.has(startId) || !written.has(endId)) {
         const start = written.has(startId) ? startId : await readEndpoint(driver, database, startId);
-        const end = start === undefined ? undefined : written.has(endId) ? endId : await readEndpoint(driver, database, endId);
+        const end =
+          start === undefined ? undefined : written.has(endId) ? endId : await readEndpoint(driver, database, endId);
         // Deleted with an endpoint after it was read: it never existed before the backup began.
         if (start === undefined || end === undefined) continue;
         // Only once the line that carries it is written may later lines name the node by its id.
@@ -189,12 +231,21 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   };
   await assertNoRestoreInProgress(driver, store.database);
   const progress: BackupProgress = { phase: "schema", nodes: 0, relationships: 0, bytes: 0 };
-  const readers = new RangeReaders({ ...options.connection, database: store.database }, options.readers ?? DEFAULT_READERS);
+  const readers = new RangeReaders(
+    { ...options.connection, database: store.database },
+    options.readers ?? DEFAULT_READERS,
+  );
   const hash = createHash("sha256");
   const body = new PassThrough({ highWaterMark: 1 << 20 });
   const upload = new Upload({
     client: store.client,
-    params: { Bucket: store.s3.bucket, Key: manifest.dataKey, Body: body, ContentType: "application/gzip", ...store.encryption() },
+    params: {
+      Bucket: store.s3.bucket,
+      Key: manifest.dataKey,
+      Body: body,
+      ContentType: "application/gzip",
+      ...store.encryption(),
+    },
     // S3's smallest part: memory holds at most queueSize + 1 parts, whatever the graph's size.
     // 10,000 parts of 5 MiB bound one backup at about 48 GiB compressed.
     queueSize: 2,
@@ -216,7 +267,10 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   try {
     // Lines, not records, enter the stream: its buffer is then counted in bytes, so a graph of
     // large values holds one line at a time, where an object-mode stage would hold 16 records.
-    const text = Readable.from(lines(driver, readers, store.database, manifest, options, progress), { objectMode: false, highWaterMark: 64 * 1024 });
+    const text = Readable.from(lines(driver, readers, store.database, manifest, options, progress), {
+      objectMode: false,
+      highWaterMark: 64 * 1024,
+    });
     await pipeline(text, createGzip({ level: 6 }), measure, body);
     progress.phase = "upload";
     await uploaded;

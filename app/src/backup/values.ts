@@ -1,7 +1,16 @@
 // Neo4j property values <-> JSON, losslessly: integers beyond 2^53, NaN, the infinities and -0,
 // byte arrays, every temporal type with its offset or zone, and 2D/3D points. Strings and
 // booleans stay plain; everything else is a one-key tagged object.
-import neo4j, { Date as Neo4jDate, DateTime, Duration, Integer, LocalDateTime, LocalTime, Point, Time } from "neo4j-driver";
+import neo4j, {
+  Date as Neo4jDate,
+  DateTime,
+  Duration,
+  Integer,
+  LocalDateTime,
+  LocalTime,
+  Point,
+  Time,
+} from "neo4j-driver";
 
 export type EncodedValue =
   | string
@@ -26,7 +35,8 @@ export class BackupFormatError extends Error {
   readonly code = "ERR_BACKUP_FORMAT";
 }
 
-const num = (value: number | Integer): number => (Integer.isInteger(value) ? (value as Integer).toNumber() : (value as number));
+const num = (value: number | Integer): number =>
+  Integer.isInteger(value) ? (value as Integer).toNumber() : (value as number);
 
 function encodeFloat(value: number): EncodedFloat {
   if (Number.isNaN(value)) return "NaN";
@@ -58,11 +68,15 @@ export function encodeValue(value: unknown): EncodedValue {
   // Lossless integers are on in the backup's driver: a JS number is always a float.
   if (typeof value === "number") return { f: encodeFloat(value) };
   // Integer's own toString divides step by step; one in the safe range prints as the number it is.
-  if (Integer.isInteger(value)) return { i: (value as Integer).inSafeRange() ? String((value as Integer).toNumber()) : (value as Integer).toString() };
+  if (Integer.isInteger(value))
+    return {
+      i: (value as Integer).inSafeRange() ? String((value as Integer).toNumber()) : (value as Integer).toString(),
+    };
   if (typeof value === "bigint") return { i: value.toString() };
   // The driver reads a byte array as an Int8Array, and writes only an Int8Array as one (any other
   // typed array becomes a list of floats), so no other typed array is a byte array here.
-  if (value instanceof Int8Array) return { b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  if (value instanceof Int8Array)
+    return { b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
   if (Array.isArray(value)) return { l: value.map(encodeValue) };
   if (neo4j.isDate(value as object)) {
     const date = value as Neo4jDate;
@@ -74,42 +88,71 @@ export function encodeValue(value: unknown): EncodedValue {
   }
   if (neo4j.isTime(value as object)) {
     const time = value as Time;
-    return { time: [num(time.hour), num(time.minute), num(time.second), num(time.nanosecond), num(time.timeZoneOffsetSeconds)] };
+    return {
+      time: [num(time.hour), num(time.minute), num(time.second), num(time.nanosecond), num(time.timeZoneOffsetSeconds)],
+    };
   }
   if (neo4j.isLocalDateTime(value as object)) {
     const local = value as LocalDateTime;
-    return { ldt: [num(local.year), num(local.month), num(local.day), num(local.hour), num(local.minute), num(local.second), num(local.nanosecond)] };
+    return {
+      ldt: [
+        num(local.year),
+        num(local.month),
+        num(local.day),
+        num(local.hour),
+        num(local.minute),
+        num(local.second),
+        num(local.nanosecond),
+      ],
+    };
   }
   if (neo4j.isDateTime(value as object)) {
     const dateTime = value as DateTime;
     const fields: [number, number, number, number, number, number, number] = [
-      num(dateTime.year), num(dateTime.month), num(dateTime.day), num(dateTime.hour), num(dateTime.minute), num(dateTime.second), num(dateTime.nanosecond),
+      num(dateTime.year),
+      num(dateTime.month),
+      num(dateTime.day),
+      num(dateTime.hour),
+      num(dateTime.minute),
+      num(dateTime.second),
+      num(dateTime.nanosecond),
     ];
     return {
       dt: fields,
-      ...(dateTime.timeZoneOffsetSeconds !== undefined && dateTime.timeZoneOffsetSeconds !== null ? { off: num(dateTime.timeZoneOffsetSeconds) } : {}),
+      ...(dateTime.timeZoneOffsetSeconds !== undefined && dateTime.timeZoneOffsetSeconds !== null
+        ? { off: num(dateTime.timeZoneOffsetSeconds) }
+        : {}),
       ...(dateTime.timeZoneId ? { tz: dateTime.timeZoneId } : {}),
     };
   }
   if (neo4j.isDuration(value as object)) {
     const duration = value as Duration;
-    return { dur: [String(duration.months), String(duration.days), String(duration.seconds), String(duration.nanoseconds)] };
+    return {
+      dur: [String(duration.months), String(duration.days), String(duration.seconds), String(duration.nanoseconds)],
+    };
   }
   if (neo4j.isPoint(value as object)) {
     const point = value as Point;
-    const coordinates = [point.x, point.y, ...(point.z === undefined || point.z === null ? [] : [point.z])].map((coordinate) => encodeFloat(Number(coordinate)));
+    const coordinates = [point.x, point.y, ...(point.z === undefined || point.z === null ? [] : [point.z])].map(
+      (coordinate) => encodeFloat(Number(coordinate)),
+    );
     return { pt: [num(point.srid), ...coordinates] };
   }
   throw new BackupFormatError(`a property value of an unknown type (${Object.prototype.toString.call(value)})`);
 }
 
 const int = (text: unknown): Integer => {
-  if (typeof text !== "string" || !/^-?\d+$/.test(text)) throw new BackupFormatError(`not an integer: ${JSON.stringify(text)}`);
+  if (typeof text !== "string" || !/^-?\d+$/.test(text))
+    throw new BackupFormatError(`not an integer: ${JSON.stringify(text)}`);
   return neo4j.int(text);
 };
 
 function numbers(value: unknown, length: number[], tag: string): number[] {
-  if (!Array.isArray(value) || !length.includes(value.length) || !value.every((item) => typeof item === "number" && Number.isInteger(item))) {
+  if (
+    !Array.isArray(value) ||
+    !length.includes(value.length) ||
+    !value.every((item) => typeof item === "number" && Number.isInteger(item))
+  ) {
     throw new BackupFormatError(`malformed ${tag}: ${JSON.stringify(value)}`);
   }
   return value as number[];
@@ -118,11 +161,13 @@ function numbers(value: unknown, length: number[], tag: string): number[] {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The driver's byte array type, Int8Array, over a copy of the bytes (not Buffer's shared pool). */
-const byteArray = (bytes: Buffer): Int8Array => new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+const byteArray = (bytes: Buffer): Int8Array =>
+  new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 
 export function decodeValue(value: unknown): unknown {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value !== "object" || Array.isArray(value)) throw new BackupFormatError(`malformed value: ${JSON.stringify(value)}`);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new BackupFormatError(`malformed value: ${JSON.stringify(value)}`);
   const tagged = value as Record<string, unknown>;
   const [tag] = Object.keys(tagged);
   switch (tag) {
@@ -132,7 +177,8 @@ export function decodeValue(value: unknown): unknown {
       return decodeFloat(tagged.f);
     case "b":
       // Buffer's decoder skips what is not base64: checked first, so damage is an error, not other bytes.
-      if (typeof tagged.b !== "string" || tagged.b.length % 4 !== 0 || !BASE64.test(tagged.b)) throw new BackupFormatError("malformed bytes: not padded base64");
+      if (typeof tagged.b !== "string" || tagged.b.length % 4 !== 0 || !BASE64.test(tagged.b))
+        throw new BackupFormatError("malformed bytes: not padded base64");
       return byteArray(Buffer.from(tagged.b, "base64"));
     case "l":
       if (!Array.isArray(tagged.l)) throw new BackupFormatError("malformed list");
@@ -150,11 +196,27 @@ export function decodeValue(value: unknown): unknown {
       return new Time(h, mi, s, ns, off);
     }
     case "ldt": {
-      const [y, mo, d, h, mi, s, ns] = numbers(tagged.ldt, [7], "local datetime") as [number, number, number, number, number, number, number];
+      const [y, mo, d, h, mi, s, ns] = numbers(tagged.ldt, [7], "local datetime") as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       return new LocalDateTime(y, mo, d, h, mi, s, ns);
     }
     case "dt": {
-      const [y, mo, d, h, mi, s, ns] = numbers(tagged.dt, [7], "datetime") as [number, number, number, number, number, number, number];
+      const [y, mo, d, h, mi, s, ns] = numbers(tagged.dt, [7], "datetime") as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       const offset = typeof tagged.off === "number" ? tagged.off : undefined;
       const zone = typeof tagged.tz === "string" ? tagged.tz : undefined;
       if (offset === undefined && zone === undefined) throw new BackupFormatError("a datetime without offset or zone");
@@ -167,8 +229,14 @@ export function decodeValue(value: unknown): unknown {
     }
     case "pt": {
       const parts = tagged.pt;
-      if (!Array.isArray(parts) || (parts.length !== 3 && parts.length !== 4) || typeof parts[0] !== "number") throw new BackupFormatError("malformed point");
-      const [srid, x, y, z] = [parts[0], decodeFloat(parts[1]), decodeFloat(parts[2]), parts.length === 4 ? decodeFloat(parts[3]) : undefined];
+      if (!Array.isArray(parts) || (parts.length !== 3 && parts.length !== 4) || typeof parts[0] !== "number")
+        throw new BackupFormatError("malformed point");
+      const [srid, x, y, z] = [
+        parts[0],
+        decodeFloat(parts[1]),
+        decodeFloat(parts[2]),
+        parts.length === 4 ? decodeFloat(parts[3]) : undefined,
+      ];
       return new Point(srid, x, y, z);
     }
     default:
@@ -184,6 +252,7 @@ export function encodeProperties(properties: Record<string, unknown>): Record<st
 }
 
 export function decodeProperties(properties: unknown): Record<string, unknown> {
-  if (typeof properties !== "object" || properties === null || Array.isArray(properties)) throw new BackupFormatError("properties must be an object");
+  if (typeof properties !== "object" || properties === null || Array.isArray(properties))
+    throw new BackupFormatError("properties must be an object");
   return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, decodeValue(value)]));
 }

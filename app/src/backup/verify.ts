@@ -57,11 +57,19 @@ async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string>
 }
 
 /** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
-async function* readBackup(store: BackupStore, manifest: Manifest, version: { etag?: string } = {}): AsyncGenerator<BackupRecord> {
+async function* readBackup(
+  store: BackupStore,
+  manifest: Manifest,
+  version: { etag?: string } = {},
+): AsyncGenerator<BackupRecord> {
   for await (const { record } of readSizedRecords(store, manifest, version)) yield record;
 }
 
-export async function* readSizedRecords(store: BackupStore, manifest: Manifest, version: { etag?: string }): AsyncGenerator<SizedRecord> {
+export async function* readSizedRecords(
+  store: BackupStore,
+  manifest: Manifest,
+  version: { etag?: string },
+): AsyncGenerator<SizedRecord> {
   const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
   const hash = createHash("sha256");
   const tap = new Transform({
@@ -104,16 +112,27 @@ export async function* readSizedRecords(store: BackupStore, manifest: Manifest, 
     throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
   }
   const sha256 = hash.digest("hex");
-  if (sha256 !== manifest.dataSha256) throw new VerificationError(`SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`);
+  if (sha256 !== manifest.dataSha256)
+    throw new VerificationError(
+      `SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`,
+    );
   if (!sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
   for (const key of ["nodes", "relationships", "schema"] as const) {
-    if (counts[key] !== manifest.counts[key]) throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
+    if (counts[key] !== manifest.counts[key])
+      throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
   }
 }
 
 /** Downloads and parses the whole backup, decoding every value: what restore would read. */
 export async function verifyBackup(store: BackupStore, manifest: Manifest): Promise<VerifyResult> {
-  const result: VerifyResult = { backupId: manifest.id, records: 0, nodes: 0, relationships: 0, schema: 0, sha256: manifest.dataSha256 };
+  const result: VerifyResult = {
+    backupId: manifest.id,
+    records: 0,
+    nodes: 0,
+    relationships: 0,
+    schema: 0,
+    sha256: manifest.dataSha256,
+  };
   const version: { etag?: string } = {};
   // The same set the backup kept, built from the same lines in the same order.
   const written = new NodeIdSet();
@@ -126,12 +145,17 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
         result.nodes += 1;
       } else if (record.k === "rel") {
         decodeProperties(record.props);
-        for (const [side, endpoint] of [["start", record.start], ["end", record.end]] as const) {
+        for (const [side, endpoint] of [
+          ["start", record.start],
+          ["end", record.end],
+        ] as const) {
           if (typeof endpoint !== "string") {
             decodeProperties(endpoint.props);
             written.add(endpoint.id);
           } else if (!written.has(endpoint)) {
-            throw new VerificationError(`relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`);
+            throw new VerificationError(
+              `relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`,
+            );
           }
         }
         result.relationships += 1;
@@ -153,6 +177,8 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
 export function assertSchemaStatement(cypher: string): void {
   const schemaCommand = /^CREATE\s+(CONSTRAINT|(RANGE\s+|TEXT\s+|POINT\s+|FULLTEXT\s+|VECTOR\s+|LOOKUP\s+)?INDEX)\b/i;
   if (!schemaCommand.test(cypher.trim()) || cypher.includes(";")) {
-    throw new VerificationError(`a schema record is not a single CREATE CONSTRAINT or CREATE INDEX statement: ${JSON.stringify(cypher.slice(0, 120))}`);
+    throw new VerificationError(
+      `a schema record is not a single CREATE CONSTRAINT or CREATE INDEX statement: ${JSON.stringify(cypher.slice(0, 120))}`,
+    );
   }
 }

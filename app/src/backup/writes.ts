@@ -84,7 +84,13 @@ const RELATIONSHIP_BATCH = relationshipBatch("");
 const CARRYING_RELATIONSHIP_BATCH = relationshipBatch(`${mergeEndpoint("start")}\n${mergeEndpoint("end")}`);
 
 /** Runs one write transaction; `check` sees its result and rolls it back by throwing. */
-async function write(driver: Driver, database: string, query: string, parameters: Record<string, unknown>, check: (result: QueryResult) => void) {
+async function write(
+  driver: Driver,
+  database: string,
+  query: string,
+  parameters: Record<string, unknown>,
+  check: (result: QueryResult) => void,
+) {
   const session = driver.session({ database });
   try {
     await session.executeWrite(async (tx) => {
@@ -173,19 +179,30 @@ export class GraphWriter {
   // Nodes the pending relationship batch carries whole: a line that names one by id waits for it to be written.
   private readonly carriedInBatch = new Set<string>();
 
-  constructor(driver: Driver, database: string, limits: BatchLimits, onWritten: (kind: "nodes" | "relationships", count: number) => void) {
+  constructor(
+    driver: Driver,
+    database: string,
+    limits: BatchLimits,
+    onWritten: (kind: "nodes" | "relationships", count: number) => void,
+  ) {
     this.writes = new OrderedWrites(limits.bytes / 2);
     this.nodes = new WriteBatch<NodeRow>(limits, this.writes, async (rows, line) => {
       await write(driver, database, NODE_BATCH, { rows, line }, (result) => {
-        if (writtenOf(result) !== rows.length) throw new Error(`a node batch wrote ${writtenOf(result)} of ${rows.length} nodes`);
+        if (writtenOf(result) !== rows.length)
+          throw new Error(`a node batch wrote ${writtenOf(result)} of ${rows.length} nodes`);
       });
       onWritten("nodes", rows.length);
     });
     this.relationships = new WriteBatch<RelationshipRow>(limits, this.writes, async (rows, line) => {
-      const query = rows.some((row) => row.start.node !== null || row.end.node !== null) ? CARRYING_RELATIONSHIP_BATCH : RELATIONSHIP_BATCH;
+      const query = rows.some((row) => row.start.node !== null || row.end.node !== null)
+        ? CARRYING_RELATIONSHIP_BATCH
+        : RELATIONSHIP_BATCH;
       await write(driver, database, query, { rows, line }, (result) => {
         const written = writtenOf(result);
-        if (written !== rows.length) throw new VerificationError(`${rows.length - written} of ${rows.length} relationships in a batch name an endpoint that is not in the restored graph`);
+        if (written !== rows.length)
+          throw new VerificationError(
+            `${rows.length - written} of ${rows.length} relationships in a batch name an endpoint that is not in the restored graph`,
+          );
       });
       onWritten("relationships", rows.length);
     });
@@ -197,12 +214,16 @@ export class GraphWriter {
 
   /** A relationship's endpoint as the write takes it: the node itself only when the line carries it whole. */
   private endpointRow(endpoint: Endpoint): EndpointRow {
-    return typeof endpoint === "string" ? { key: this.keys.of(endpoint), node: null } : { key: this.keys.of(endpoint.id), node: this.nodeRow(endpoint) };
+    return typeof endpoint === "string"
+      ? { key: this.keys.of(endpoint), node: null }
+      : { key: this.keys.of(endpoint.id), node: this.nodeRow(endpoint) };
   }
 
   /** A record an earlier run wrote: its ids are still read in order, so every run keys the nodes alike. */
   skip(record: { id: string } | { start: Endpoint; end: Endpoint }): void {
-    if ("start" in record) for (const endpoint of [record.start, record.end]) this.keys.of(typeof endpoint === "string" ? endpoint : endpoint.id);
+    if ("start" in record)
+      for (const endpoint of [record.start, record.end])
+        this.keys.of(typeof endpoint === "string" ? endpoint : endpoint.id);
     else this.keys.of(record.id);
   }
 
@@ -210,13 +231,23 @@ export class GraphWriter {
     return this.nodes.add(this.nodeRow(node), bytes, line);
   }
 
-  async addRelationship(record: { id: string; type: string; props: unknown; start: Endpoint; end: Endpoint }, bytes: number, line: number): Promise<void> {
+  async addRelationship(
+    record: { id: string; type: string; props: unknown; start: Endpoint; end: Endpoint },
+    bytes: number,
+    line: number,
+  ): Promise<void> {
     // Every node is written before the first relationship that may point at it (the writes are in order).
     await this.nodes.flush();
     const endpoints = [record.start, record.end];
-    if (endpoints.some((endpoint) => typeof endpoint === "string" && this.carriedInBatch.has(endpoint))) await this.flushRelationships();
+    if (endpoints.some((endpoint) => typeof endpoint === "string" && this.carriedInBatch.has(endpoint)))
+      await this.flushRelationships();
     for (const endpoint of endpoints) if (typeof endpoint !== "string") this.carriedInBatch.add(endpoint.id);
-    const row: RelationshipRow = { type: record.type, props: decodeProperties(record.props), start: this.endpointRow(record.start), end: this.endpointRow(record.end) };
+    const row: RelationshipRow = {
+      type: record.type,
+      props: decodeProperties(record.props),
+      start: this.endpointRow(record.start),
+      end: this.endpointRow(record.end),
+    };
     await this.relationships.add(row, bytes, line);
     if (this.relationships.pending === 0) this.carriedInBatch.clear();
   }

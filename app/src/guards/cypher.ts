@@ -4,13 +4,40 @@
 // that runs the query is the second, for anything this check misses.
 
 const WRITE_OR_ADMIN = [
-  "CREATE", "MERGE", "DELETE", "DETACH", "SET", "REMOVE", "DROP", "FOREACH", "LOAD", "USE",
-  "ALTER", "GRANT", "DENY", "REVOKE", "RENAME", "START", "STOP", "TERMINATE", "ENABLE", "DEALLOCATE", "REALLOCATE",
-  "INSERT", "FINISH",
+  "CREATE",
+  "MERGE",
+  "DELETE",
+  "DETACH",
+  "SET",
+  "REMOVE",
+  "DROP",
+  "FOREACH",
+  "LOAD",
+  "USE",
+  "ALTER",
+  "GRANT",
+  "DENY",
+  "REVOKE",
+  "RENAME",
+  "START",
+  "STOP",
+  "TERMINATE",
+  "ENABLE",
+  "DEALLOCATE",
+  "REALLOCATE",
+  "INSERT",
+  "FINISH",
 ];
 
 /** Procedures and functions that read metadata only. */
-const ALLOWED_PROCEDURES = new Set(["db.labels", "db.relationshiptypes", "db.propertykeys", "db.schema.visualization", "db.schema.nodetypeproperties", "db.schema.reltypeproperties"]);
+const ALLOWED_PROCEDURES = new Set([
+  "db.labels",
+  "db.relationshiptypes",
+  "db.propertykeys",
+  "db.schema.visualization",
+  "db.schema.nodetypeproperties",
+  "db.schema.reltypeproperties",
+]);
 
 export class CypherRefusedError extends Error {
   override readonly name = "CypherRefusedError";
@@ -22,7 +49,7 @@ export class CypherRefusedError extends Error {
  */
 export function codeOnly(query: string): string {
   let out = "";
-  for (let i = 0; i < query.length; ) {
+  for (let i = 0; i < query.length;) {
     const char = query[i] as string;
     const next = query[i + 1];
     if (char === "/" && next === "/") {
@@ -39,7 +66,8 @@ export function codeOnly(query: string): string {
       for (; j < query.length; j++) {
         if (query[j] === "\\" && char !== "`") j++;
         else if (query[j] === char) {
-          if (char === "`" && query[j + 1] === "`") j++; // `` escapes a backtick inside a name
+          if (char === "`" && query[j + 1] === "`")
+            j++; // `` escapes a backtick inside a name
           else break;
         }
       }
@@ -58,12 +86,15 @@ export function codeOnly(query: string): string {
 export function assertReadOnlyCypher(query: string): void {
   if (query.length > 10_000) throw new CypherRefusedError("blocked: query longer than 10000 characters");
   const code = codeOnly(query.normalize("NFKC"));
-  if (/[^\t\n\r\x20-\x7e]/.test(code)) throw new CypherRefusedError("blocked: characters outside printable ASCII in query text");
+  if (/[^\t\n\r\x20-\x7e]/.test(code))
+    throw new CypherRefusedError("blocked: characters outside printable ASCII in query text");
   const upper = code.toUpperCase();
   for (const keyword of WRITE_OR_ADMIN) {
-    if (new RegExp(`\\b${keyword}\\b`).test(upper)) throw new CypherRefusedError(`blocked: ${keyword} is not allowed in a read-only query`);
+    if (new RegExp(`\\b${keyword}\\b`).test(upper))
+      throw new CypherRefusedError(`blocked: ${keyword} is not allowed in a read-only query`);
   }
-  if (/\bIN\s+(CONCURRENT\s+)?TRANSACTIONS\b/.test(upper)) throw new CypherRefusedError("blocked: CALL ... IN TRANSACTIONS is not allowed");
+  if (/\bIN\s+(CONCURRENT\s+)?TRANSACTIONS\b/.test(upper))
+    throw new CypherRefusedError("blocked: CALL ... IN TRANSACTIONS is not allowed");
   if (/\bSHOW\b/.test(upper)) throw new CypherRefusedError("blocked: SHOW (DBMS administration) is not allowed");
   for (const match of upper.matchAll(/\bCALL\s*([A-Z0-9_.]+)?\s*(\(|\{|$|\s)/g)) {
     const procedure = match[1]?.toLowerCase();
@@ -71,7 +102,9 @@ export function assertReadOnlyCypher(query: string): void {
       if (match[2] === "{") continue; // a subquery: its own clauses were checked above
       throw new CypherRefusedError("blocked: CALL must name an allowed procedure");
     }
-    if (!ALLOWED_PROCEDURES.has(procedure)) throw new CypherRefusedError(`blocked: procedure ${procedure} is not on the read-only allowlist`);
+    if (!ALLOWED_PROCEDURES.has(procedure))
+      throw new CypherRefusedError(`blocked: procedure ${procedure} is not on the read-only allowlist`);
   }
-  if (/\b(DBMS|APOC|GDS|TX)\s*\./.test(upper)) throw new CypherRefusedError("blocked: dbms, apoc, gds and tx functions are not allowed");
+  if (/\b(DBMS|APOC|GDS|TX)\s*\./.test(upper))
+    throw new CypherRefusedError("blocked: dbms, apoc, gds and tx functions are not allowed");
 }

@@ -12,7 +12,10 @@ const SECRETS: Array<[RegExp, string]> = [
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[redacted jwt]"],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, "[redacted aws key id]"],
-  [/\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi, "$1$2[redacted]"],
+  [
+    /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi,
+    "$1$2[redacted]",
+  ],
 ];
 const PLAIN = /^[\x20-\x7e]*$/;
 const MAYBE_SECRET = /eyJ|bearer|basic|AKIA|ASIA|PRIVATE KEY|password|passwd|pwd|secret|token|api.?key|access.?key/i;
@@ -25,7 +28,10 @@ export function sanitizeText(value: string, maxLength = MAX_LOG_FIELD): string {
   text = text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   if (text.length > maxLength) {
     // Cut on a code point boundary; say how much was dropped.
-    const kept = Array.from(text.slice(0, maxLength + 1)).slice(0, -1).join("").slice(0, maxLength);
+    const kept = Array.from(text.slice(0, maxLength + 1))
+      .slice(0, -1)
+      .join("")
+      .slice(0, maxLength);
     text = `${kept}...[+${text.length - kept.length} chars]`;
   }
   return text;

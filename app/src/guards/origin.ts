@@ -51,8 +51,13 @@ export class OriginRefusedError extends Error {
 }
 
 /** Why a request is refused, or undefined when it may proceed. */
-export function originRefusal(policy: OriginPolicy, host: string | undefined, origin: string | undefined): string | undefined {
-  if (host === undefined || !policy.hosts.has(host.toLowerCase())) return "the Host header names no host this server answers to";
+export function originRefusal(
+  policy: OriginPolicy,
+  host: string | undefined,
+  origin: string | undefined,
+): string | undefined {
+  if (host === undefined || !policy.hosts.has(host.toLowerCase()))
+    return "the Host header names no host this server answers to";
   if (origin === undefined) return undefined; // not a browser request
   const normalized = normalizeOrigin(origin);
   if (normalized === undefined || !policy.origins.has(normalized)) return "requests from this Origin are not allowed";

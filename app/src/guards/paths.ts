@@ -25,7 +25,8 @@ export function checkRelativePath(requested: string): string[] {
   if (/^[a-z]:/i.test(requested)) throw new PathBlockedError("drive letter in path");
   if (requested.startsWith("/") || requested.startsWith("~")) throw new PathBlockedError("absolute path");
   const normalized = requested.normalize("NFKC");
-  if (normalized !== requested && /(\.\.|\/)/.test(normalized)) throw new PathBlockedError("Unicode look-alikes of '.' or '/'");
+  if (normalized !== requested && /(\.\.|\/)/.test(normalized))
+    throw new PathBlockedError("Unicode look-alikes of '.' or '/'");
   const segments = requested.split("/").filter((segment) => segment !== "" && segment !== ".");
   for (const segment of segments) {
     if (segment === "..") throw new PathBlockedError("'..' escapes the base directory");
@@ -43,10 +44,18 @@ function inside(base: string, candidate: string): boolean {
  * Opens `requested` under `baseDir` for reading: a regular file (or a directory when
  * `directory`), never a device or FIFO, whose real path lies inside the base directory.
  */
-export async function openInside(baseDir: string, requested: string, kind: "file" | "directory"): Promise<{ handle: FileHandle; realPath: string }> {
+export async function openInside(
+  baseDir: string,
+  requested: string,
+  kind: "file" | "directory",
+): Promise<{ handle: FileHandle; realPath: string }> {
   const segments = checkRelativePath(requested);
   const base = await realpath(baseDir);
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (kind === "directory" ? constants.O_DIRECTORY : 0);
+  const flags =
+    constants.O_RDONLY |
+    constants.O_NOFOLLOW |
+    constants.O_NONBLOCK |
+    (kind === "directory" ? constants.O_DIRECTORY : 0);
   let handle: FileHandle;
   const target = path.join(base, ...segments);
   try {
@@ -54,10 +63,17 @@ export async function openInside(baseDir: string, requested: string, kind: "file
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // Only to word the refusal: the open already refused, whatever lstat says now.
-    const isLink = code === "ELOOP" || (code === "ENOTDIR" && (await lstat(target).then((s) => s.isSymbolicLink(), () => false)));
+    const isLink =
+      code === "ELOOP" ||
+      (code === "ENOTDIR" &&
+        (await lstat(target).then(
+          (s) => s.isSymbolicLink(),
+          () => false,
+        )));
     if (isLink) throw new PathBlockedError("the path is a symbolic link");
     if (code === "ENOENT") throw new PathBlockedError("no such file");
-    if (code === "ENOTDIR") throw new PathBlockedError(kind === "directory" ? "not a directory" : "a path segment is not a directory");
+    if (code === "ENOTDIR")
+      throw new PathBlockedError(kind === "directory" ? "not a directory" : "a path segment is not a directory");
     if (code === "EACCES") throw new PathBlockedError("permission denied");
     throw error;
   }
@@ -67,7 +83,15 @@ export async function openInside(baseDir: string, requested: string, kind: "file
     if (!inside(base, realPath)) throw new PathBlockedError("the path resolves outside the base directory");
     const stats = await handle.stat();
     if (kind === "file" && !stats.isFile()) {
-      throw new PathBlockedError(stats.isFIFO() ? "a FIFO" : stats.isCharacterDevice() || stats.isBlockDevice() ? "a device file" : stats.isSocket() ? "a socket" : "not a regular file");
+      throw new PathBlockedError(
+        stats.isFIFO()
+          ? "a FIFO"
+          : stats.isCharacterDevice() || stats.isBlockDevice()
+            ? "a device file"
+            : stats.isSocket()
+              ? "a socket"
+              : "not a regular file",
+      );
     }
     return { handle, realPath };
   } catch (error) {

@@ -61,7 +61,15 @@ export class RedisRateLimitStore implements RateLimitStore {
       host: url.hostname,
       port: url.port ? Number(url.port) : 6379,
       ...(settings.password !== undefined ? { password: settings.password } : {}),
-      ...(tls ? { tls: { servername: url.hostname, minVersion: "TLSv1.2" as const, ...(settings.caFile ? { ca: readFileSync(settings.caFile) } : {}) } } : {}),
+      ...(tls
+        ? {
+            tls: {
+              servername: url.hostname,
+              minVersion: "TLSv1.2" as const,
+              ...(settings.caFile ? { ca: readFileSync(settings.caFile) } : {}),
+            },
+          }
+        : {}),
       // The store's user may not run INFO (a dangerous command), which the ready check uses.
       enableReadyCheck: false,
       // Fail at once while disconnected instead of queueing requests behind an outage.
@@ -90,7 +98,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     try {
       result = await take(storeKey, String(limit.burst), String(limit.perMinute / 60_000));
     } catch (error) {
-      throw new RateLimitStoreUnavailableError(`the rate-limit store did not answer (${(error as Error).message})`, { cause: error });
+      throw new RateLimitStoreUnavailableError(`the rate-limit store did not answer (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     return { allowed: result[0] === 1, retryAfterMs: result[1] };
   }

@@ -6,7 +6,10 @@ import type { FastifyInstance } from "fastify";
 import helmet from "helmet";
 
 const HELMET_OPTIONS = {
-  contentSecurityPolicy: { useDefaults: false, directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] } },
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] },
+  },
   hsts: { maxAge: 63_072_000, includeSubDomains: true, preload: true },
   referrerPolicy: { policy: "no-referrer" as const },
   crossOriginResourcePolicy: { policy: "same-origin" as const },
@@ -14,7 +17,8 @@ const HELMET_OPTIONS = {
 };
 
 // helmet has no Permissions-Policy; an API needs none of the browser's powerful features.
-const PERMISSIONS_POLICY = "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+const PERMISSIONS_POLICY =
+  "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 /** The headers helmet sets, read by running its middleware once on a recording response. */
 export function securityHeaders(): Readonly<Record<string, string>> {
@@ -31,7 +35,13 @@ export function securityHeaders(): Readonly<Record<string, string>> {
     if (error) throw error;
   });
   // Fail closed: a helmet that set nothing (an API change) must not start a bare server.
-  for (const required of ["content-security-policy", "strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy"]) {
+  for (const required of [
+    "content-security-policy",
+    "strict-transport-security",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+  ]) {
     if (!headers.has(required)) throw new Error(`helmet did not produce the ${required} header`);
   }
   headers.set("permissions-policy", PERMISSIONS_POLICY);

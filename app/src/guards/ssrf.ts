@@ -23,7 +23,16 @@ export class SsrfBlockedError extends Error {
   }
 }
 
-const METADATA_HOSTS = ["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal", "metadata.azure.internal", "kubernetes.default", "kubernetes.default.svc"];
+const METADATA_HOSTS = [
+  "metadata",
+  "metadata.google.internal",
+  "metadata.goog",
+  "instance-data",
+  "instance-data.ec2.internal",
+  "metadata.azure.internal",
+  "kubernetes.default",
+  "kubernetes.default.svc",
+];
 
 const RANGE_RULES: Record<string, string> = {
   loopback: "loopback address",
@@ -60,11 +69,16 @@ const NAMED_RANGES: Array<[string, string]> = [
 
 /** The URL's host, lower-case, without a trailing dot or IPv6 brackets. */
 export function hostOf(url: URL): string {
-  return url.hostname.toLowerCase().replace(/\.$/, "").replace(/^\[(.*)\]$/, "$1");
+  return url.hostname
+    .toLowerCase()
+    .replace(/\.$/, "")
+    .replace(/^\[(.*)\]$/, "$1");
 }
 
 function hostMatches(host: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => (pattern.startsWith(".") ? host.endsWith(pattern) || host === pattern.slice(1) : host === pattern));
+  return patterns.some((pattern) =>
+    pattern.startsWith(".") ? host.endsWith(pattern) || host === pattern.slice(1) : host === pattern,
+  );
 }
 
 /** Checks what can be checked before resolving: scheme, credentials, port, host name rules. */
@@ -75,16 +89,19 @@ export function checkUrl(raw: string, policy: FetchPolicy): URL {
   } catch {
     throw new SsrfBlockedError("not a valid absolute URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SsrfBlockedError(`scheme ${url.protocol.replace(":", "")} is not http or https`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new SsrfBlockedError(`scheme ${url.protocol.replace(":", "")} is not http or https`);
   if (url.username || url.password) throw new SsrfBlockedError("credentials in the URL (userinfo) are not allowed");
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
   if (!policy.ports.has(port)) throw new SsrfBlockedError(`port ${port} is not allowed`);
   const host = hostOf(url);
   if (host === "") throw new SsrfBlockedError("no host");
   if (host === "localhost" || host.endsWith(".localhost")) throw new SsrfBlockedError("loopback name localhost");
-  if (hostMatches(host, METADATA_HOSTS) || host.endsWith(".internal")) throw new SsrfBlockedError(`cloud metadata or internal name ${host}`);
+  if (hostMatches(host, METADATA_HOSTS) || host.endsWith(".internal"))
+    throw new SsrfBlockedError(`cloud metadata or internal name ${host}`);
   if (hostMatches(host, policy.deniedHosts)) throw new SsrfBlockedError(`host ${host} is on the deny list`);
-  if (policy.allowedHosts.length > 0 && !hostMatches(host, policy.allowedHosts)) throw new SsrfBlockedError(`host ${host} is not on the allow list`);
+  if (policy.allowedHosts.length > 0 && !hostMatches(host, policy.allowedHosts))
+    throw new SsrfBlockedError(`host ${host} is not on the allow list`);
   return url;
 }
 

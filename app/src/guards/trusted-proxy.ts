@@ -6,18 +6,22 @@ import { parseCidrs, type CidrRange } from "./ssrf.js";
 
 /** Addresses and CIDR ranges; a bare address stands for itself alone. */
 export function parseTrustedProxies(entries: readonly string[]): CidrRange[] {
-  return parseCidrs(entries.map((entry) => {
-    if (entry.includes("/")) return entry;
-    if (!ipaddr.isValid(entry)) throw new Error(`'${entry}' is neither an address nor a CIDR range`);
-    return `${entry}/${ipaddr.parse(entry).kind() === "ipv6" ? 128 : 32}`;
-  }));
+  return parseCidrs(
+    entries.map((entry) => {
+      if (entry.includes("/")) return entry;
+      if (!ipaddr.isValid(entry)) throw new Error(`'${entry}' is neither an address nor a CIDR range`);
+      return `${entry}/${ipaddr.parse(entry).kind() === "ipv6" ? 128 : 32}`;
+    }),
+  );
 }
 
 function normalized(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (!ipaddr.isValid(address)) return undefined;
   const parsed = ipaddr.parse(address);
   // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d.
-  return parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address() : parsed;
+  return parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (parsed as ipaddr.IPv6).toIPv4Address()
+    : parsed;
 }
 
 /**
@@ -29,6 +33,9 @@ export function trustProxyFunction(proxies: readonly CidrRange[]): false | ((add
   if (proxies.length === 0) return false;
   return (address) => {
     const parsed = normalized(address);
-    return parsed !== undefined && proxies.some(([range, bits]) => parsed.kind() === range.kind() && parsed.match(range, bits));
+    return (
+      parsed !== undefined &&
+      proxies.some(([range, bits]) => parsed.kind() === range.kind() && parsed.match(range, bits))
+    );
   };
 }

@@ -38,7 +38,10 @@ export class UnknownToolError extends Error {
 
 export class ToolPermissionError extends Error {
   override readonly name = "ToolPermissionError";
-  constructor(readonly tool: string, readonly requiredRole: Role) {
+  constructor(
+    readonly tool: string,
+    readonly requiredRole: Role,
+  ) {
     super(`tool ${tool} needs role ${requiredRole}`);
   }
 }
@@ -71,16 +74,26 @@ export class ToolRegistry {
       const role = Object.hasOwn(permissions, definition.name) ? permissions[definition.name] : undefined;
       if (role === undefined) throw new Error(`tool ${definition.name} has no entry in the permission matrix`);
       if (this.tools.has(definition.name)) throw new Error(`tool ${definition.name} is registered twice`);
-      const inputSchema = z.toJSONSchema(definition.inputSchema, { target: "draft-7", io: "input" }) as Tool["inputSchema"];
+      const inputSchema = z.toJSONSchema(definition.inputSchema, {
+        target: "draft-7",
+        io: "input",
+      }) as Tool["inputSchema"];
       delete (inputSchema as Record<string, unknown>).$schema;
       this.tools.set(definition.name, {
         definition,
         role,
-        listing: { name: definition.name, title: definition.title, description: definition.description, inputSchema, annotations: definition.annotations },
+        listing: {
+          name: definition.name,
+          title: definition.title,
+          description: definition.description,
+          inputSchema,
+          annotations: definition.annotations,
+        },
       });
     }
     const missing = Object.keys(permissions).filter((name) => !this.tools.has(name));
-    if (missing.length > 0) throw new Error(`permission matrix names tools that are not registered: ${missing.join(", ")}`);
+    if (missing.length > 0)
+      throw new Error(`permission matrix names tools that are not registered: ${missing.join(", ")}`);
   }
 
   /** The tools this role may call, and only those. */
@@ -95,7 +108,14 @@ export class ToolRegistry {
 
   /** Records a refusal decided before the call reached the registry (at the HTTP layer). */
   auditRefusal(principal: Principal, tool: string, reason: string): void {
-    this.auditor.record({ kind: "tool_call", decision: "deny", principal: principal.sub, role: principal.role, tool, reason });
+    this.auditor.record({
+      kind: "tool_call",
+      decision: "deny",
+      principal: principal.sub,
+      role: principal.role,
+      tool,
+      reason,
+    });
   }
 
   async call(name: string, rawArgs: unknown, context: ToolContext): Promise<CallToolResult> {
@@ -123,7 +143,11 @@ export class ToolRegistry {
       result = await this.runWithTimeout(tool.definition, parsed.data, { ...context, audit });
     } catch (error) {
       errorClass = error instanceof Error ? error.name : "UnknownError";
-      result = errorResult(errorClass === "ToolTimeoutError" ? `tool ${name} timed out after ${this.limits.timeoutMs} ms` : `tool ${name} failed (${errorClass})`);
+      result = errorResult(
+        errorClass === "ToolTimeoutError"
+          ? `tool ${name} timed out after ${this.limits.timeoutMs} ms`
+          : `tool ${name} failed (${errorClass})`,
+      );
     }
     const capped = capToolResult(result, this.limits.maxResultBytes);
     result = capped.result;
@@ -170,7 +194,9 @@ export function argumentShape(value: unknown, depth = 0): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
   if (depth > 2) return "object";
-  const fields = Object.entries(value as Record<string, unknown>).slice(0, 20).map(([key, inner]) => `${key}:${argumentShape(inner, depth + 1)}`);
+  const fields = Object.entries(value as Record<string, unknown>)
+    .slice(0, 20)
+    .map(([key, inner]) => `${key}:${argumentShape(inner, depth + 1)}`);
   return `{${fields.join(",")}}`;
 }
 

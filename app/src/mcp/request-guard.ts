@@ -30,14 +30,31 @@ export function createRequestGuard(deps: {
   return async (principal, body) => {
     const messages = (Array.isArray(body) ? body : [body]) as Array<JsonRpcMessage | null | undefined>;
     for (const message of messages) {
-      const tool = message?.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name.slice(0, 128) : undefined;
+      const tool =
+        message?.method === "tools/call" && typeof message.params?.name === "string"
+          ? message.params.name.slice(0, 128)
+          : undefined;
       try {
         await rateLimiter.check(principal.sub, principal.role, tool);
       } catch (error) {
         if (error instanceof RateLimitedError) {
-          auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, tool, reason: "rate_limited" });
+          auditor.record({
+            kind: "rate_limit",
+            decision: "deny",
+            principal: principal.sub,
+            role: principal.role,
+            tool,
+            reason: "rate_limited",
+          });
         } else if (error instanceof RateLimitStoreUnavailableError) {
-          auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, tool, reason: "rate_limit_store_unavailable" });
+          auditor.record({
+            kind: "rate_limit",
+            decision: "deny",
+            principal: principal.sub,
+            role: principal.role,
+            tool,
+            reason: "rate_limit_store_unavailable",
+          });
         }
         throw error;
       }
@@ -51,7 +68,13 @@ export function createRequestGuard(deps: {
     try {
       return concurrency.acquire(principal.sub);
     } catch (error) {
-      auditor.record({ kind: "rate_limit", decision: "deny", principal: principal.sub, role: principal.role, reason: "too_many_concurrent" });
+      auditor.record({
+        kind: "rate_limit",
+        decision: "deny",
+        principal: principal.sub,
+        role: principal.role,
+        reason: "too_many_concurrent",
+      });
       throw error;
     }
   };

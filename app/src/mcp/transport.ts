@@ -27,7 +27,13 @@ const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** The authenticated caller travels to the server factory inside the SDK's AuthInfo. */
 function authInfoOf(principal: Principal, token: string): AuthInfo {
-  return { token, clientId: principal.sub, scopes: [scopeOf(principal.role)], expiresAt: principal.token.exp, extra: { principal } };
+  return {
+    token,
+    clientId: principal.sub,
+    scopes: [scopeOf(principal.role)],
+    expiresAt: principal.token.exp,
+    extra: { principal },
+  };
 }
 
 function principalOf(authInfo: AuthInfo | undefined): Principal {
@@ -38,14 +44,21 @@ function principalOf(authInfo: AuthInfo | undefined): Principal {
 }
 
 function createProtocolServer(registry: ToolRegistry, principal: Principal): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: SCHEMA_VALIDATOR });
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false } },
+    jsonSchemaValidator: SCHEMA_VALIDATOR,
+  });
   server.setRequestHandler("tools/list", async () => ({ tools: registry.listFor(principal.role) }));
   server.setRequestHandler("tools/call", async (request, ctx) => {
     try {
-      return await registry.call(request.params.name, request.params.arguments, { principal, signal: ctx.mcpReq.signal });
+      return await registry.call(request.params.name, request.params.arguments, {
+        principal,
+        signal: ctx.mcpReq.signal,
+      });
     } catch (error) {
       if (error instanceof UnknownToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
-      if (error instanceof ToolPermissionError) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, "insufficient scope");
+      if (error instanceof ToolPermissionError)
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, "insufficient scope");
       throw error;
     }
   });
@@ -53,8 +66,15 @@ function createProtocolServer(registry: ToolRegistry, principal: Principal): Ser
 }
 
 /** Serves 2025-era requests: one stateless transport per request, JSON answers. */
-async function serveLegacy(server: Server, request: Request, options: { authInfo: AuthInfo; parsedBody: unknown }): Promise<Response> {
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+async function serveLegacy(
+  server: Server,
+  request: Request,
+  options: { authInfo: AuthInfo; parsedBody: unknown },
+): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
   await server.connect(transport);
   try {
     return await transport.handleRequest(request, options);
@@ -107,7 +127,17 @@ export function mountMcp(
   });
   // Stateless: there is no session to open a stream on (GET) or to end (DELETE).
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(405).header("allow", "POST").send({ jsonrpc: "2.0", id: null, error: { code: ProtocolErrorCode.InvalidRequest, message: "Method not allowed: this endpoint is stateless; POST JSON-RPC messages" } });
+    reply
+      .code(405)
+      .header("allow", "POST")
+      .send({
+        jsonrpc: "2.0",
+        id: null,
+        error: {
+          code: ProtocolErrorCode.InvalidRequest,
+          message: "Method not allowed: this endpoint is stateless; POST JSON-RPC messages",
+        },
+      });
   app.get("/mcp", notAllowed);
   app.delete("/mcp", notAllowed);
 }

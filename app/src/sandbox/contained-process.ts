@@ -40,7 +40,8 @@ const NOBODY = 65534;
 
 const [nodeMajor = 0, nodeMinor = 0] = process.versions.node.split(".").map(Number);
 /** Node 22.13 renamed the permission flag; older releases know only the experimental one. */
-const PERMISSION_FLAG = nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 13) ? "--permission" : "--experimental-permission";
+const PERMISSION_FLAG =
+  nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 13) ? "--permission" : "--experimental-permission";
 
 export class SandboxUnavailableError extends Error {
   override readonly name = "SandboxUnavailableError";
@@ -56,7 +57,13 @@ function hasPrlimit(): boolean {
 let unshareChecked: boolean | undefined;
 /** Whether this machine can give a worker a network namespace (unshare and user namespaces). */
 export function canIsolateNetwork(): boolean {
-  unshareChecked ??= spawnSync("unshare", ["--user", "--net", "--", process.execPath, "-e", "0"], { env: {}, stdio: "ignore", timeout: 10_000, ...dropPrivileges() }).status === 0;
+  unshareChecked ??=
+    spawnSync("unshare", ["--user", "--net", "--", process.execPath, "-e", "0"], {
+      env: {},
+      stdio: "ignore",
+      timeout: 10_000,
+      ...dropPrivileges(),
+    }).status === 0;
   return unshareChecked;
 }
 
@@ -78,14 +85,24 @@ export function nodeArguments(entry: string, options: ContainmentOptions): strin
 
 export async function spawnContained(entry: string, options: ContainmentOptions): Promise<ContainedProcess> {
   if (options.networkIsolation === "namespace" && !canIsolateNetwork()) {
-    throw new SandboxUnavailableError("SANDBOX_NETWORK_ISOLATION=namespace needs unshare(1) and user namespaces; neither works here (use network-policy only where a NetworkPolicy denies the pod's egress)");
+    throw new SandboxUnavailableError(
+      "SANDBOX_NETWORK_ISOLATION=namespace needs unshare(1) and user namespaces; neither works here (use network-policy only where a NetworkPolicy denies the pod's egress)",
+    );
   }
   const workDir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-sandbox-"));
   const identity = dropPrivileges();
   if (identity.uid !== undefined) await chown(workDir, identity.uid, identity.gid ?? NOBODY);
-  const limits = options.cpuSeconds !== undefined && hasPrlimit() ? ["prlimit", `--cpu=${Math.ceil(options.cpuSeconds)}`, "--fsize=0", "--core=0", "--"] : [];
+  const limits =
+    options.cpuSeconds !== undefined && hasPrlimit()
+      ? ["prlimit", `--cpu=${Math.ceil(options.cpuSeconds)}`, "--fsize=0", "--core=0", "--"]
+      : [];
   const isolation = options.networkIsolation === "namespace" ? ["unshare", "--user", "--net", "--"] : [];
-  const [command = process.execPath, ...commandArgs] = [...isolation, ...limits, process.execPath, ...nodeArguments(entry, options)];
+  const [command = process.execPath, ...commandArgs] = [
+    ...isolation,
+    ...limits,
+    process.execPath,
+    ...nodeArguments(entry, options),
+  ];
   const child = spawn(command, commandArgs, {
     cwd: workDir,
     env: {},
@@ -98,7 +115,9 @@ export async function spawnContained(entry: string, options: ContainmentOptions)
     child.once("error", reject);
   }).catch(async (error: unknown) => {
     await rm(workDir, { recursive: true, force: true });
-    throw new SandboxUnavailableError(`the sandbox worker could not start: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new SandboxUnavailableError(
+      `the sandbox worker could not start: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   });
   let destroyed: Promise<void> | undefined;
   return {

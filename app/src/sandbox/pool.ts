@@ -32,7 +32,8 @@ export interface Job {
   readonly strict: boolean;
 }
 
-export type Termination = "exited" | "refused" | "time-limit" | "cpu-limit" | "memory-limit" | "output-limit" | "cancelled" | "crashed";
+export type Termination =
+  "exited" | "refused" | "time-limit" | "cpu-limit" | "memory-limit" | "output-limit" | "cancelled" | "crashed";
 
 export interface Outcome {
   readonly termination: Termination;
@@ -136,7 +137,8 @@ export class WarmPool {
   /** Runs one program; an abort (the caller gone, the tool's timeout) kills it at once. */
   async run(job: Job, signal?: AbortSignal): Promise<Outcome> {
     if (this.closed) throw new SandboxBusyError("the sandbox is shutting down");
-    if (this.running >= this.limits.maxConcurrent) throw new SandboxBusyError(`the sandbox already runs ${this.running} programs, its limit`);
+    if (this.running >= this.limits.maxConcurrent)
+      throw new SandboxBusyError(`the sandbox already runs ${this.running} programs, its limit`);
     this.running++;
     try {
       const worker = await (this.idle.shift() ?? this.boot());
@@ -154,7 +156,9 @@ export class WarmPool {
   async close(): Promise<void> {
     this.closed = true;
     const workers = await Promise.allSettled(this.idle.splice(0));
-    await Promise.all(workers.map((settled) => (settled.status === "fulfilled" ? settled.value.process.destroy() : undefined)));
+    await Promise.all(
+      workers.map((settled) => (settled.status === "fulfilled" ? settled.value.process.destroy() : undefined)),
+    );
   }
 
   private refill(): void {
@@ -179,13 +183,20 @@ export class WarmPool {
       process.child.kill("SIGKILL");
     });
     const { lines } = worker;
-    const boot = { pyodide: pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href, validator: VALIDATOR_SOURCE, maxMemoryBytes: this.limits.memoryBytes, maxOutputBytes: this.limits.maxOutputBytes };
+    const boot = {
+      pyodide: pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href,
+      validator: VALIDATOR_SOURCE,
+      maxMemoryBytes: this.limits.memoryBytes,
+      maxOutputBytes: this.limits.maxOutputBytes,
+    };
     process.child.stdin.write(`${JSON.stringify(boot)}\n`);
     const timer = setTimeout(() => void process.destroy(), BOOT_TIMEOUT_MS);
     try {
       const ready = await lines.next();
       if (ready.done || (JSON.parse(ready.value) as { type?: string }).type !== "ready") {
-        throw new Error(`the sandbox worker did not boot (exit ${process.child.exitCode ?? process.child.signalCode ?? "unknown"})`);
+        throw new Error(
+          `the sandbox worker did not boot (exit ${process.child.exitCode ?? process.child.signalCode ?? "unknown"})`,
+        );
       }
     } catch (error) {
       await process.destroy();
@@ -218,7 +229,9 @@ export class WarmPool {
       });
     }, WATCH_INTERVAL_MS);
     try {
-      child.stdin.write(`${JSON.stringify({ code: job.code, stdin: job.stdin, validate: job.validate, strict: job.strict })}\n`);
+      child.stdin.write(
+        `${JSON.stringify({ code: job.code, stdin: job.stdin, validate: job.validate, strict: job.strict })}\n`,
+      );
       const line = await worker.lines.next();
       const durationMs = Math.round(performance.now() - started);
       if (line.done) {
@@ -257,5 +270,14 @@ function parseResult(line: string): WorkerResult | undefined {
 }
 
 function emptyOutcome(termination: Termination, durationMs: number): Outcome {
-  return { termination, verdict: { ok: true, strict: false, violations: [] }, exitStatus: null, stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0, durationMs };
+  return {
+    termination,
+    verdict: { ok: true, strict: false, violations: [] },
+    exitStatus: null,
+    stdout: "",
+    stderr: "",
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    durationMs,
+  };
 }

@@ -32,7 +32,8 @@ export class PerUserLimit {
 
   async hold<T>(user: string, work: () => Promise<T>): Promise<T> {
     const count = this.running.get(user) ?? 0;
-    if (count >= this.max) throw new SandboxBusyError(`you already run ${count} program${count === 1 ? "" : "s"}, the limit per user`);
+    if (count >= this.max)
+      throw new SandboxBusyError(`you already run ${count} program${count === 1 ? "" : "s"}, the limit per user`);
     this.running.set(user, count + 1);
     try {
       return await work();
@@ -59,7 +60,8 @@ export function localSandbox(settings: SandboxSettings): Sandbox & { pool(): Pro
   };
   return {
     pool: started,
-    run: (request, user, signal) => perUser.hold(user, async () => (await started()).run({ ...request, validate: true }, signal)),
+    run: (request, user, signal) =>
+      perUser.hold(user, async () => (await started()).run({ ...request, validate: true }, signal)),
     close: async () => {
       if (pool) await (await pool.catch(() => undefined))?.close();
     },
@@ -83,8 +85,10 @@ export function remoteSandbox(settings: SandboxSettings & { url: string }): Sand
           throw new SandboxRemoteError(`the sandbox service did not answer (${(error as Error).name})`);
         });
         const text = await response.text();
-        if (text.length > 16 * settings.maxOutputBytes + 64 * 1024) throw new SandboxRemoteError("the sandbox service answered more than a result can hold");
-        if (response.status === 429) throw new SandboxBusyError((JSON.parse(text) as { error?: string }).error ?? "the sandbox is busy");
+        if (text.length > 16 * settings.maxOutputBytes + 64 * 1024)
+          throw new SandboxRemoteError("the sandbox service answered more than a result can hold");
+        if (response.status === 429)
+          throw new SandboxBusyError((JSON.parse(text) as { error?: string }).error ?? "the sandbox is busy");
         if (!response.ok) throw new SandboxRemoteError(`the sandbox service answered ${response.status}`);
         return JSON.parse(text) as Outcome;
       }),
@@ -104,6 +108,9 @@ export function disabledSandbox(reason: string): Sandbox {
 /** The sandbox a server's settings call for. */
 export function sandboxFor(settings: SandboxSettings, production: boolean): Sandbox {
   if (settings.url) return remoteSandbox({ ...settings, url: settings.url });
-  if (production) return disabledSandbox("run_python is not enabled: in production programs run only in the sandbox pod (SANDBOX_URL)");
+  if (production)
+    return disabledSandbox(
+      "run_python is not enabled: in production programs run only in the sandbox pod (SANDBOX_URL)",
+    );
   return localSandbox(settings);
 }

@@ -15,7 +15,9 @@ export const SANDBOX_PORT = 8090;
  * /readyz answers 503. It is not an onReady hook: Pyodide's start on a busy node can outlast
  * fastify's plugin timeout, which would kill the process before it ever listened.
  */
-export async function buildSandboxService(settings: SandboxSettings): Promise<{ app: FastifyInstance; pool: WarmPool; warm: () => Promise<void> }> {
+export async function buildSandboxService(
+  settings: SandboxSettings,
+): Promise<{ app: FastifyInstance; pool: WarmPool; warm: () => Promise<void> }> {
   const pool = new WarmPool(settings);
   const request = z
     .object({
@@ -25,7 +27,10 @@ export async function buildSandboxService(settings: SandboxSettings): Promise<{ 
       strict: z.boolean().default(false),
     })
     .strict();
-  const app = Fastify({ logger: { level: "info" }, bodyLimit: 4 * (settings.maxCodeBytes + settings.maxStdinBytes) + 4096 });
+  const app = Fastify({
+    logger: { level: "info" },
+    bodyLimit: 4 * (settings.maxCodeBytes + settings.maxStdinBytes) + 4096,
+  });
   let ready = false;
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_request, reply) => reply.code(ready ? 200 : 503).send({ ready }));
@@ -61,7 +66,11 @@ export async function runSandboxService(): Promise<void> {
     process.exit(2);
   }
   const { app, warm } = await buildSandboxService(parsed.settings);
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));
-  await app.listen({ host: process.env.SANDBOX_HOST ?? "0.0.0.0", port: Number(process.env.SANDBOX_PORT ?? SANDBOX_PORT) });
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => void app.close().then(() => process.exit(0)));
+  await app.listen({
+    host: process.env.SANDBOX_HOST ?? "0.0.0.0",
+    port: Number(process.env.SANDBOX_PORT ?? SANDBOX_PORT),
+  });
   await warm();
 }

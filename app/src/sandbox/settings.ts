@@ -5,7 +5,10 @@ import { describeIssues } from "../validation.js";
 import type { NetworkIsolation } from "./contained-process.js";
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const flag = z.enum(["true", "false"]).default("false").transform((value) => value === "true");
+const flag = z
+  .enum(["true", "false"])
+  .default("false")
+  .transform((value) => value === "true");
 
 const sandboxEnvSchema = z
   .object({
@@ -25,7 +28,11 @@ const sandboxEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.SANDBOX_DEFAULT_TIME_MS > env.SANDBOX_MAX_TIME_MS) {
-      ctx.addIssue({ code: "custom", path: ["SANDBOX_DEFAULT_TIME_MS"], message: "must not exceed SANDBOX_MAX_TIME_MS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["SANDBOX_DEFAULT_TIME_MS"],
+        message: "must not exceed SANDBOX_MAX_TIME_MS",
+      });
     }
   });
 
@@ -46,7 +53,9 @@ export interface SandboxSettings {
 }
 
 /** The sandbox settings, or the problems that name each bad setting. */
-export function parseSandboxSettings(source: NodeJS.ProcessEnv): { settings: SandboxSettings } | { problems: string[] } {
+export function parseSandboxSettings(
+  source: NodeJS.ProcessEnv,
+): { settings: SandboxSettings } | { problems: string[] } {
   const picked = Object.fromEntries(Object.entries(source).filter(([name]) => name.startsWith("SANDBOX_")));
   const parsed = sandboxEnvSchema.safeParse(picked);
   if (!parsed.success) return { problems: describeIssues(parsed.error, "environment") };

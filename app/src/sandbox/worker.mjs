@@ -140,7 +140,16 @@ async function boot() {
     const found = check(job.code, Boolean(job.strict));
     verdict = JSON.parse(found);
     if (!verdict.ok) {
-      send({ type: "result", verdict, ran: false, exitStatus: null, stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0 });
+      send({
+        type: "result",
+        verdict,
+        ran: false,
+        exitStatus: null,
+        stdout: "",
+        stderr: "",
+        stdoutBytes: 0,
+        stderrBytes: 0,
+      });
       return;
     }
   }

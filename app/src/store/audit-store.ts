@@ -2,7 +2,14 @@
 import { randomUUID } from "node:crypto";
 import type { Driver } from "neo4j-driver";
 
-export const AUDIT_KINDS = ["authentication", "authorization", "tool_call", "revocation", "lockout", "rate_limit"] as const;
+export const AUDIT_KINDS = [
+  "authentication",
+  "authorization",
+  "tool_call",
+  "revocation",
+  "lockout",
+  "rate_limit",
+] as const;
 export const AUDIT_DECISIONS = ["allow", "deny", "error"] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];

@@ -61,7 +61,9 @@ export function installChunkCursor(): void {
   const prototype = combinedBufferClass().prototype;
   const { getUInt8: walkUInt8, getInt8: walkInt8 } = prototype;
   if (typeof walkUInt8 !== "function" || typeof walkInt8 !== "function") {
-    throw new Error("neo4j-driver's CombinedBuffer no longer has getUInt8/getInt8: review app/src/store/chunked-reads.ts for this driver version");
+    throw new Error(
+      "neo4j-driver's CombinedBuffer no longer has getUInt8/getInt8: review app/src/store/chunked-reads.ts for this driver version",
+    );
   }
   prototype.getUInt8 = function getUInt8(this: CombinedBuffer, position: number): number {
     const found = locate(this, position);

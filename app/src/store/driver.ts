@@ -27,7 +27,11 @@ function trustOptions(config: Neo4jOptions): { uri: string; options: DriverConfi
   return {
     // The driver takes trust settings only with a plain scheme; "+s" becomes encryption on.
     uri: config.uri.replace(/^([a-z]+)\+s:/, "$1:"),
-    options: { encrypted: "ENCRYPTION_ON", trust: "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES", trustedCertificates: [config.caFile] },
+    options: {
+      encrypted: "ENCRYPTION_ON",
+      trust: "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
+      trustedCertificates: [config.caFile],
+    },
   };
 }
 

@@ -30,7 +30,12 @@ export class GraphStore {
     private readonly database: string,
   ) {}
 
-  private async run<T>(query: string, params: Record<string, unknown>, mode: "READ" | "WRITE", pick: (row: { get(key: string): unknown }) => T): Promise<T[]> {
+  private async run<T>(
+    query: string,
+    params: Record<string, unknown>,
+    mode: "READ" | "WRITE",
+    pick: (row: { get(key: string): unknown }) => T,
+  ): Promise<T[]> {
     const { records } = await this.driver.executeQuery(query, params, { database: this.database, routing: mode });
     return records.map((record) => pick(record));
   }
@@ -65,7 +70,10 @@ export class GraphStore {
   }
 
   /** Adds observations not already present; returns what was added per entity found. */
-  async addObservations(tenant: string, additions: Array<{ entityName: string; contents: string[] }>): Promise<Array<{ entityName: string; added: string[] }>> {
+  async addObservations(
+    tenant: string,
+    additions: Array<{ entityName: string; contents: string[] }>,
+  ): Promise<Array<{ entityName: string; added: string[] }>> {
     return this.run(
       `UNWIND $additions AS input
        MATCH (e:Entity {tenant: $tenant, name: input.entityName})
@@ -91,7 +99,10 @@ export class GraphStore {
     return deleted ?? 0;
   }
 
-  async deleteObservations(tenant: string, deletions: Array<{ entityName: string; observations: string[] }>): Promise<number> {
+  async deleteObservations(
+    tenant: string,
+    deletions: Array<{ entityName: string; observations: string[] }>,
+  ): Promise<number> {
     const [changed] = await this.run(
       `UNWIND $deletions AS input
        MATCH (e:Entity {tenant: $tenant, name: input.entityName})
@@ -118,7 +129,11 @@ export class GraphStore {
   }
 
   /** Entities whose name, type or an observation contains the text (case-insensitive). */
-  async searchNodes(tenant: string, text: string, limit: number): Promise<{ entities: Entity[]; relations: Relation[] }> {
+  async searchNodes(
+    tenant: string,
+    text: string,
+    limit: number,
+  ): Promise<{ entities: Entity[]; relations: Relation[] }> {
     const entities = await this.run(
       `MATCH (e:Entity {tenant: $tenant})
        WHERE toLower(e.name) CONTAINS $text OR toLower(e.entityType) CONTAINS $text
@@ -128,7 +143,13 @@ export class GraphStore {
       "READ",
       (row) => row.get("entity") as Entity,
     );
-    return { entities, relations: await this.relationsAmong(tenant, entities.map((entity) => entity.name)) };
+    return {
+      entities,
+      relations: await this.relationsAmong(
+        tenant,
+        entities.map((entity) => entity.name),
+      ),
+    };
   }
 
   async openNodes(tenant: string, names: string[]): Promise<{ entities: Entity[]; relations: Relation[] }> {
@@ -138,7 +159,13 @@ export class GraphStore {
       "READ",
       (row) => row.get("entity") as Entity,
     );
-    return { entities, relations: await this.relationsAmong(tenant, entities.map((entity) => entity.name)) };
+    return {
+      entities,
+      relations: await this.relationsAmong(
+        tenant,
+        entities.map((entity) => entity.name),
+      ),
+    };
   }
 
   /** One page of the tenant's graph, in name order; relations leave the page's entities. */

@@ -16,14 +16,27 @@ export function toJson(value: unknown): unknown {
   if (neo4j.isInt(value)) return value.inSafeRange() ? value.toNumber() : value.toString();
   if (neo4j.isNode(value)) return { labels: value.labels, properties: toJson(value.properties) };
   if (neo4j.isRelationship(value)) return { type: value.type, properties: toJson(value.properties) };
-  if (neo4j.isPath(value)) return value.segments.map((segment) => ({ start: toJson(segment.start), relationship: toJson(segment.relationship), end: toJson(segment.end) }));
+  if (neo4j.isPath(value))
+    return value.segments.map((segment) => ({
+      start: toJson(segment.start),
+      relationship: toJson(segment.relationship),
+      end: toJson(segment.end),
+    }));
   // A byte array comes back as an Int8Array: base64, never an object of one key per byte.
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (ArrayBuffer.isView(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (Array.isArray(value)) return value.map(toJson);
   if (neo4j.isPoint(value)) {
     return { srid: Number(value.srid), x: value.x, y: value.y, ...(value.z !== undefined ? { z: value.z } : {}) };
   }
-  if (neo4j.isDate(value) || neo4j.isDateTime(value) || neo4j.isLocalDateTime(value) || neo4j.isTime(value) || neo4j.isLocalTime(value) || neo4j.isDuration(value)) {
+  if (
+    neo4j.isDate(value) ||
+    neo4j.isDateTime(value) ||
+    neo4j.isLocalDateTime(value) ||
+    neo4j.isTime(value) ||
+    neo4j.isLocalTime(value) ||
+    neo4j.isDuration(value)
+  ) {
     return value.toString();
   }
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toJson(inner)]));

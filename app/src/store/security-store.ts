@@ -39,7 +39,15 @@ export class SecurityStore {
       `MERGE (r:RevokedToken {id: $id})
        ON CREATE SET r.tokenHash = $tokenHash, r.jti = $jti, r.sub = $sub, r.reason = $reason,
                      r.revokedBy = $revokedBy, r.revokedAt = timestamp(), r.expiresAt = toInteger($expiresAt)`,
-      { id: entry.id, tokenHash: entry.tokenHash ?? null, jti: entry.jti ?? null, sub: entry.sub ?? null, reason: entry.reason, revokedBy: entry.revokedBy, expiresAt: entry.expiresAt },
+      {
+        id: entry.id,
+        tokenHash: entry.tokenHash ?? null,
+        jti: entry.jti ?? null,
+        sub: entry.sub ?? null,
+        reason: entry.reason,
+        revokedBy: entry.revokedBy,
+        expiresAt: entry.expiresAt,
+      },
       { database: this.database },
     );
   }
@@ -60,7 +68,10 @@ export class SecurityStore {
    * Counts one failed authentication for `key` within the window; locks the key when the count
    * reaches `maxFailures`. Returns the remaining lock time in ms (0 when not locked).
    */
-  async recordFailure(key: string, opts: { maxFailures: number; windowMs: number; durationMs: number }): Promise<number> {
+  async recordFailure(
+    key: string,
+    opts: { maxFailures: number; windowMs: number; durationMs: number },
+  ): Promise<number> {
     const { records } = await this.driver.executeQuery(
       `MERGE (t:AuthThrottle {key: $key})
        WITH t, timestamp() AS now
@@ -112,7 +123,11 @@ export class SecurityStore {
     ];
     for (const query of batches) {
       for (;;) {
-        const { records } = await this.driver.executeQuery(query, { lifetime: maxTokenLifetimeMs, window: throttleWindowMs }, { database: this.database });
+        const { records } = await this.driver.executeQuery(
+          query,
+          { lifetime: maxTokenLifetimeMs, window: throttleWindowMs },
+          { database: this.database },
+        );
         const n = records[0]?.get("n") as number;
         removed += n;
         if (n < 5000) break;

@@ -5,8 +5,8 @@ import { sanitizeText } from "../guards/log-sanitizer.js";
 export const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
-  "req.headers[\"proxy-authorization\"]",
-  "res.headers[\"set-cookie\"]",
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
   "*.token",
   "*.password",
   "*.secret",

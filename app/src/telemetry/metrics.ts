@@ -25,7 +25,11 @@ export class Metrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
-  private readonly lockouts = new Counter({ name: "mcp_lockouts_total", help: "Principals locked out after repeated failures", registers: [this.registry] });
+  private readonly lockouts = new Counter({
+    name: "mcp_lockouts_total",
+    help: "Principals locked out after repeated failures",
+    registers: [this.registry],
+  });
   private readonly toolCalls = new Counter({
     name: "mcp_tool_calls_total",
     help: "Tool calls by tool and status",
@@ -86,7 +90,8 @@ export class Metrics {
         if (event.reason === "insufficient_scope") this.permissionDenials.inc({ reason: event.reason });
         if (event.reason === "unknown_tool") break; // attacker-chosen names never become labels
         this.toolCalls.inc({ tool: event.tool ?? "none", status: event.decision });
-        if (event.durationMs !== undefined) this.toolDuration.observe({ tool: event.tool ?? "none" }, event.durationMs / 1000);
+        if (event.durationMs !== undefined)
+          this.toolDuration.observe({ tool: event.tool ?? "none" }, event.durationMs / 1000);
         break;
       case "revocation":
         break;

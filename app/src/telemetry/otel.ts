@@ -38,20 +38,48 @@ export interface Telemetry {
 
 const UNTRACED = new Set(["/healthz", "/readyz"]);
 
-
 /** The clauses a query may start with; the kind exported is one of these, or OTHER. */
-const CYPHER_CLAUSES = new Set(["MATCH", "OPTIONAL", "MERGE", "CREATE", "UNWIND", "WITH", "CALL", "RETURN", "DELETE", "DETACH", "SET", "REMOVE", "FOREACH", "LOAD", "SHOW", "DROP", "USE", "EXPLAIN", "PROFILE"]);
+const CYPHER_CLAUSES = new Set([
+  "MATCH",
+  "OPTIONAL",
+  "MERGE",
+  "CREATE",
+  "UNWIND",
+  "WITH",
+  "CALL",
+  "RETURN",
+  "DELETE",
+  "DETACH",
+  "SET",
+  "REMOVE",
+  "FOREACH",
+  "LOAD",
+  "SHOW",
+  "DROP",
+  "USE",
+  "EXPLAIN",
+  "PROFILE",
+]);
 
 /** A query's kind: its first clause keyword, from a closed list, so no text of it leaves. */
 export function cypherKind(query: unknown): string {
-  const text = typeof query === "string" ? query : typeof (query as { text?: unknown })?.text === "string" ? (query as { text: string }).text : "";
+  const text =
+    typeof query === "string"
+      ? query
+      : typeof (query as { text?: unknown })?.text === "string"
+        ? (query as { text: string }).text
+        : "";
   const keyword = /^\s*(?:\/\/[^\n]*\n\s*)*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? "";
   return CYPHER_CLAUSES.has(keyword) ? keyword : "OTHER";
 }
 
 /** The audit event's fields as attributes (no undefined values: OTLP has no such thing). */
 function auditAttributes(event: AuditEvent): Record<string, string | number> {
-  const attributes: Record<string, string | number> = { "mcp.audit.kind": event.kind, "mcp.decision": event.decision, "enduser.id": event.principal };
+  const attributes: Record<string, string | number> = {
+    "mcp.audit.kind": event.kind,
+    "mcp.decision": event.decision,
+    "enduser.id": event.principal,
+  };
   if (event.role !== undefined) attributes["mcp.role"] = event.role;
   if (event.tool !== undefined) attributes["mcp.tool"] = event.tool;
   if (event.reason !== undefined) attributes["mcp.reason"] = event.reason;
@@ -95,8 +123,12 @@ class OtlpTelemetry implements Telemetry {
 
   recordToolCall(event: AuditEvent): void {
     const end = Date.now();
-    const span = this.tracer.startSpan("mcp.tool_call", { startTime: end - (event.durationMs ?? 0), attributes: auditAttributes(event) });
-    if (event.decision !== "allow") span.setStatus({ code: SpanStatusCode.ERROR, message: event.reason ?? event.errorClass ?? event.decision });
+    const span = this.tracer.startSpan("mcp.tool_call", {
+      startTime: end - (event.durationMs ?? 0),
+      attributes: auditAttributes(event),
+    });
+    if (event.decision !== "allow")
+      span.setStatus({ code: SpanStatusCode.ERROR, message: event.reason ?? event.errorClass ?? event.decision });
     span.end(end);
   }
 
@@ -109,7 +141,14 @@ class OtlpTelemetry implements Telemetry {
 
   async query<T>(kind: string, database: string, work: () => Promise<T>): Promise<T> {
     if (!trace.getActiveSpan()) return work();
-    return this.tracer.startActiveSpan(`neo4j ${kind}`, { kind: SpanKind.CLIENT, attributes: { "db.system.name": "neo4j", "db.operation.name": kind, "db.namespace": database } }, (span) => endedWith(span, work));
+    return this.tracer.startActiveSpan(
+      `neo4j ${kind}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { "db.system.name": "neo4j", "db.operation.name": kind, "db.namespace": database },
+      },
+      (span) => endedWith(span, work),
+    );
   }
 
   async shutdown(): Promise<void> {
@@ -127,7 +166,9 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry {
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     traceExporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }),
-    logRecordProcessors: [new sdkLogs.BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${base}/v1/logs` }) })],
+    logRecordProcessors: [
+      new sdkLogs.BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${base}/v1/logs` }) }),
+    ],
     // No automatic instrumentation: what is traced is chosen here, so nothing exports more.
     instrumentations: [],
   });
@@ -140,8 +181,15 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry {
 export function telemetryFromEnv(env: NodeJS.ProcessEnv, serviceName: string): TelemetrySettings | undefined {
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || env.OTEL_SDK_DISABLED === "true") return undefined;
-  if (!/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/.test(endpoint)) throw new Error("OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL without credentials");
-  return { endpoint, serviceName: env.OTEL_SERVICE_NAME && /^[A-Za-z0-9._-]{1,128}$/.test(env.OTEL_SERVICE_NAME) ? env.OTEL_SERVICE_NAME : serviceName };
+  if (!/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/.test(endpoint))
+    throw new Error("OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL without credentials");
+  return {
+    endpoint,
+    serviceName:
+      env.OTEL_SERVICE_NAME && /^[A-Za-z0-9._-]{1,128}$/.test(env.OTEL_SERVICE_NAME)
+        ? env.OTEL_SERVICE_NAME
+        : serviceName,
+  };
 }
 
 /** `work` as the root span of a command's trace (the backup run). */
@@ -153,14 +201,22 @@ export async function commandSpan<T>(name: string, work: () => Promise<T>): Prom
  * The authentication decision as a span: allow with the caller's sub and role, or deny with the
  * refusal's reason code. Never the token, never other claims, never the refusal's message.
  */
-export async function authenticationSpan<T extends { sub: string; role: string }>(tracer: Tracer, authenticate: () => Promise<T>): Promise<T> {
+export async function authenticationSpan<T extends { sub: string; role: string }>(
+  tracer: Tracer,
+  authenticate: () => Promise<T>,
+): Promise<T> {
   return tracer.startActiveSpan("mcp.authenticate", async (span: Span) => {
     try {
       const principal = await authenticate();
       span.setAttributes({ "mcp.decision": "allow", "enduser.id": principal.sub, "mcp.role": principal.role });
       return principal;
     } catch (error) {
-      const reason = typeof (error as { reason?: unknown }).reason === "string" ? (error as { reason: string }).reason : error instanceof Error ? error.name : "error";
+      const reason =
+        typeof (error as { reason?: unknown }).reason === "string"
+          ? (error as { reason: string }).reason
+          : error instanceof Error
+            ? error.name
+            : "error";
       span.setAttributes({ "mcp.decision": "deny", "mcp.reason": reason.slice(0, 64) });
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason.slice(0, 64) });
       throw error;

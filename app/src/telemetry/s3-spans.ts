@@ -11,7 +11,11 @@ export function traceS3Commands(client: S3Client): S3Client {
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "S3Command").replace(/Command$/, "");
       const input = args.input as { Bucket?: unknown; PartNumber?: unknown };
-      const attributes: Record<string, string | number> = { "rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": operation };
+      const attributes: Record<string, string | number> = {
+        "rpc.system": "aws-api",
+        "rpc.service": "S3",
+        "rpc.method": operation,
+      };
       if (typeof input.Bucket === "string") attributes["aws.s3.bucket"] = input.Bucket;
       if (typeof input.PartNumber === "number") attributes["aws.s3.part_number"] = input.PartNumber;
       return tracer.startActiveSpan(`s3 ${operation}`, { kind: SpanKind.CLIENT, attributes }, (span) =>

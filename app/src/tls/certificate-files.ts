@@ -19,7 +19,11 @@ export class CertificateFileError extends Error {
   override readonly name = "CertificateFileError";
 }
 
-export async function readCertificatePair(certFile: string, keyFile: string, now = new Date()): Promise<CertificatePair> {
+export async function readCertificatePair(
+  certFile: string,
+  keyFile: string,
+  now = new Date(),
+): Promise<CertificatePair> {
   const [cert, key] = await Promise.all([
     readFile(certFile).catch((error: NodeJS.ErrnoException) => {
       throw new CertificateFileError(`cannot read the certificate file ${certFile} (${error.code ?? error.message})`);
@@ -41,11 +45,14 @@ export async function readCertificatePair(certFile: string, keyFile: string, now
   } catch (error) {
     throw new CertificateFileError(`${keyFile} holds no PEM private key: ${(error as Error).message}`);
   }
-  if (!leaf.checkPrivateKey(privateKey)) throw new CertificateFileError(`the key in ${keyFile} does not belong to the certificate in ${certFile}`);
+  if (!leaf.checkPrivateKey(privateKey))
+    throw new CertificateFileError(`the key in ${keyFile} does not belong to the certificate in ${certFile}`);
   const notBefore = new Date(leaf.validFrom);
   const notAfter = new Date(leaf.validTo);
-  if (now < notBefore) throw new CertificateFileError(`the certificate in ${certFile} is not valid before ${notBefore.toISOString()}`);
-  if (now >= notAfter) throw new CertificateFileError(`the certificate in ${certFile} expired at ${notAfter.toISOString()}`);
+  if (now < notBefore)
+    throw new CertificateFileError(`the certificate in ${certFile} is not valid before ${notBefore.toISOString()}`);
+  if (now >= notAfter)
+    throw new CertificateFileError(`the certificate in ${certFile} expired at ${notAfter.toISOString()}`);
   return {
     cert,
     key,

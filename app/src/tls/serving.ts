@@ -21,13 +21,19 @@ export async function initialCertificate(tls: TlsSettings): Promise<CertificateP
   try {
     return await readCertificatePair(tls.certFile, tls.keyFile);
   } catch (error) {
-    if (error instanceof CertificateFileError) throw new ConfigError(`MCP_TLS_CERT_FILE / MCP_TLS_KEY_FILE: ${error.message}`);
+    if (error instanceof CertificateFileError)
+      throw new ConfigError(`MCP_TLS_CERT_FILE / MCP_TLS_KEY_FILE: ${error.message}`);
     throw error;
   }
 }
 
 /** Keeps `app`'s TLS context equal to the files; stop() it when the server closes. */
-export function reloadCertificates(app: FastifyInstance, tls: TlsSettings, initial: CertificatePair, log: FastifyBaseLogger): FileReloader<CertificatePair> {
+export function reloadCertificates(
+  app: FastifyInstance,
+  tls: TlsSettings,
+  initial: CertificatePair,
+  log: FastifyBaseLogger,
+): FileReloader<CertificatePair> {
   const server = app.server as unknown as TlsServer;
   if (typeof server.setSecureContext !== "function") throw new Error("the MCP server is not serving TLS");
   const reloader = new FileReloader(initial, {
@@ -35,10 +41,14 @@ export function reloadCertificates(app: FastifyInstance, tls: TlsSettings, initi
     load: () => readCertificatePair(tls.certFile, tls.keyFile),
     apply: (pair) => {
       server.setSecureContext({ ...TLS_OPTIONS, cert: pair.cert, key: pair.key });
-      log.info({ fingerprint256: pair.fingerprint256, notAfter: pair.notAfter.toISOString() }, "TLS certificate reloaded");
+      log.info(
+        { fingerprint256: pair.fingerprint256, notAfter: pair.notAfter.toISOString() },
+        "TLS certificate reloaded",
+      );
     },
     intervalMs: tls.reloadIntervalMs,
-    onError: (error) => log.warn({ err: error }, "TLS certificate files not reloaded; serving the previous certificate"),
+    onError: (error) =>
+      log.warn({ err: error }, "TLS certificate files not reloaded; serving the previous certificate"),
   });
   reloader.start();
   return reloader;

@@ -10,7 +10,8 @@ export function auditTools(store: AuditStore): ToolDefinition[] {
     defineTool({
       name: "audit_search",
       title: "Search the audit trail",
-      description: "Audit events, newest first, filtered by principal, tool, kind, decision and an ISO-8601 time range.",
+      description:
+        "Audit events, newest first, filtered by principal, tool, kind, decision and an ISO-8601 time range.",
       inputSchema: z
         .object({
           principal: z.string().min(1).max(256).optional(),
@@ -22,7 +23,10 @@ export function auditTools(store: AuditStore): ToolDefinition[] {
           limit: z.number().int().min(1).max(500).default(50),
         })
         .strict()
-        .refine((query) => query.from === undefined || query.to === undefined || query.from < query.to, { message: "from must be before to", path: ["from"] }),
+        .refine((query) => query.from === undefined || query.to === undefined || query.from < query.to, {
+          message: "from must be before to",
+          path: ["from"],
+        }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (query) => {
         const events = await store.search(query);

@@ -36,9 +36,11 @@ export interface FetchOutcome {
 async function checkedAddress(url: URL, options: FetchOptions): Promise<{ address: string; family: number }> {
   const host = hostOf(url);
   const literal = isIP(host);
-  const addresses = literal ? [{ address: host, family: literal }] : await options.resolve(host).catch(() => {
-    throw new SsrfBlockedError(`host ${host} does not resolve`);
-  });
+  const addresses = literal
+    ? [{ address: host, family: literal }]
+    : await options.resolve(host).catch(() => {
+        throw new SsrfBlockedError(`host ${host} does not resolve`);
+      });
   if (addresses.length === 0) throw new SsrfBlockedError(`host ${host} does not resolve`);
   for (const { address } of addresses) checkAddress(address, options.policy); // every answer, not just the first
   return addresses[0] as { address: string; family: number };
@@ -47,54 +49,66 @@ async function checkedAddress(url: URL, options: FetchOptions): Promise<{ addres
 function contentTypeAllowed(header: string | undefined, allowed: readonly string[]): string | undefined {
   const type = (header ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (type === "") return undefined;
-  return allowed.some((pattern) => (pattern.endsWith("/*") ? type.startsWith(pattern.slice(0, -1)) : type === pattern)) ? type : undefined;
+  return allowed.some((pattern) => (pattern.endsWith("/*") ? type.startsWith(pattern.slice(0, -1)) : type === pattern))
+    ? type
+    : undefined;
 }
 
 function getOnce(url: URL, target: { address: string; family: number }, options: FetchOptions, signal: AbortSignal) {
-  return new Promise<{ status: number; location?: string; contentType?: string; body: Buffer; truncated: boolean }>((resolve, reject) => {
-    const client = url.protocol === "https:" ? https : http;
-    const request = client.request(
-      url,
-      {
-        method: "GET",
-        headers: { accept: options.contentTypes.join(", "), "user-agent": "mcp-bastion-fetch" },
-        // Connect to the address that was checked, whatever DNS would say now.
-        lookup: (_host, lookupOptions, callback) => {
-          if ((lookupOptions as { all?: boolean }).all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [target]);
-          else (callback as (e: null, a: string, f: number) => void)(null, target.address, target.family);
+  return new Promise<{ status: number; location?: string; contentType?: string; body: Buffer; truncated: boolean }>(
+    (resolve, reject) => {
+      const client = url.protocol === "https:" ? https : http;
+      const request = client.request(
+        url,
+        {
+          method: "GET",
+          headers: { accept: options.contentTypes.join(", "), "user-agent": "mcp-bastion-fetch" },
+          // Connect to the address that was checked, whatever DNS would say now.
+          lookup: (_host, lookupOptions, callback) => {
+            if ((lookupOptions as { all?: boolean }).all)
+              (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [target]);
+            else (callback as (e: null, a: string, f: number) => void)(null, target.address, target.family);
+          },
+          signal,
+          agent: false,
         },
-        signal,
-        agent: false,
-      },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400 && response.headers.location) {
-          response.resume();
-          return resolve({ status, location: response.headers.location, body: Buffer.alloc(0), truncated: false });
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        response.on("data", (chunk: Buffer) => {
-          if (truncated) return;
-          const room = options.maxBytes - size;
-          if (chunk.length > room) {
-            chunks.push(chunk.subarray(0, room));
-            size += room;
-            truncated = true;
-            response.destroy(); // stop reading: the rest is never downloaded
-            return resolve({ status, contentType: response.headers["content-type"], body: Buffer.concat(chunks), truncated });
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status >= 300 && status < 400 && response.headers.location) {
+            response.resume();
+            return resolve({ status, location: response.headers.location, body: Buffer.alloc(0), truncated: false });
           }
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        response.on("end", () => resolve({ status, contentType: response.headers["content-type"], body: Buffer.concat(chunks), truncated }));
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.end();
-  });
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let truncated = false;
+          response.on("data", (chunk: Buffer) => {
+            if (truncated) return;
+            const room = options.maxBytes - size;
+            if (chunk.length > room) {
+              chunks.push(chunk.subarray(0, room));
+              size += room;
+              truncated = true;
+              response.destroy(); // stop reading: the rest is never downloaded
+              return resolve({
+                status,
+                contentType: response.headers["content-type"],
+                body: Buffer.concat(chunks),
+                truncated,
+              });
+            }
+            chunks.push(chunk);
+            size += chunk.length;
+          });
+          response.on("end", () =>
+            resolve({ status, contentType: response.headers["content-type"], body: Buffer.concat(chunks), truncated }),
+          );
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      request.end();
+    },
+  );
 }
 
 export async function safeFetch(raw: string, options: FetchOptions): Promise<FetchOutcome> {
@@ -116,8 +130,16 @@ export async function safeFetch(raw: string, options: FetchOptions): Promise<Fet
       continue;
     }
     const contentType = contentTypeAllowed(response.contentType, options.contentTypes);
-    if (contentType === undefined) throw new SsrfBlockedError(`content type ${response.contentType ?? "(none)"} is not allowed`);
-    return { url: url.toString(), status: response.status, contentType, body: response.body.toString("utf8"), truncated: response.truncated, redirects };
+    if (contentType === undefined)
+      throw new SsrfBlockedError(`content type ${response.contentType ?? "(none)"} is not allowed`);
+    return {
+      url: url.toString(),
+      status: response.status,
+      contentType,
+      body: response.body.toString("utf8"),
+      truncated: response.truncated,
+      redirects,
+    };
   }
 }
 
@@ -125,7 +147,8 @@ export function fetchTool(options: FetchOptions): ToolDefinition {
   return defineTool({
     name: "fetch_url",
     title: "Fetch a URL",
-    description: "HTTP(S) GET of a public URL. Private, loopback, link-local and metadata addresses are refused, every redirect is checked, and the body is capped.",
+    description:
+      "HTTP(S) GET of a public URL. Private, loopback, link-local and metadata addresses are refused, every redirect is checked, and the body is capped.",
     inputSchema: z.object({ url: z.string().min(1).max(2048) }).strict(),
     annotations: { readOnlyHint: true, openWorldHint: true },
     handler: async ({ url }) => {

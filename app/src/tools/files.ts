@@ -38,7 +38,11 @@ export function fileTools(options: FileToolOptions): ToolDefinition[] {
             const buffer = Buffer.alloc(options.maxBytes + 1);
             const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
             const truncated = bytesRead > options.maxBytes;
-            return { path: args.path, truncated, content: buffer.subarray(0, Math.min(bytesRead, options.maxBytes)).toString("utf8") };
+            return {
+              path: args.path,
+              truncated,
+              content: buffer.subarray(0, Math.min(bytesRead, options.maxBytes)).toString("utf8"),
+            };
           } finally {
             await handle.close();
           }
@@ -47,7 +51,8 @@ export function fileTools(options: FileToolOptions): ToolDefinition[] {
     defineTool({
       name: "list_files",
       title: "List files",
-      description: "Lists a directory relative to the served directory (default: its root). Symbolic links are shown, never followed.",
+      description:
+        "Lists a directory relative to the served directory (default: its root). Symbolic links are shown, never followed.",
       inputSchema: z.object({ path: relativePath.default("") }).strict(),
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args) =>
@@ -58,7 +63,13 @@ export function fileTools(options: FileToolOptions): ToolDefinition[] {
             // Listed through the descriptor that was checked (its /proc link), not by name again,
             // so a directory swapped in after the check is never the one listed.
             for await (const entry of await opendir(`/proc/self/fd/${handle.fd}`)) {
-              const type = entry.isFile() ? "file" : entry.isDirectory() ? "directory" : entry.isSymbolicLink() ? "symlink" : "other";
+              const type = entry.isFile()
+                ? "file"
+                : entry.isDirectory()
+                  ? "directory"
+                  : entry.isSymbolicLink()
+                    ? "symlink"
+                    : "other";
               entries.push({ name: entry.name, type });
               if (entries.length >= 1000) break;
             }

@@ -13,7 +13,9 @@ function distinct<T>(key: (item: T) => string) {
   return (items: T[]) => new Set(items.map(key)).size === items.length;
 }
 
-const entity = z.object({ name, entityType: name, observations: z.array(observation).max(MAX_ITEMS).default([]) }).strict();
+const entity = z
+  .object({ name, entityType: name, observations: z.array(observation).max(MAX_ITEMS).default([]) })
+  .strict();
 const relation = z.object({ from: name, to: name, relationType: name }).strict();
 const relations = z.array(relation).min(1).max(MAX_ITEMS);
 const names = z.array(name).min(1).max(MAX_ITEMS);
@@ -27,10 +29,23 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
     defineTool({
       name: "create_entities",
       title: "Create entities",
-      description: "Creates entities (name, type, observations) in your tenant's knowledge graph; existing names are left as they are.",
-      inputSchema: z.object({ entities: z.array(entity).min(1).max(MAX_ITEMS).refine(distinct((e: { name: string }) => e.name), "entity names must be distinct") }).strict(),
+      description:
+        "Creates entities (name, type, observations) in your tenant's knowledge graph; existing names are left as they are.",
+      inputSchema: z
+        .object({
+          entities: z
+            .array(entity)
+            .min(1)
+            .max(MAX_ITEMS)
+            .refine(
+              distinct((e: { name: string }) => e.name),
+              "entity names must be distinct",
+            ),
+        })
+        .strict(),
       annotations: writes,
-      handler: async ({ entities }, { principal }) => textResult({ created: await store.createEntities(principal.tenant, entities) }),
+      handler: async ({ entities }, { principal }) =>
+        textResult({ created: await store.createEntities(principal.tenant, entities) }),
     }),
     defineTool({
       name: "create_relations",
@@ -38,17 +53,24 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
       description: "Creates directed relations between existing entities; relation types are written in active voice.",
       inputSchema: z.object({ relations }).strict(),
       annotations: writes,
-      handler: async (args, { principal }) => textResult({ created: await store.createRelations(principal.tenant, args.relations) }),
+      handler: async (args, { principal }) =>
+        textResult({ created: await store.createRelations(principal.tenant, args.relations) }),
     }),
     defineTool({
       name: "add_observations",
       title: "Add observations",
       description: "Adds observations to existing entities; observations already present are skipped.",
       inputSchema: z
-        .object({ observations: z.array(z.object({ entityName: name, contents: z.array(observation).min(1).max(MAX_ITEMS) }).strict()).min(1).max(MAX_ITEMS) })
+        .object({
+          observations: z
+            .array(z.object({ entityName: name, contents: z.array(observation).min(1).max(MAX_ITEMS) }).strict())
+            .min(1)
+            .max(MAX_ITEMS),
+        })
         .strict(),
       annotations: writes,
-      handler: async ({ observations }, { principal }) => textResult({ results: await store.addObservations(principal.tenant, observations) }),
+      handler: async ({ observations }, { principal }) =>
+        textResult({ results: await store.addObservations(principal.tenant, observations) }),
     }),
     defineTool({
       name: "delete_entities",
@@ -56,17 +78,24 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
       description: "Deletes entities and their relations.",
       inputSchema: z.object({ entityNames: names }).strict(),
       annotations: deletes,
-      handler: async ({ entityNames }, { principal }) => textResult({ deleted: await store.deleteEntities(principal.tenant, entityNames) }),
+      handler: async ({ entityNames }, { principal }) =>
+        textResult({ deleted: await store.deleteEntities(principal.tenant, entityNames) }),
     }),
     defineTool({
       name: "delete_observations",
       title: "Delete observations",
       description: "Removes the given observations from entities.",
       inputSchema: z
-        .object({ deletions: z.array(z.object({ entityName: name, observations: z.array(observation).min(1).max(MAX_ITEMS) }).strict()).min(1).max(MAX_ITEMS) })
+        .object({
+          deletions: z
+            .array(z.object({ entityName: name, observations: z.array(observation).min(1).max(MAX_ITEMS) }).strict())
+            .min(1)
+            .max(MAX_ITEMS),
+        })
         .strict(),
       annotations: deletes,
-      handler: async ({ deletions }, { principal }) => textResult({ entitiesChanged: await store.deleteObservations(principal.tenant, deletions) }),
+      handler: async ({ deletions }, { principal }) =>
+        textResult({ entitiesChanged: await store.deleteObservations(principal.tenant, deletions) }),
     }),
     defineTool({
       name: "delete_relations",
@@ -74,15 +103,20 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
       description: "Deletes the given relations.",
       inputSchema: z.object({ relations }).strict(),
       annotations: deletes,
-      handler: async (args, { principal }) => textResult({ deleted: await store.deleteRelations(principal.tenant, args.relations) }),
+      handler: async (args, { principal }) =>
+        textResult({ deleted: await store.deleteRelations(principal.tenant, args.relations) }),
     }),
     defineTool({
       name: "search_nodes",
       title: "Search nodes",
-      description: "Entities whose name, type or an observation contains the text (case-insensitive), with the relations among them.",
-      inputSchema: z.object({ query: z.string().min(1).max(256), limit: z.number().int().min(1).max(200).default(50) }).strict(),
+      description:
+        "Entities whose name, type or an observation contains the text (case-insensitive), with the relations among them.",
+      inputSchema: z
+        .object({ query: z.string().min(1).max(256), limit: z.number().int().min(1).max(200).default(50) })
+        .strict(),
       annotations: reads,
-      handler: async ({ query, limit }, { principal }) => textResult(await store.searchNodes(principal.tenant, query, limit)),
+      handler: async ({ query, limit }, { principal }) =>
+        textResult(await store.searchNodes(principal.tenant, query, limit)),
     }),
     defineTool({
       name: "open_nodes",
@@ -98,16 +132,20 @@ export function graphTools(store: GraphStore): ToolDefinition[] {
       description: "Your tenant's graph one page at a time, in name order; pass nextCursor back for the next page.",
       inputSchema: z.object({ cursor: name.optional(), limit: z.number().int().min(1).max(500).default(100) }).strict(),
       annotations: reads,
-      handler: async ({ cursor, limit }, { principal }) => textResult(await store.readGraph(principal.tenant, cursor, limit)),
+      handler: async ({ cursor, limit }, { principal }) =>
+        textResult(await store.readGraph(principal.tenant, cursor, limit)),
     }),
   ];
 }
 
-export function graphQueryTool(run: (query: string, params: Record<string, unknown>) => Promise<unknown>): ToolDefinition {
+export function graphQueryTool(
+  run: (query: string, params: Record<string, unknown>) => Promise<unknown>,
+): ToolDefinition {
   return defineTool({
     name: "graph_query",
     title: "Read-only Cypher",
-    description: "Runs a read-only Cypher query with parameters (admin). Writes, schema and DBMS administration, file loading and non-allowlisted procedures are refused.",
+    description:
+      "Runs a read-only Cypher query with parameters (admin). Writes, schema and DBMS administration, file loading and non-allowlisted procedures are refused.",
     inputSchema: z
       .object({
         query: z.string().min(1).max(10_000),

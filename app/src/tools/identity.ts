@@ -9,5 +9,9 @@ export const whoamiTool = defineTool({
   inputSchema: z.object({}).strict(),
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: async (_args, { principal }) =>
-    textResult({ sub: principal.sub, role: principal.role, expiresAt: new Date(principal.token.exp * 1000).toISOString() }),
+    textResult({
+      sub: principal.sub,
+      role: principal.role,
+      expiresAt: new Date(principal.token.exp * 1000).toISOString(),
+    }),
 });

@@ -38,8 +38,17 @@ export function runPythonTool(sandbox: Sandbox, settings: SandboxSettings): Tool
       `Limits: ${settings.maxCodeBytes} bytes of code, ${settings.maxTimeMs} ms, ${Math.round(settings.memoryBytes / 1048576)} MiB, ${settings.maxOutputBytes} bytes of output per stream.`,
     inputSchema: z
       .object({
-        code: z.string().min(1).refine((code) => utf8Bytes(code) <= settings.maxCodeBytes, `must be at most ${settings.maxCodeBytes} bytes`),
-        stdin: z.string().refine((stdin) => utf8Bytes(stdin) <= settings.maxStdinBytes, `must be at most ${settings.maxStdinBytes} bytes`).optional(),
+        code: z
+          .string()
+          .min(1)
+          .refine((code) => utf8Bytes(code) <= settings.maxCodeBytes, `must be at most ${settings.maxCodeBytes} bytes`),
+        stdin: z
+          .string()
+          .refine(
+            (stdin) => utf8Bytes(stdin) <= settings.maxStdinBytes,
+            `must be at most ${settings.maxStdinBytes} bytes`,
+          )
+          .optional(),
         timeLimitMs: z.number().int().min(100).max(settings.maxTimeMs).optional(),
         /** Asks for strict validation; a server set to strict keeps it whatever is asked. */
         strict: z.boolean().optional(),
@@ -52,14 +61,21 @@ export function runPythonTool(sandbox: Sandbox, settings: SandboxSettings): Tool
       let outcome: Outcome;
       try {
         outcome = await sandbox.run(
-          { code, stdin: stdin ?? "", timeLimitMs: timeLimitMs ?? settings.defaultTimeMs, strict: settings.strict || strict === true },
+          {
+            code,
+            stdin: stdin ?? "",
+            timeLimitMs: timeLimitMs ?? settings.defaultTimeMs,
+            strict: settings.strict || strict === true,
+          },
           `${principal.tenant}/${principal.sub}`,
           signal,
         );
       } catch (error) {
         note("not-checked");
-        if (error instanceof SandboxBusyError) return errorResult(`run_python refused: ${error.message}; try again when a program has finished`);
-        if (error instanceof Error && /^Sandbox(Disabled|Remote|Unavailable)Error$/.test(error.name)) return errorResult(error.message);
+        if (error instanceof SandboxBusyError)
+          return errorResult(`run_python refused: ${error.message}; try again when a program has finished`);
+        if (error instanceof Error && /^Sandbox(Disabled|Remote|Unavailable)Error$/.test(error.name))
+          return errorResult(error.message);
         throw error;
       }
       note(`${describeVerdict(outcome.verdict)} termination=${outcome.termination}`);
@@ -76,7 +92,13 @@ export function runPythonTool(sandbox: Sandbox, settings: SandboxSettings): Tool
         durationMs: outcome.durationMs,
       };
       if (outcome.termination === "exited") return textResult(body);
-      return { isError: true, content: [{ type: "text", text: ENDINGS[outcome.termination] }, { type: "text", text: JSON.stringify(body) }] };
+      return {
+        isError: true,
+        content: [
+          { type: "text", text: ENDINGS[outcome.termination] },
+          { type: "text", text: JSON.stringify(body) },
+        ],
+      };
     },
   });
 }

@@ -47,7 +47,10 @@ export async function startTestServer(
   shared?: { keys?: TestServer["keys"]; port?: number; resolve?: Resolver },
 ): Promise<TestServer> {
   const dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-app-"));
-  const keys = shared?.keys ?? { es256: await signingKey("ES256", "test-es256"), rs256: await signingKey("RS256", "test-rs256") };
+  const keys = shared?.keys ?? {
+    es256: await signingKey("ES256", "test-es256"),
+    rs256: await signingKey("RS256", "test-rs256"),
+  };
   const jwksFile = path.join(dir, "jwks.json");
   await writeFile(jwksFile, JSON.stringify({ keys: [keys.es256.publicJwk, keys.rs256.publicJwk] }));
   const port = await freePort();
@@ -109,7 +112,12 @@ export function toolCallBody(name: string, args: Record<string, unknown> = {}, i
 
 export const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
-export async function callTool(server: TestServer, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Response> {
+export async function callTool(
+  server: TestServer,
+  token: string | undefined,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<Response> {
   return fetch(server.mcpUrl, {
     method: "POST",
     headers: { ...MCP_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -131,11 +139,23 @@ export function privateLoopbackAddress(): string {
 }
 
 /** fetch-like POST sent from a chosen loopback source address. */
-export function postFrom(localAddress: string, url: string, headers: Record<string, string>, body: string): Promise<Response> {
+export function postFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<Response> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: "POST", localAddress, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: "POST",
+        localAddress,
+        headers: { ...headers, "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -37,14 +37,22 @@ export const runScript = (script: string, args: string[], env: NodeJS.ProcessEnv
   finish(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", script), ...args], env);
 
 /** `npm run deploy -- <args> --json` for `stack`, as a pipeline would run it. */
-export async function deployStack(stack: string, kubeconfig: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<DeployJson> {
+export async function deployStack(
+  stack: string,
+  kubeconfig: string,
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<DeployJson> {
   const run = await runScript("deploy.ts", [...args, "--stack", stack, "--kubeconfig", kubeconfig, "--json"], env);
   try {
     const result = JSON.parse(run.stdout) as DeployJson;
     assert.equal(result.exitCode, run.code, "the JSON result carries the exit code");
     return result;
   } catch (error) {
-    throw new Error(`deploy ${args.join(" ")} exited ${run.code}: ${(error as Error).message}\n${run.stderr.slice(-4000)}`, { cause: error });
+    throw new Error(
+      `deploy ${args.join(" ")} exited ${run.code}: ${(error as Error).message}\n${run.stderr.slice(-4000)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -59,7 +67,11 @@ export interface ClusterCommand {
 
 /** `npm run cluster -- <args>` in the background, resolved once it has printed its two lines. */
 export async function startClusterCommand(args: string[], env: NodeJS.ProcessEnv): Promise<ClusterCommand> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "cluster.ts"), ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "cluster.ts"), ...args],
+    { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   let printed = "";
   let log = "";
@@ -67,7 +79,13 @@ export async function startClusterCommand(args: string[], env: NodeJS.ProcessEnv
   const ready = await new Promise<Record<string, string>>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       printed += chunk.toString();
-      const lines = Object.fromEntries(printed.split("\n").flatMap((line) => (/^(KUBECONFIG|STACK)=(.+)$/.exec(line) ? [[line.split("=")[0], line.slice(line.indexOf("=") + 1)]] : [])));
+      const lines = Object.fromEntries(
+        printed
+          .split("\n")
+          .flatMap((line) =>
+            /^(KUBECONFIG|STACK)=(.+)$/.exec(line) ? [[line.split("=")[0], line.slice(line.indexOf("=") + 1)]] : [],
+          ),
+      );
       if (lines.KUBECONFIG && lines.STACK) resolve(lines as Record<string, string>);
     });
     void exited.then((code) => reject(new Error(`npm run cluster exited ${code} before it was ready:\n${log}`)));

@@ -28,7 +28,12 @@ export const ENDPOINTS: Endpoint[] = [
 ];
 
 export const PORTS = [22, 53, 443, 4143, 4191, 4318, 6379, 7687, 8080, 8086, 8090, 9000, 9464].flatMap((port) =>
-  port === 53 ? [{ port, protocol: "UDP" }, { port, protocol: "TCP" }] : [{ port, protocol: "TCP" }],
+  port === 53
+    ? [
+        { port, protocol: "UDP" },
+        { port, protocol: "TCP" },
+      ]
+    : [{ port, protocol: "TCP" }],
 );
 
 // The namespace-wide flows (DNS, the mesh) reach every pod of the kit, a Valkey's too where one runs.
@@ -38,7 +43,10 @@ const KIT = ["mcp", "neo4j", "backup", "minio", "valkey"];
  * The flows a stack allows with the mesh on; the backup goes to MinIO (local) or S3 (aws); the
  * rate-limit store is each pod's memory, a Valkey in the namespace or ElastiCache at its subnets.
  */
-export function expectedFlows(backupTarget: "minio" | "s3", options: { limitStore?: "valkey" | "elasticache"; collector?: boolean } = {}): string[] {
+export function expectedFlows(
+  backupTarget: "minio" | "s3",
+  options: { limitStore?: "valkey" | "elasticache"; collector?: boolean } = {},
+): string[] {
   const lines = [
     "ingress -> mcp:8080/TCP",
     "prometheus -> mcp:9464/TCP",

@@ -42,27 +42,41 @@ export function inCidr(ip: string, cidr: string): boolean {
 function peerMatches(peer: Peer, policyNamespace: string, endpoint: Endpoint): boolean {
   if (peer.ipBlock) {
     if (!endpoint.ip) return false;
-    return inCidr(endpoint.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((cidr) => inCidr(endpoint.ip as string, cidr));
+    return (
+      inCidr(endpoint.ip, peer.ipBlock.cidr) &&
+      !(peer.ipBlock.except ?? []).some((cidr) => inCidr(endpoint.ip as string, cidr))
+    );
   }
   if (endpoint.ip) return false;
-  const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels(endpoint.namespace)) : endpoint.namespace === policyNamespace;
+  const namespaceOk = peer.namespaceSelector
+    ? selectorMatches(peer.namespaceSelector, namespaceLabels(endpoint.namespace))
+    : endpoint.namespace === policyNamespace;
   const podOk = peer.podSelector ? selectorMatches(peer.podSelector, endpoint.labels) : true;
   return namespaceOk && podOk;
 }
 
 function portMatches(rule: Rule, port: number, protocol: string): boolean {
   if (!rule.ports || rule.ports.length === 0) return true;
-  return rule.ports.some((entry) => (entry.protocol ?? "TCP") === protocol && (entry.port === undefined || Number(entry.port) === port));
+  return rule.ports.some(
+    (entry) => (entry.protocol ?? "TCP") === protocol && (entry.port === undefined || Number(entry.port) === port),
+  );
 }
 
-function selectedPolicies(policies: KubeObject[], endpoint: Endpoint, direction: "Ingress" | "Egress"): { namespace: string; rules: Rule[] }[] {
+function selectedPolicies(
+  policies: KubeObject[],
+  endpoint: Endpoint,
+  direction: "Ingress" | "Egress",
+): { namespace: string; rules: Rule[] }[] {
   if (endpoint.ip) return [];
   return policies
     .filter((policy) => policy.metadata.namespace === endpoint.namespace)
     .map((policy) => policy.spec as Json)
     .filter((spec) => ((spec.policyTypes as string[] | undefined) ?? ["Ingress"]).includes(direction))
     .filter((spec) => selectorMatches(spec.podSelector, endpoint.labels))
-    .map((spec) => ({ namespace: endpoint.namespace, rules: ((direction === "Ingress" ? spec.ingress : spec.egress) as Rule[] | undefined) ?? [] }));
+    .map((spec) => ({
+      namespace: endpoint.namespace,
+      rules: ((direction === "Ingress" ? spec.ingress : spec.egress) as Rule[] | undefined) ?? [],
+    }));
 }
 
 /** Whether the policies let `from` open `port` on `to` (both directions must allow it). */
@@ -70,16 +84,31 @@ export function allows(policies: KubeObject[], from: Endpoint, to: Endpoint, por
   const egress = selectedPolicies(policies, from, "Egress");
   const egressOk =
     egress.length === 0 ||
-    egress.some(({ namespace, rules }) => rules.some((rule) => portMatches(rule, port, protocol) && (rule.to ?? [{}]).some((peer) => peerMatches(peer, namespace, to))));
+    egress.some(({ namespace, rules }) =>
+      rules.some(
+        (rule) =>
+          portMatches(rule, port, protocol) && (rule.to ?? [{}]).some((peer) => peerMatches(peer, namespace, to)),
+      ),
+    );
   const ingress = selectedPolicies(policies, to, "Ingress");
   const ingressOk =
     ingress.length === 0 ||
-    ingress.some(({ namespace, rules }) => rules.some((rule) => portMatches(rule, port, protocol) && (rule.from ?? [{}]).some((peer) => peerMatches(peer, namespace, from))));
+    ingress.some(({ namespace, rules }) =>
+      rules.some(
+        (rule) =>
+          portMatches(rule, port, protocol) && (rule.from ?? [{}]).some((peer) => peerMatches(peer, namespace, from)),
+      ),
+    );
   return egressOk && ingressOk;
 }
 
 /** Every allowed (from, to, port) among the endpoints, as "from -> to:port/PROTO" lines. */
-export function allowedFlowTable(policies: KubeObject[], endpoints: Endpoint[], ports: { port: number; protocol: string }[], kitNamespace: string): string[] {
+export function allowedFlowTable(
+  policies: KubeObject[],
+  endpoints: Endpoint[],
+  ports: { port: number; protocol: string }[],
+  kitNamespace: string,
+): string[] {
   const lines: string[] = [];
   for (const from of endpoints) {
     for (const to of endpoints) {

@@ -15,7 +15,11 @@ export interface StackUnderTest {
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 /** `secrets`: secret settings, as the engine hands over what `pulumi config set --secret` stored. */
-export function stackSuite(stack: string, extra: (subject: () => StackUnderTest) => void, secrets: Record<string, string> = {}): void {
+export function stackSuite(
+  stack: string,
+  extra: (subject: () => StackUnderTest) => void,
+  secrets: Record<string, string> = {},
+): void {
   describe(`the ${stack} stack (Pulumi mocks)`, () => {
     let subject: StackUnderTest | undefined;
     before(async () => {
@@ -29,7 +33,8 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
 
     it("labels the kit's namespace for Pod Security restricted (enforce, audit, warn)", () => {
       const namespace = find(get().objects, "Namespace", "mcp-bastion");
-      for (const mode of ["enforce", "audit", "warn"]) assert.equal(namespace.metadata.labels?.[`pod-security.kubernetes.io/${mode}`], "restricted", mode);
+      for (const mode of ["enforce", "audit", "warn"])
+        assert.equal(namespace.metadata.labels?.[`pod-security.kubernetes.io/${mode}`], "restricted", mode);
     });
 
     it("runs every container of every workload under the restricted profile, uid/gid >= 10000", () => {
@@ -39,9 +44,15 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
         const where = `${workload.kind}/${workload.metadata.name}`;
         const { spec } = podTemplate(workload);
         assert.equal(spec.automountServiceAccountToken, false, `${where}: service account token`);
-        for (const field of ["hostNetwork", "hostPID", "hostIPC"]) assert.notEqual(spec[field], true, `${where}: ${field}`);
-        assert.deepEqual((spec.securityContext as Json).seccompProfile, { type: "RuntimeDefault" }, `${where}: pod seccomp`);
-        for (const volume of (spec.volumes as Json[] | undefined) ?? []) assert.equal(volume.hostPath, undefined, `${where}: hostPath`);
+        for (const field of ["hostNetwork", "hostPID", "hostIPC"])
+          assert.notEqual(spec[field], true, `${where}: ${field}`);
+        assert.deepEqual(
+          (spec.securityContext as Json).seccompProfile,
+          { type: "RuntimeDefault" },
+          `${where}: pod seccomp`,
+        );
+        for (const volume of (spec.volumes as Json[] | undefined) ?? [])
+          assert.equal(volume.hostPath, undefined, `${where}: hostPath`);
         for (const container of containersOf(spec)) {
           const at = `${where}/${String(container.name)}`;
           const context = container.securityContext as Json;
@@ -58,9 +69,14 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
           for (const kind of ["cpu", "memory"]) {
             assert.ok(resources.requests?.[kind] && resources.limits?.[kind], `${at}: ${kind} request and limit`);
           }
-          for (const port of (container.ports as Json[] | undefined) ?? []) assert.equal(port.hostPort, undefined, `${at}: hostPort`);
+          for (const port of (container.ports as Json[] | undefined) ?? [])
+            assert.equal(port.hostPort, undefined, `${at}: hostPort`);
           for (const variable of (container.env as Json[] | undefined) ?? []) {
-            assert.equal((variable.valueFrom as Json | undefined)?.secretKeyRef, undefined, `${at}: secret in env ${String(variable.name)}`);
+            assert.equal(
+              (variable.valueFrom as Json | undefined)?.secretKeyRef,
+              undefined,
+              `${at}: secret in env ${String(variable.name)}`,
+            );
           }
         }
       }
@@ -80,7 +96,16 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
       assert.ok(tmp?.emptyDir, "an emptyDir for /tmp");
       assert.ok(Array.isArray(spec.topologySpreadConstraints) && spec.topologySpreadConstraints.length > 0);
       const labels = podLabelsOf(deployment);
-      assert.ok(matches((find(objects, "PodDisruptionBudget", "mcp-server").spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels));
+      assert.ok(
+        matches(
+          (
+            find(objects, "PodDisruptionBudget", "mcp-server").spec as {
+              selector: { matchLabels: Record<string, string> };
+            }
+          ).selector.matchLabels,
+          labels,
+        ),
+      );
       const hpa = find(objects, "HorizontalPodAutoscaler", "mcp-server").spec as Json;
       assert.equal((hpa.scaleTargetRef as Json).name, "mcp-server");
       assert.ok(Number(hpa.minReplicas) >= 2);
@@ -95,21 +120,35 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
       for (const service of ofKind(objects, "Service")) {
         const spec = service.spec as { selector?: Record<string, string>; type?: string };
         assert.ok(spec.selector && Object.keys(spec.selector).length > 0, `${service.metadata.name}: selector`);
-        assert.ok(workloads.some((workload) => workload.metadata.namespace === service.metadata.namespace && matches(spec.selector, podLabelsOf(workload))), `${service.metadata.name} selects no workload`);
+        assert.ok(
+          workloads.some(
+            (workload) =>
+              workload.metadata.namespace === service.metadata.namespace &&
+              matches(spec.selector, podLabelsOf(workload)),
+          ),
+          `${service.metadata.name} selects no workload`,
+        );
         assert.ok(spec.type === undefined || spec.type === "ClusterIP", `${service.metadata.name}: ${spec.type}`);
       }
     });
 
     it("mounts secrets as files: the Neo4j password Secret is a Pulumi secret, and no password is in a ConfigMap", () => {
       const { run, objects } = get();
-      const secret = run.resources.find((resource) => resource.type === "kubernetes:core/v1:Secret" && (resource.inputs.metadata as Json).name === "neo4j-credentials");
+      const secret = run.resources.find(
+        (resource) =>
+          resource.type === "kubernetes:core/v1:Secret" &&
+          (resource.inputs.metadata as Json).name === "neo4j-credentials",
+      );
       assert.ok(secret, "the Neo4j credentials Secret");
       assert.ok(isSecret(secret.inputs.stringData), "its data is a Pulumi secret");
       for (const configMap of ofKind(objects, "ConfigMap")) {
-        for (const key of Object.keys((configMap.data as Json | undefined) ?? {})) assert.doesNotMatch(key, /PASSWORD$|SECRET$|TOKEN$/, `${configMap.metadata.name}: ${key}`);
+        for (const key of Object.keys((configMap.data as Json | undefined) ?? {}))
+          assert.doesNotMatch(key, /PASSWORD$|SECRET$|TOKEN$/, `${configMap.metadata.name}: ${key}`);
       }
       const statefulSet = find(objects, "StatefulSet", "neo4j");
-      const env = (containersOf(podTemplate(statefulSet).spec).find((container) => container.name === "neo4j")?.env as Json[]).map((variable) => variable.name);
+      const env = (
+        containersOf(podTemplate(statefulSet).spec).find((container) => container.name === "neo4j")?.env as Json[]
+      ).map((variable) => variable.name);
       assert.ok(env.includes("NEO4J_AUTH_PATH") && !env.includes("NEO4J_AUTH"), "Neo4j reads its password from a file");
     });
 
@@ -135,15 +174,30 @@ export function stackSuite(stack: string, extra: (subject: () => StackUnderTest)
         assert.equal(spec.privateKey.rotationPolicy, "Always", certificate.metadata.name);
         assert.equal(spec.privateKey.algorithm, "ECDSA", certificate.metadata.name);
         assert.ok(spec.duration && spec.renewBefore, certificate.metadata.name);
-        assert.ok(parseHours(spec.duration) <= 90 * 24 && parseHours(spec.renewBefore) < parseHours(spec.duration), certificate.metadata.name);
+        assert.ok(
+          parseHours(spec.duration) <= 90 * 24 && parseHours(spec.renewBefore) < parseHours(spec.duration),
+          certificate.metadata.name,
+        );
       }
       const bolt = find(get().objects, "Certificate", "neo4j-bolt-tls").spec as Json;
       assert.deepEqual([bolt.duration, bolt.renewBefore], ["24h", "8h"]);
       // The kit issues Linkerd's identity only for the Linkerd it installs; a cluster's own Linkerd has its own.
-      const installsLinkerd = get().run.resources.some((resource) => resource.type === "kubernetes:helm.sh/v3:Release" && resource.name === "linkerd-control-plane");
-      const issuer = ofKind(get().objects, "Certificate").find((certificate) => certificate.metadata.name === "linkerd-identity-issuer");
-      assert.equal(issuer !== undefined, installsLinkerd, "Linkerd's identity issuer exactly when the kit installs Linkerd");
-      if (issuer) assert.deepEqual([(issuer.spec as Json).duration, (issuer.spec as Json).renewBefore, (issuer.spec as Json).isCA], ["48h", "25h", true]);
+      const installsLinkerd = get().run.resources.some(
+        (resource) => resource.type === "kubernetes:helm.sh/v3:Release" && resource.name === "linkerd-control-plane",
+      );
+      const issuer = ofKind(get().objects, "Certificate").find(
+        (certificate) => certificate.metadata.name === "linkerd-identity-issuer",
+      );
+      assert.equal(
+        issuer !== undefined,
+        installsLinkerd,
+        "Linkerd's identity issuer exactly when the kit installs Linkerd",
+      );
+      if (issuer)
+        assert.deepEqual(
+          [(issuer.spec as Json).duration, (issuer.spec as Json).renewBefore, (issuer.spec as Json).isCA],
+          ["48h", "25h", true],
+        );
     });
 
     it("lets only the server and the backup identities reach Neo4j inside the mesh", () => {

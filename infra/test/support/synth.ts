@@ -5,5 +5,9 @@ import { runCommand } from "../../../scripts/dev-services/toolchain.js";
 import { PROJECT_ROOT } from "../../offline/mock-run.js";
 
 export async function synthStack(stack: string, out: string): Promise<void> {
-  await runCommand(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out], { cwd: PROJECT_ROOT });
+  await runCommand(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out],
+    { cwd: PROJECT_ROOT },
+  );
 }

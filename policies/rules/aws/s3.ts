@@ -4,8 +4,14 @@ import { asArray, asObject } from "../../lib/kubernetes.js";
 import { statementsOf, listOf } from "../../lib/iam.js";
 import { violation, type ResourceRule, type Violation } from "../../lib/types.js";
 
-export const ENCRYPTION_TYPES = ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"];
-export const VERSIONING_TYPES = ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"];
+export const ENCRYPTION_TYPES = [
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+];
+export const VERSIONING_TYPES = [
+  "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:s3/bucketVersioningV2:BucketVersioningV2",
+];
 export const PUBLIC_ACCESS_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 export const BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy";
 export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
@@ -24,8 +30,15 @@ export const bucketEncryption: ResourceRule = {
   appliesTo: (type) => ENCRYPTION_TYPES.includes(type),
   check(resource) {
     const algorithms = sseAlgorithms(resource.props);
-    if (algorithms.length === 0) return [violation("the encryption configuration has no rule", "add a rule with sseAlgorithm aws:kms and your KMS key")];
-    return algorithms.filter((algorithm) => algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse").map((algorithm) => violation(`sseAlgorithm is ${algorithm || "unset"}`, "use sseAlgorithm aws:kms with a customer KMS key"));
+    if (algorithms.length === 0)
+      return [
+        violation("the encryption configuration has no rule", "add a rule with sseAlgorithm aws:kms and your KMS key"),
+      ];
+    return algorithms
+      .filter((algorithm) => algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse")
+      .map((algorithm) =>
+        violation(`sseAlgorithm is ${algorithm || "unset"}`, "use sseAlgorithm aws:kms with a customer KMS key"),
+      );
   },
 };
 
@@ -35,7 +48,14 @@ export const bucketVersioning: ResourceRule = {
   appliesTo: (type) => VERSIONING_TYPES.includes(type),
   check(resource) {
     const status = asObject(resource.props.versioningConfiguration).status;
-    return status === "Enabled" ? [] : [violation(`versioning status is ${JSON.stringify(status ?? null)}`, "set versioningConfiguration.status: Enabled")];
+    return status === "Enabled"
+      ? []
+      : [
+          violation(
+            `versioning status is ${JSON.stringify(status ?? null)}`,
+            "set versioningConfiguration.status: Enabled",
+          ),
+        ];
   },
 };
 
@@ -69,11 +89,31 @@ export const bucketTlsOnly: ResourceRule = {
   check(resource) {
     const out: Violation[] = [];
     const statements = statementsOf(resource.props.policy);
-    if (!statements) return [violation("the bucket policy is not a readable policy document", "write the policy as JSON with a Statement list")];
-    if (!deniesInsecureTransport(resource.props.policy)) out.push(violation("no statement denies s3:* when aws:SecureTransport is false", 'add {"Effect":"Deny","Principal":"*","Action":"s3:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}'));
+    if (!statements)
+      return [
+        violation(
+          "the bucket policy is not a readable policy document",
+          "write the policy as JSON with a Statement list",
+        ),
+      ];
+    if (!deniesInsecureTransport(resource.props.policy))
+      out.push(
+        violation(
+          "no statement denies s3:* when aws:SecureTransport is false",
+          'add {"Effect":"Deny","Principal":"*","Action":"s3:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}',
+        ),
+      );
     for (const statement of statements) {
-      if (statement.Effect === "Allow" && (statement.Principal === "*" || listOf(asObject(statement.Principal).AWS).includes("*"))) {
-        out.push(violation(`statement ${statement.Sid ?? ""} allows any principal`.replace("  ", " "), "name the principals that need access"));
+      if (
+        statement.Effect === "Allow" &&
+        (statement.Principal === "*" || listOf(asObject(statement.Principal).AWS).includes("*"))
+      ) {
+        out.push(
+          violation(
+            `statement ${statement.Sid ?? ""} allows any principal`.replace("  ", " "),
+            "name the principals that need access",
+          ),
+        );
       }
     }
     return out;

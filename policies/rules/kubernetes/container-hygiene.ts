@@ -1,6 +1,15 @@
 // Per-container rules: images by digest, requests and limits, probes, a read-only root
 // filesystem, and no secrets in environment variables.
-import { asArray, asObject, containersOf, isKind, isWorkload, kubernetesType, LONG_RUNNING_KINDS , withPod } from "../../lib/kubernetes.js";
+import {
+  asArray,
+  asObject,
+  containersOf,
+  isKind,
+  isWorkload,
+  kubernetesType,
+  LONG_RUNNING_KINDS,
+  withPod,
+} from "../../lib/kubernetes.js";
 import { violation, type ResourceRule, type Violation } from "../../lib/types.js";
 
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
@@ -12,7 +21,12 @@ export const imagesByDigest: ResourceRule = {
   check: withPod((pod) => {
     return containersOf(pod.spec)
       .filter(({ container }) => !DIGEST.test(String(container.image ?? "")))
-      .map(({ path, container }) => violation(`${path}.image ${JSON.stringify(container.image ?? null)} is not pinned by digest`, "reference the image as name@sha256:<digest>"));
+      .map(({ path, container }) =>
+        violation(
+          `${path}.image ${JSON.stringify(container.image ?? null)} is not pinned by digest`,
+          "reference the image as name@sha256:<digest>",
+        ),
+      );
   }),
 };
 
@@ -28,7 +42,10 @@ export const resourceRequestsAndLimits: ResourceRule = {
       for (const kind of ["requests", "limits"]) {
         for (const quantity of ["cpu", "memory"]) {
           const value = asObject(resources[kind])[quantity];
-          if (value === undefined || value === null || value === "") out.push(violation(`${path}.resources.${kind}.${quantity} is not set`, `set resources.${kind}.${quantity}`));
+          if (value === undefined || value === null || value === "")
+            out.push(
+              violation(`${path}.resources.${kind}.${quantity} is not set`, `set resources.${kind}.${quantity}`),
+            );
         }
       }
     }
@@ -44,7 +61,8 @@ export const probes: ResourceRule = {
     const out: Violation[] = [];
     asArray(pod.spec.containers).forEach((container, index) => {
       for (const probe of ["livenessProbe", "readinessProbe"]) {
-        if (container[probe] === undefined || container[probe] === null) out.push(violation(`containers[${index}] (${String(container.name)}) has no ${probe}`, `add a ${probe}`));
+        if (container[probe] === undefined || container[probe] === null)
+          out.push(violation(`containers[${index}] (${String(container.name)}) has no ${probe}`, `add a ${probe}`));
       }
     });
     return out;
@@ -57,8 +75,17 @@ export const readOnlyRootFilesystem: ResourceRule = {
   appliesTo: isWorkload,
   check: withPod((pod) => {
     return containersOf(pod.spec)
-      .filter(({ path, container }) => !path.startsWith("ephemeralContainers") && asObject(container.securityContext).readOnlyRootFilesystem !== true)
-      .map(({ path }) => violation(`${path}.securityContext.readOnlyRootFilesystem is not true`, "set readOnlyRootFilesystem: true and mount an emptyDir where the process writes"));
+      .filter(
+        ({ path, container }) =>
+          !path.startsWith("ephemeralContainers") &&
+          asObject(container.securityContext).readOnlyRootFilesystem !== true,
+      )
+      .map(({ path }) =>
+        violation(
+          `${path}.securityContext.readOnlyRootFilesystem is not true`,
+          "set readOnlyRootFilesystem: true and mount an emptyDir where the process writes",
+        ),
+      );
   }),
 };
 
@@ -74,13 +101,29 @@ export const secretsNotInEnv: ResourceRule = {
       asArray(container.env).forEach((variable, index) => {
         const name = String(variable.name ?? "");
         if (asObject(variable.valueFrom).secretKeyRef !== undefined) {
-          out.push(violation(`${path}.env[${index}] (${name}) comes from a Secret`, "mount the Secret as a file and pass its path (NAME_FILE)"));
+          out.push(
+            violation(
+              `${path}.env[${index}] (${name}) comes from a Secret`,
+              "mount the Secret as a file and pass its path (NAME_FILE)",
+            ),
+          );
         } else if (SECRET_NAME.test(name) && typeof variable.value === "string" && variable.value !== "") {
-          out.push(violation(`${path}.env[${index}] (${name}) holds a literal secret`, "put the value in a Secret mounted as a file"));
+          out.push(
+            violation(
+              `${path}.env[${index}] (${name}) holds a literal secret`,
+              "put the value in a Secret mounted as a file",
+            ),
+          );
         }
       });
       asArray(container.envFrom).forEach((source, index) => {
-        if (source.secretRef !== undefined) out.push(violation(`${path}.envFrom[${index}] loads a Secret into the environment`, "mount the Secret as files instead"));
+        if (source.secretRef !== undefined)
+          out.push(
+            violation(
+              `${path}.envFrom[${index}] loads a Secret into the environment`,
+              "mount the Secret as files instead",
+            ),
+          );
       });
     }
     return out;
@@ -93,6 +136,11 @@ export const noServiceAccountToken: ResourceRule = {
   appliesTo: isWorkload,
   check: withPod((pod, resource) => {
     if (pod.spec.automountServiceAccountToken === false) return [];
-    return [violation(`${kubernetesType(resource.type)?.kind ?? "pod"} does not set automountServiceAccountToken: false`, "set automountServiceAccountToken: false on the pod spec")];
+    return [
+      violation(
+        `${kubernetesType(resource.type)?.kind ?? "pod"} does not set automountServiceAccountToken: false`,
+        "set automountServiceAccountToken: false on the pod spec",
+      ),
+    ];
   }),
 };

@@ -9,10 +9,23 @@ export const cronJobGuardrails: ResourceRule = {
   check(resource) {
     const spec = asObject(resource.props.spec);
     const out: Violation[] = [];
-    if (spec.concurrencyPolicy !== "Forbid") out.push(violation(`spec.concurrencyPolicy is ${JSON.stringify(spec.concurrencyPolicy ?? "Allow (default)")}`, "set concurrencyPolicy: Forbid"));
-    if (!(Number(spec.startingDeadlineSeconds) > 0)) out.push(violation("spec.startingDeadlineSeconds is not set", "set startingDeadlineSeconds"));
+    if (spec.concurrencyPolicy !== "Forbid")
+      out.push(
+        violation(
+          `spec.concurrencyPolicy is ${JSON.stringify(spec.concurrencyPolicy ?? "Allow (default)")}`,
+          "set concurrencyPolicy: Forbid",
+        ),
+      );
+    if (!(Number(spec.startingDeadlineSeconds) > 0))
+      out.push(violation("spec.startingDeadlineSeconds is not set", "set startingDeadlineSeconds"));
     const jobSpec = asObject(asObject(spec.jobTemplate).spec);
-    if (!(Number(jobSpec.activeDeadlineSeconds) > 0)) out.push(violation("spec.jobTemplate.spec.activeDeadlineSeconds is not set", "set activeDeadlineSeconds so a stuck run ends"));
+    if (!(Number(jobSpec.activeDeadlineSeconds) > 0))
+      out.push(
+        violation(
+          "spec.jobTemplate.spec.activeDeadlineSeconds is not set",
+          "set activeDeadlineSeconds so a stuck run ends",
+        ),
+      );
     return out;
   },
 };

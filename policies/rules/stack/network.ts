@@ -1,12 +1,31 @@
 // What one resource cannot tell: namespaces denied by default, every workload and Service wired
 // to something real, and Neo4j unable to talk to the world.
-import { asArray, asObject, isKind, isNeo4jPod, isWorkload, labelsOf, namespaceOf, objectName, podOf, selectorMatches, type Json } from "../../lib/kubernetes.js";
+import {
+  asArray,
+  asObject,
+  isKind,
+  isNeo4jPod,
+  isWorkload,
+  labelsOf,
+  namespaceOf,
+  objectName,
+  podOf,
+  selectorMatches,
+  type Json,
+} from "../../lib/kubernetes.js";
 import type { CheckedResource, StackRule, StackViolation } from "../../lib/types.js";
 
 const isNetworkPolicy = isKind("NetworkPolicy");
 const policiesIn = (resources: CheckedResource[], namespace: string) =>
-  resources.filter((resource) => isNetworkPolicy(resource.type) && namespaceOf(resource.props) === namespace).map((resource) => ({ resource, spec: asObject(resource.props.spec) }));
-const typesOf = (spec: Json): string[] => (Array.isArray(spec.policyTypes) ? spec.policyTypes.map(String) : spec.egress !== undefined ? ["Ingress", "Egress"] : ["Ingress"]);
+  resources
+    .filter((resource) => isNetworkPolicy(resource.type) && namespaceOf(resource.props) === namespace)
+    .map((resource) => ({ resource, spec: asObject(resource.props.spec) }));
+const typesOf = (spec: Json): string[] =>
+  Array.isArray(spec.policyTypes)
+    ? spec.policyTypes.map(String)
+    : spec.egress !== undefined
+      ? ["Ingress", "Egress"]
+      : ["Ingress"];
 const selectsAll = (spec: Json): boolean => {
   const selector = asObject(spec.podSelector);
   return Object.keys(labelsOf(selector.matchLabels)).length === 0 && asArray(selector.matchExpressions).length === 0;
@@ -16,7 +35,9 @@ function workloads(resources: CheckedResource[]) {
   return resources.flatMap((resource) => {
     if (!isWorkload(resource.type)) return [];
     const pod = podOf(resource.props, resource.type);
-    return pod ? [{ resource, pod, namespace: namespaceOf(resource.props), labels: labelsOf(pod.metadata.labels) }] : [];
+    return pod
+      ? [{ resource, pod, namespace: namespaceOf(resource.props), labels: labelsOf(pod.metadata.labels) }]
+      : [];
   });
 }
 
@@ -30,7 +51,9 @@ export const namespacesDenyByDefault: StackRule = {
       const policies = policiesIn(resources, name).filter(({ spec }) => selectsAll(spec));
       for (const direction of ["Ingress", "Egress"] as const) {
         const field = direction === "Ingress" ? "ingress" : "egress";
-        const denies = policies.some(({ spec }) => typesOf(spec).includes(direction) && asArray(spec[field]).length === 0);
+        const denies = policies.some(
+          ({ spec }) => typesOf(spec).includes(direction) && asArray(spec[field]).length === 0,
+        );
         if (!denies) {
           out.push({
             resource: `Namespace ${name}`,
@@ -49,8 +72,15 @@ export const workloadsSelectedByPolicy: StackRule = {
   description: "Every workload's pods are selected by at least one NetworkPolicy in their namespace.",
   check(resources) {
     return workloads(resources)
-      .filter(({ namespace, labels }) => !policiesIn(resources, namespace).some(({ spec }) => selectorMatches(spec.podSelector, labels)))
-      .map(({ resource }) => ({ resource: resource.name, message: "no NetworkPolicy selects its pods", fix: "add a default-deny policy to the namespace and allow its flows explicitly" }));
+      .filter(
+        ({ namespace, labels }) =>
+          !policiesIn(resources, namespace).some(({ spec }) => selectorMatches(spec.podSelector, labels)),
+      )
+      .map(({ resource }) => ({
+        resource: resource.name,
+        message: "no NetworkPolicy selects its pods",
+        fix: "add a default-deny policy to the namespace and allow its flows explicitly",
+      }));
   },
 };
 
@@ -64,12 +94,25 @@ export const servicesSelectWorkloads: StackRule = {
       const spec = asObject(service.props.spec);
       const selector = labelsOf(spec.selector);
       if (Object.keys(selector).length === 0) {
-        out.push({ resource: service.name, message: "the Service has no selector", fix: "select the workload's pod labels" });
+        out.push({
+          resource: service.name,
+          message: "the Service has no selector",
+          fix: "select the workload's pod labels",
+        });
         continue;
       }
       const namespace = namespaceOf(service.props);
-      if (!pods.some((pod) => pod.namespace === namespace && Object.entries(selector).every(([key, value]) => pod.labels[key] === value))) {
-        out.push({ resource: service.name, message: `the selector ${JSON.stringify(selector)} matches no workload in ${namespace}`, fix: "fix the selector to match the pod labels" });
+      if (
+        !pods.some(
+          (pod) =>
+            pod.namespace === namespace && Object.entries(selector).every(([key, value]) => pod.labels[key] === value),
+        )
+      ) {
+        out.push({
+          resource: service.name,
+          message: `the selector ${JSON.stringify(selector)} matches no workload in ${namespace}`,
+          fix: "fix the selector to match the pod labels",
+        });
       }
     }
     return out;
@@ -85,7 +128,11 @@ function opensEverything(rule: Json): boolean {
     const cidr = asObject(peer.ipBlock).cidr;
     if (cidr === "0.0.0.0/0" || cidr === "::/0") return true;
     const namespaces = peer.namespaceSelector;
-    return namespaces !== undefined && selectsAll({ podSelector: namespaces }) && (peer.podSelector === undefined || selectsAll({ podSelector: peer.podSelector }));
+    return (
+      namespaces !== undefined &&
+      selectsAll({ podSelector: namespaces }) &&
+      (peer.podSelector === undefined || selectsAll({ podSelector: peer.podSelector }))
+    );
   });
 }
 
@@ -96,12 +143,23 @@ export const neo4jEgressClosed: StackRule = {
     const out: StackViolation[] = [];
     for (const { resource, pod, namespace, labels } of workloads(resources)) {
       if (!isNeo4jPod(pod)) continue;
-      const selecting = policiesIn(resources, namespace).filter(({ spec }) => selectorMatches(spec.podSelector, labels) && typesOf(spec).includes("Egress"));
-      if (selecting.length === 0) out.push({ resource: resource.name, message: "no NetworkPolicy restricts the Neo4j pods' egress", fix: "add a default-deny egress policy for the namespace" });
+      const selecting = policiesIn(resources, namespace).filter(
+        ({ spec }) => selectorMatches(spec.podSelector, labels) && typesOf(spec).includes("Egress"),
+      );
+      if (selecting.length === 0)
+        out.push({
+          resource: resource.name,
+          message: "no NetworkPolicy restricts the Neo4j pods' egress",
+          fix: "add a default-deny egress policy for the namespace",
+        });
       for (const { resource: policy, spec } of selecting) {
         asArray(spec.egress).forEach((rule, index) => {
           if (opensEverything(rule)) {
-            out.push({ resource: policy.name, message: `egress[${index}] allows the Neo4j pods (${objectName(resource.props)}) to reach any destination`, fix: "allow only DNS and the peers Neo4j must reach" });
+            out.push({
+              resource: policy.name,
+              message: `egress[${index}] allows the Neo4j pods (${objectName(resource.props)}) to reach any destination`,
+              fix: "allow only DNS and the peers Neo4j must reach",
+            });
           }
         });
       }
