@@ -41,10 +41,11 @@ async function writeStackFile(file: string, node: Record<string, unknown> | unde
   const example = parse(await readFile(path.join(PROJECT_ROOT, "Pulumi.airgapped.yaml"), "utf8")) as {
     config: Record<string, unknown>;
   };
-  // With a key set of its own the stack names no JWKS URL.
+  // With a key set of its own the stack names no JWKS URL, and with its limits in memory no Valkey image.
+  const notOnNode = new Set([`${PROJECT_NAME}:authJwksUrl`, `${PROJECT_NAME}:valkeyImage`]);
   const config: Record<string, unknown> = node
     ? {
-        ...Object.fromEntries(Object.entries(example.config).filter(([key]) => key !== `${PROJECT_NAME}:authJwksUrl`)),
+        ...Object.fromEntries(Object.entries(example.config).filter(([key]) => !notOnNode.has(key))),
         ...Object.fromEntries(Object.entries(node).map(([key, value]) => [`${PROJECT_NAME}:${key}`, value])),
       }
     : { ...example.config, [`${PROJECT_NAME}:awaitReadiness`]: false };
@@ -54,13 +55,15 @@ async function writeStackFile(file: string, node: Record<string, unknown> | unde
 }
 
 /** Credentials a vault would hold, as the stack's secrets. */
-function generatedCredentials(): Record<string, { value: string; secret: true }> {
+function generatedCredentials(withRateLimitStore: boolean): Record<string, { value: string; secret: true }> {
   const secret = (value: string) => ({ value, secret: true as const });
   return {
     [`${PROJECT_NAME}:neo4jPassword`]: secret(randomBytes(24).toString("base64url")),
     [`${PROJECT_NAME}:objectStoreAccessKeyId`]: secret(randomBytes(12).toString("hex")),
     [`${PROJECT_NAME}:objectStoreSecretAccessKey`]: secret(randomBytes(24).toString("base64url")),
-    [`${PROJECT_NAME}:rateLimitStorePassword`]: secret(randomBytes(24).toString("base64url")),
+    ...(withRateLimitStore
+      ? { [`${PROJECT_NAME}:rateLimitStorePassword`]: secret(randomBytes(24).toString("base64url")) }
+      : {}),
   };
 }
 
@@ -126,7 +129,7 @@ runMain(async () => {
       await stack.workspace.removeStack(stackName, { force: true, preserveConfig: true });
       await stack.workspace.createStack(stackName);
     }
-    await stack.setAllConfig(generatedCredentials());
+    await stack.setAllConfig(generatedCredentials(cluster.node === undefined));
     removeStack = async () => {
       await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
       await rm(stackFile, { force: true });
