@@ -114,7 +114,8 @@ describe("rate limits shared by two replicas through redis-server", () => {
         message: "the server cannot check rate limits right now (its rate-limit store is unreachable)",
       });
     }
-    await replicas[0].server.app.auditor.flush();
+    // Each replica audits its own denial: both queues are written before the audit is read.
+    for (const replica of replicas) await replica.server.app.auditor.flush();
     const { records } = await replicas[0].server.driver.executeQuery(
       "MATCH (e:AuditEvent {kind: 'rate_limit', principal: $sub}) RETURN e.reason AS reason",
       { sub },
