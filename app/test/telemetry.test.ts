@@ -45,7 +45,9 @@ const attribute = (item: { attributes?: OtlpAttribute[] }, key: string): string 
 function parse(): { spans: OtlpSpan[]; records: OtlpLogRecord[] } {
   const spans: OtlpSpan[] = [];
   const records: OtlpLogRecord[] = [];
-  for (const line of received.split("\n").filter(Boolean)) {
+  // The collector may be mid-write: only lines it has ended are whole documents.
+  const complete = received.slice(0, received.lastIndexOf("\n") + 1);
+  for (const line of complete.split("\n").filter(Boolean)) {
     const document = JSON.parse(line) as {
       resourceSpans?: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
       resourceLogs?: Array<{ scopeLogs: Array<{ logRecords: OtlpLogRecord[] }> }>;
