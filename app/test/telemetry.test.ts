@@ -99,8 +99,15 @@ before(async () => {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     received = await collector.received();
-    const { spans } = parse();
-    if (calls.every((one) => spans.some((span) => span.traceId === one.traceId && span.name === "mcp.tool_call")))
+    // Spans and log records come through two exporters: wait for both of every call.
+    const { spans, records } = parse();
+    if (
+      calls.every(
+        (one) =>
+          spans.some((span) => span.traceId === one.traceId && span.name === "mcp.tool_call") &&
+          records.some((record) => record.traceId === one.traceId),
+      )
+    )
       break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
