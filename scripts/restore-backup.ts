@@ -1,4 +1,5 @@
 // npm run restore -- list | verify <id|latest> | restore <id|latest> [--to bolt://...] [--wipe] [--json]
+// npm run restore -- restore <id|latest> --import-into NEO4J_HOME [--wipe] [--import-memory SIZE] [--json]
 // npm run restore -- restore <id|latest> --in-cluster [--namespace NS | --stack-outputs FILE] [--context C] [--kubeconfig F] [--wipe]
 //
 // Locally it reads and restores backups with the environment given (or the local stack's).
@@ -11,6 +12,7 @@ import { EXIT, restoreUsage, runRestoreCommand } from "../app/src/backup/restore
 import { BACKUP_ID } from "../app/src/backup/storage.js";
 import { NAMES } from "../infra/charts/common.js";
 import { operatorEnv } from "./lib/local-env.js";
+import { neo4jAdminCommand } from "./dev-services/neo4j.js";
 import { loadKubeConfig } from "./lib/kube-config.js";
 import { restoreJobFrom } from "./lib/restore-job.js";
 import { parseOptions, runMain, usageProblem, wantsHelp } from "./lib/cli.js";
@@ -87,5 +89,6 @@ runMain(async () => {
   }
   if (args.includes("--in-cluster")) return inCluster(args);
   // The environment is read only once the arguments are good: usage errors need none.
-  return runRestoreCommand(args, () => operatorEnv(), LOCAL_USAGE);
+  // Locally, without NEO4J_ADMIN, --import-into runs the importer of the Neo4j the kit installs.
+  return runRestoreCommand(args, () => operatorEnv(), LOCAL_USAGE, { importer: () => neo4jAdminCommand() });
 });

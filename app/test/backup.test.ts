@@ -2,19 +2,17 @@
 // `npm run restore`), real Neo4j (a source and a target of its own) and real MinIO. The
 // restored graph is judged by a checksum computed with the driver alone.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import neo4j, { type Driver } from "neo4j-driver";
 import { startNeo4j, type Neo4jInstance } from "../../scripts/dev-services/neo4j.js";
 import { s3Access } from "../../test/support/service-env.js";
+import { BackupCopies, backupCommand, lastJson, restoreCommand, runCli } from "./support/backup-cli.js";
 import { generateGraph, graphDigest } from "../../scripts/dev-services/backup-graph.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 import { backupDriver } from "../src/backup/driver.js";
@@ -26,38 +24,6 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NODES = 100_000;
 const RELATIONSHIPS = 200_000;
 const SMALL = 10_000;
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command; `killWhen` sees each stderr line and may kill the process (SIGKILL). */
-function runCli(script: string[], env: NodeJS.ProcessEnv, killWhen?: (line: string) => boolean): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...script], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (killWhen && stderr.split("\n").some(killWhen)) child.kill("SIGKILL");
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-const backupCommand = (env: NodeJS.ProcessEnv, ...args: string[]) =>
-  runCli([path.join(ROOT, "app/src/main.ts"), "backup", ...args], env);
-const restoreCommand = (env: NodeJS.ProcessEnv, args: string[], killWhen?: (line: string) => boolean) =>
-  runCli([path.join(ROOT, "scripts/restore-backup.ts"), ...args], env, killWhen);
-const lastJson = (text: string) => JSON.parse(text.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>;
 
 describe("backup and restore", { timeout: 900_000 }, () => {
   let work: string;
@@ -101,6 +67,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       S3_ACCESS_KEY_ID: access.accessKeyId,
       S3_SECRET_ACCESS_KEY_FILE: access.secretAccessKeyFile,
     };
+    copies = new BackupCopies(s3, bucket);
     await generateGraph(sourceDriver, NODES, RELATIONSHIPS);
   });
 
@@ -112,46 +79,10 @@ describe("backup and restore", { timeout: 900_000 }, () => {
 
   let manifest: Record<string, unknown>;
 
-  /** The lines of the latest backup's data object, as the backup wrote them. */
-  async function backupLines(): Promise<string[]> {
-    const data = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: String(manifest.dataKey) }))).Body;
-    assert.ok(data, "the data object can be read");
-    return gunzipSync(Buffer.from(await data.transformToByteArray()))
-      .toString("utf8")
-      .trimEnd()
-      .split("\n");
-  }
-
-  /** Stores `lines` as a complete backup `id` whose manifest matches them (hash, size, `changes`), runs `use`, then removes it. */
-  async function withBackupCopy(
-    id: string,
-    lines: string[],
-    changes: Record<string, unknown>,
-    use: () => Promise<void>,
-  ): Promise<void> {
-    const body = gzipSync(`${lines.join("\n")}\n`);
-    const prefix = `backups/neo4j/${id}/`;
-    const copy = {
-      ...manifest,
-      ...changes,
-      id,
-      dataKey: `${prefix}data.jsonl.gz`,
-      dataSha256: createHash("sha256").update(body).digest("hex"),
-      dataBytes: body.length,
-    };
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: copy.dataKey, Body: body }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(copy) }));
-    try {
-      await use();
-    } finally {
-      await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: [{ Key: copy.dataKey }, { Key: `${prefix}manifest.json` }] },
-        }),
-      );
-    }
-  }
+  let copies: BackupCopies;
+  const backupLines = () => copies.lines(manifest);
+  const withBackupCopy = (id: string, lines: string[], changes: Record<string, unknown>, use: () => Promise<void>) =>
+    copies.with(manifest, id, lines, changes, use);
 
   it("backs up 100k nodes and 200k relationships of every property type and restores an identical graph", async () => {
     // The graph holds a real byte array (the driver writes only an Int8Array as one, and reads one back as it).

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { installNeo4j } from "../dev-services/neo4j.js";
+import { neo4jAdminCommand } from "../dev-services/neo4j.js";
 
 export interface ToolRun {
   seconds: number;
@@ -40,13 +40,13 @@ function peakRssMb(pid: number): number {
 
 /** Runs `neo4j-admin <args>` against the Neo4j home `homeDir` (data under homeDir/data, as the launcher lays it out). */
 async function neo4jAdmin(homeDir: string, args: string[]): Promise<ToolRun> {
-  const classPath = await installNeo4j();
+  const admin = await neo4jAdminCommand();
   // An empty configuration directory: the defaults, with the home's data directory.
   const confDir = path.join(homeDir, "admin-conf");
   await mkdir(confDir, { recursive: true });
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn("java", ["-Xmx1g", "-cp", classPath, "org.neo4j.cli.AdminTool", ...args], {
+    const child = spawn(admin.command, [...admin.args, ...args], {
       env: { ...process.env, NEO4J_HOME: homeDir, NEO4J_CONF: confDir },
       stdio: ["ignore", "pipe", "pipe"],
     });

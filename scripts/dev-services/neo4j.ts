@@ -91,6 +91,11 @@ export async function installNeo4j(): Promise<string> {
   return [path.join(dir, "classes"), path.join(dir, "lib", "*")].join(path.delimiter);
 }
 
+/** `neo4j-admin` from the installed jars (org.neo4j.cli.AdminTool), with a heap of its own. */
+export async function neo4jAdminCommand(heap = "1g"): Promise<{ command: string; args: string[] }> {
+  return { command: "java", args: [`-Xmx${heap}`, "-cp", await installNeo4j(), "org.neo4j.cli.AdminTool"] };
+}
+
 /** Starts Neo4j and resolves once Bolt accepts the configured password. */
 export async function startNeo4j(options: Neo4jOptions): Promise<Neo4jInstance> {
   const classPath = await installNeo4j();

@@ -8,9 +8,11 @@ export const RESTORE_MARKER_LABEL = "__McpBastionRestore";
 export const RESTORE_STAGED_LABEL = "__McpBastionRestoreNode";
 export const RESTORE_ID_KEY = "__restoreId";
 export const RESTORE_ENDPOINT_ONLY_KEY = "__restoreEndpointOnly";
+/** What a bulk import could not carry exactly, kept on the node or relationship until the restore writes it online. */
+export const RESTORE_DEFERRED_KEY = "__restoreDeferred";
 
 const reservedLabels = new Set([RESTORE_MARKER_LABEL, RESTORE_STAGED_LABEL]);
-const reservedKeys = new Set([RESTORE_ID_KEY, RESTORE_ENDPOINT_ONLY_KEY]);
+const reservedKeys = new Set([RESTORE_ID_KEY, RESTORE_ENDPOINT_ONLY_KEY, RESTORE_DEFERRED_KEY]);
 
 /** The first of these labels and property keys that the restore reserves, if any. */
 export function reservedName(labels: readonly string[], keys: readonly string[]): string | undefined {

@@ -4,7 +4,7 @@
 //
 // Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no such backup;
 // 4 the backup failed verification (checksum, format, counts); 5 the target database is not
-// empty (pass --wipe).
+// empty (pass --wipe); 6 the database to import into is in use (stop Neo4j).
 import { parseOptions, usageProblem, type CommandEnv } from "../command-line.js";
 import { ConfigError } from "../config.js";
 import { backupDriver } from "./driver.js";
@@ -13,22 +13,30 @@ import { TargetNotEmptyError, restoreBackup, type RestoreProgress } from "./rest
 import { VerificationError, verifyBackup } from "./verify.js";
 import { BACKUP_ID, BackupNotFoundError, BackupStore, createS3Client, type Manifest } from "./storage.js";
 import { BackupFormatError } from "./values.js";
+import { ImportTargetError, importRestore } from "./import/import-restore.js";
+import { TargetInUseError, type ImporterCommand } from "./import/run-importer.js";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, verification: 4, notEmpty: 5 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, verification: 4, notEmpty: 5, inUse: 6 } as const;
 
 /** The usage of the restore command as started by `invocation` (the image's `restore`, or npm's). */
 export function restoreUsage(invocation = "restore"): string {
   return `usage: ${invocation} list [--json]
        ${invocation} verify <id|latest> [--json]
        ${invocation} <id|latest> [--to bolt://HOST:PORT] [--wipe] [--batch-size N] [--json]
-(the last, restoring a backup, is also spelled ${invocation} restore <id|latest> ...)
+       ${invocation} <id|latest> --import-into NEO4J_HOME [--wipe] [--import-memory SIZE] [--json]
+(restoring a backup is also spelled ${invocation} restore <id|latest> ...)
 
 Reads Neo4j and S3 settings from the environment (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD_FILE,
 S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY_FILE).
 --to restores into another Neo4j (same user and password file).
+--import-into builds the database (NEO4J_DATABASE, default neo4j) of a stopped Neo4j home with
+Neo4j's bulk importer (NEO4J_ADMIN, default neo4j-admin; --import-memory is its off-heap
+memory, default 2G), after verifying the whole backup; start Neo4j on it, then run the same
+restore without --import-into to finish it (deferred values, schema, counts).
 
 Exit codes: 0 done; 1 unexpected failure; 2 bad arguments or configuration; 3 no such backup;
-4 the backup failed verification; 5 the target is not empty (pass --wipe).`;
+4 the backup failed verification; 5 the target is not empty (pass --wipe); 6 the database to
+import into is in use (stop Neo4j first).`;
 }
 
 export const RESTORE_USAGE = restoreUsage();
@@ -63,13 +71,26 @@ export function progressPrinter(
 
 const COMMANDS = ["list", "verify", "restore"];
 
+export interface RestoreCommandDefaults {
+  /** The importer when NEO4J_ADMIN is not set; `neo4j-admin` on the PATH otherwise. */
+  importer?: () => Promise<ImporterCommand>;
+}
+
 export async function runRestoreCommand(
   args: string[],
   env: CommandEnv = process.env,
   usage = RESTORE_USAGE,
+  defaults: RestoreCommandDefaults = {},
 ): Promise<number> {
   const parsed = parseOptions(
-    { to: { type: "string" }, wipe: { type: "boolean" }, json: { type: "boolean" }, "batch-size": { type: "string" } },
+    {
+      to: { type: "string" },
+      wipe: { type: "boolean" },
+      json: { type: "boolean" },
+      "batch-size": { type: "string" },
+      "import-into": { type: "string" },
+      "import-memory": { type: "string" },
+    },
     usage,
     args,
     { allowPositionals: true },
@@ -86,7 +107,9 @@ export async function runRestoreCommand(
   const unexpected = needsTarget ? extra[0] : target;
   if (unexpected !== undefined) return usageProblem(usage, `unexpected argument ${JSON.stringify(unexpected)}`);
   if (command !== "restore") {
-    const misplaced = (["to", "wipe", "batch-size"] as const).find((option) => values[option] !== undefined);
+    const misplaced = (["to", "wipe", "batch-size", "import-into", "import-memory"] as const).find(
+      (option) => values[option] !== undefined,
+    );
     if (misplaced) return usageProblem(usage, `--${misplaced} belongs to restoring a backup, not to ${command}`);
   }
   const batchSize = values["batch-size"] === undefined ? 2000 : Number(values["batch-size"]);
@@ -95,6 +118,19 @@ export async function runRestoreCommand(
   if (values.to !== undefined && !/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^\s/]+$/.test(values.to)) {
     return usageProblem(usage, `--to must be a bolt:// or neo4j:// address, got ${JSON.stringify(values.to)}`);
   }
+  const importInto = values["import-into"];
+  if (importInto !== undefined) {
+    const online = (["to", "batch-size"] as const).find((option) => values[option] !== undefined);
+    if (online) return usageProblem(usage, `--${online} belongs to restoring online, not to --import-into`);
+    if (importInto === "") return usageProblem(usage, "--import-into needs the Neo4j home to import into");
+  } else if (values["import-memory"] !== undefined)
+    return usageProblem(usage, "--import-memory belongs to --import-into");
+  const importMemory = values["import-memory"] ?? "2G";
+  if (!/^[1-9]\d{0,12}[KMG]?$/i.test(importMemory))
+    return usageProblem(
+      usage,
+      `--import-memory must be a size such as 2G or 512M, got ${JSON.stringify(importMemory)}`,
+    );
   const json = values.json === true;
   try {
     const environment = typeof env === "function" ? env() : env;
@@ -121,6 +157,27 @@ export async function runRestoreCommand(
       );
       return EXIT.ok;
     }
+    if (importInto !== undefined) {
+      const admin = environment.NEO4J_ADMIN;
+      const importer = admin
+        ? { command: admin, args: [] }
+        : ((await defaults.importer?.()) ?? { command: "neo4j-admin", args: [] });
+      const result = await importRestore(store, manifest, {
+        home: importInto,
+        database: config.neo4j.database,
+        wipe: values.wipe === true,
+        importer,
+        maxOffHeapMemory: importMemory.toUpperCase(),
+        ...(json ? {} : { onPhase: (phase) => process.stderr.write(`${phase}\n`) }),
+      });
+      const next = `start Neo4j on ${importInto}, then finish the restore with the same command without --import-into`;
+      console.log(
+        json
+          ? JSON.stringify({ ok: true, imported: true, ...result, next })
+          : `imported ${result.backupId} into database ${config.neo4j.database} of ${importInto}: ${result.nodes} nodes, ${result.relationships} relationships (verify and convert ${result.convertSeconds.toFixed(1)} s, import ${result.importSeconds.toFixed(1)} s); ${next}`,
+      );
+      return EXIT.ok;
+    }
     const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
     try {
       const started = Date.now();
@@ -142,7 +199,7 @@ export async function runRestoreCommand(
     }
   } catch (error) {
     const [code, kind] =
-      error instanceof ConfigError
+      error instanceof ConfigError || error instanceof ImportTargetError
         ? [EXIT.usage, "configuration"]
         : error instanceof BackupNotFoundError
           ? [EXIT.notFound, "not found"]
@@ -150,7 +207,9 @@ export async function runRestoreCommand(
             ? [EXIT.verification, "verification failed"]
             : error instanceof TargetNotEmptyError
               ? [EXIT.notEmpty, "target not empty"]
-              : [EXIT.failed, "failed"];
+              : error instanceof TargetInUseError
+                ? [EXIT.inUse, "target in use"]
+                : [EXIT.failed, "failed"];
     const message = (error as Error).message;
     if (json) console.log(JSON.stringify({ ok: false, error: kind, message }));
     console.error(`restore: ${kind}: ${message}`);

@@ -5,6 +5,7 @@
 import type { Driver } from "neo4j-driver";
 import { run } from "./driver.js";
 import {
+  RESTORE_DEFERRED_KEY as DEFERRED,
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
   RESTORE_MARKER_LABEL as MARKER,
@@ -12,13 +13,9 @@ import {
 } from "./records.js";
 import { unfinishedRestore, type UnfinishedRestore } from "./restore-marker.js";
 import type { BackupStore, Manifest } from "./storage.js";
-import {
-  assertSchemaStatement,
-  readSizedRecords,
-  VerificationError,
-  verifyBackup,
-  type VerifyResult,
-} from "./verify.js";
+import { finishImport } from "./import/finish-import.js";
+import { applySchema, awaitIndexes } from "./schema-apply.js";
+import { readSizedRecords, VerificationError, verifyBackup, type VerifyResult } from "./verify.js";
 import { GraphWriter } from "./writes.js";
 
 export class TargetNotEmptyError extends Error {
@@ -29,11 +26,9 @@ export class TargetNotEmptyError extends Error {
 const STAGED_CONSTRAINT = "mcp_bastion_restore_id";
 /** Schema statements held back until the data is in; a backup with more applies the rest as it reads them. */
 const DEFERRED_SCHEMA = 10_000;
-/** How long the restore waits for the indexes it created to be filled before it fails. */
-const INDEX_WAIT_SECONDS = 6 * 3600;
 
 export interface RestoreProgress {
-  phase: "verify" | "wipe" | "schema" | "nodes" | "relationships" | "cleanup" | "check";
+  phase: "verify" | "wipe" | "schema" | "nodes" | "relationships" | "deferred" | "cleanup" | "check";
   nodes: number;
   relationships: number;
 }
@@ -71,24 +66,13 @@ async function wipe(driver: Driver, database: string): Promise<void> {
   await run(driver, database, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
 }
 
-async function applySchema(driver: Driver, database: string, cypher: string): Promise<void> {
-  assertSchemaStatement(cypher);
-  try {
-    await run(driver, database, cypher);
-  } catch (error) {
-    // Re-running after a crash: the rule is already there.
-    const code = (error as { code?: string }).code ?? "";
-    if (!/EquivalentSchemaRuleAlreadyExists|IndexAlreadyExists|ConstraintAlreadyExists/.test(code)) throw error;
-  }
-}
-
 async function countsByKey(driver: Driver, database: string, query: string): Promise<Record<string, number>> {
   const result = await run(driver, database, query);
   return Object.fromEntries(result.records.map((record) => [String(record.get("key")), Number(record.get("count"))]));
 }
 
 /** What one restore run works with: the target, the backup, and what it reports as it goes. */
-interface RestoreRun {
+export interface RestoreRun {
   driver: Driver;
   database: string;
   store: BackupStore;
@@ -180,7 +164,7 @@ async function load(restore: RestoreRun, written: number, verified: VerifyResult
   report();
   // Applied again on resume, which is harmless.
   for (const cypher of schema) await applySchema(driver, database, cypher);
-  await run(driver, database, `CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+  await awaitIndexes(driver, database);
   // The data checked out (readSizedRecords checked hash and counts once more); record what cleanup removes.
   const endpointOnly = await countsByKey(
     driver,
@@ -210,7 +194,7 @@ async function cleanup(
   await run(
     driver,
     database,
-    `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY} } IN TRANSACTIONS OF 10000 ROWS`,
+    `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY}, n.${DEFERRED} } IN TRANSACTIONS OF 10000 ROWS`,
   );
   await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
 }
@@ -289,6 +273,8 @@ export async function restoreBackup(
     // Records up to here were written (and committed with this position) by the run that was interrupted.
     await load(restore, resumed ? (marker?.line ?? 0) : 0, verified);
   }
+  // A bulk import (import/) wrote the data offline and left its last steps to this online run.
+  if (phase === "schema") await finishImport(restore);
   await cleanup(restore, marker, resumed);
   const types = await checkCounts(restore);
   await run(driver, database, `MATCH (m:${MARKER}) DELETE m`);
