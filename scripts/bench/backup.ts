@@ -24,6 +24,8 @@ const WORKER = fileURLToPath(new URL("./backup-worker.ts", import.meta.url));
 interface Measurement {
   seconds: number;
   cpuSeconds: number;
+  /** CPU of the importer the import step runs (0 for the others). */
+  childCpuSeconds: number;
   maxRssMb: number;
   liveHeapMb: number;
   nodes: number;
@@ -76,14 +78,14 @@ interface Row {
 }
 
 const COLUMNS =
-  "    nodes  step      seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  CPU s (ours+Neo4j)  vs Neo4j";
+  "    nodes  step               seconds   nodes/s    rels/s    MB/s  RSS MB  heap MB  CPU s (ours+Neo4j)  vs Neo4j";
 
 function printRow(size: number, row: Row): void {
   const rate = (count: number) => String(Math.round(count / row.seconds)).padStart(8);
   console.log(
     [
       String(size).padStart(9),
-      row.step.padEnd(8),
+      row.step.padEnd(17),
       row.seconds.toFixed(1).padStart(8),
       rate(row.nodes),
       rate(row.relationships),
@@ -127,7 +129,9 @@ runMain(async () => {
     accessKeyId: "bench",
     secretAccessKey: s3Secret,
   });
-  const target = await startNeo4j({ homeDir: path.join(work, "target"), passwordFile, heap: "2g", pageCacheMb: 512 });
+  const targetHome = path.join(work, "target");
+  const startTarget = () => startNeo4j({ homeDir: targetHome, passwordFile, heap: "2g", pageCacheMb: 512 });
+  let target = await startTarget();
   const s3Env = {
     S3_BUCKET: "bench-backups",
     S3_PREFIX: "backups/",
@@ -153,6 +157,11 @@ runMain(async () => {
       const env = { ...process.env, ...s3Env, NEO4J_URI: source.uri, NEO4J_PASSWORD_FILE: passwordFile };
       const backup = await measure(["backup"], env, source.process.pid);
       const restore = await measure(["restore", target.uri], env, target.process.pid);
+      // The same backup by bulk import into the stopped target, then its online end once Neo4j runs again.
+      await target.process.stop();
+      const imported = await measure(["import", targetHome], env, 0);
+      target = await startTarget();
+      const finished = await measure(["finish", target.uri], env, target.process.pid);
       await sourceDriver.close();
       await source.process.stop();
       source = undefined;
@@ -167,6 +176,23 @@ runMain(async () => {
       printRow(size, { step: "dump", ...graph, ...dump });
       printRow(size, { step: "restore", ...restore, versus: versus(restore, load, "load") });
       printRow(size, { step: "load", ...graph, ...load, megabytes: dump.megabytes });
+      const importCpu = imported.cpuSeconds + imported.childCpuSeconds;
+      printRow(size, { step: "import", ...imported, cpuSeconds: importCpu });
+      printRow(size, { step: "finish", ...finished });
+      const byImport = {
+        seconds: imported.seconds + finished.seconds,
+        cpuSeconds: importCpu + finished.cpuSeconds,
+        neo4jCpuSeconds: finished.neo4jCpuSeconds,
+        maxRssMb: Math.max(imported.maxRssMb, finished.maxRssMb),
+        liveHeapMb: Math.max(imported.liveHeapMb, finished.liveHeapMb),
+      };
+      printRow(size, {
+        step: "restore by import",
+        ...graph,
+        megabytes: backup.megabytes,
+        ...byImport,
+        versus: `${versus({ ...imported, ...byImport }, load, "load")}, ${(restore.seconds / byImport.seconds).toFixed(1)}x faster than online`,
+      });
     }
   } finally {
     await sourceDriver?.close();
@@ -177,6 +203,8 @@ runMain(async () => {
   }
   console.log(
     "(nodes/s and rels/s: the graph's nodes and relationships over the step's time. MB/s: the compressed backup, or Neo4j's dump file. " +
+      "import: the bulk import of the same backup into the stopped target (our process: verify and convert, then Neo4j's importer, whose CPU is counted; its memory is its own, -Xmx1g and 2G off-heap); " +
+      "finish: its online end once the target runs again (deferred values, schema, counts; Neo4j's start is not counted); restore by import: the two together. " +
       "RSS: peak resident memory of the process. heap: the largest live heap after a full collection. CPU s: CPU seconds of the backup or restore " +
       "process plus those of the Neo4j server it talks to, or of Neo4j's tool (steadier than seconds on a shared machine). restore includes its verification pass " +
       "and, for the second size on, the wipe of the previous graph; load writes into an empty home.)",

@@ -9,6 +9,7 @@ import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
 import { unfinishedRestore } from "./restore-marker.js";
+import { usableCpus } from "./usable-cpus.js";
 import { NodeIdSet } from "./node-ids.js";
 import { NODE_FIELDS, RELATIONSHIP_FIELDS, nodeRecord, relationshipOf } from "./read-records.js";
 import { RangeReaders, highestId, type NodeChunk, type RelationshipChunk } from "./range-reads.js";
@@ -22,14 +23,18 @@ export interface BackupProgress {
   bytes: number;
 }
 
-/** Reader threads by default: the backup's time is decoding, which they share. */
-export const DEFAULT_READERS = 2;
+/**
+ * Reader threads by default: the backup's time is decoding, which they share, so there is one
+ * per usable CPU, up to two. Under a one-CPU limit (the CronJob's) a second reader would only
+ * add its memory (a V8 isolate of its own, about 75 MB).
+ */
+export const defaultReaders = (): number => Math.min(2, usableCpus());
 
 export interface BackupOptions {
   appVersion: string;
   /** Where the reader threads connect (each has a driver of its own), as the main driver does. */
   connection: { uri: string; user: string; password: string };
-  /** Reader threads; DEFAULT_READERS by default. */
+  /** Reader threads; defaultReaders() by default. */
   readers?: number;
   /** Rows per fetch from Neo4j; by default sized from a sample so a fetch holds about FETCH_BYTES. */
   fetchSize?: number;
@@ -233,7 +238,7 @@ export async function runBackup(driver: Driver, store: BackupStore, options: Bac
   const progress: BackupProgress = { phase: "schema", nodes: 0, relationships: 0, bytes: 0 };
   const readers = new RangeReaders(
     { ...options.connection, database: store.database },
-    options.readers ?? DEFAULT_READERS,
+    options.readers ?? defaultReaders(),
   );
   const hash = createHash("sha256");
   const body = new PassThrough({ highWaterMark: 1 << 20 });
