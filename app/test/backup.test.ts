@@ -188,7 +188,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     const config = loadBackupConfig({ ...env, NEO4J_URI: target.uri });
     const store = new BackupStore(createS3Client(config.s3), config.s3, config.neo4j.database);
     const latest = await store.resolve("latest");
-    const driver = backupDriver(target.uri, config.neo4j.user, config.neo4j.password);
+    const driver = backupDriver({ ...config.neo4j, uri: target.uri });
     try {
       // About half the relationships, in whole batches.
       const batchSize = 200;

@@ -64,7 +64,7 @@ describe("reads of multi-chunk Bolt messages", () => {
     }).close();
     // The cursor moved to the third chunk: the lookup is the kit's, not the driver's walk.
     assert.equal(probe(), 2);
-    await backupDriver(access.uri, access.user, access.password).close();
+    await backupDriver(access).close();
     assert.equal(probe(), 2);
   });
 
@@ -113,7 +113,7 @@ describe("reads of multi-chunk Bolt messages", () => {
     let driver: Driver;
     before(() => {
       const access = neo4jAccess();
-      driver = backupDriver(access.uri, access.user, access.password);
+      driver = backupDriver(access);
     });
     after(() => driver?.close());
 

@@ -33,6 +33,8 @@ export function backupEnvironment(settings: Settings, deploy: DeployValues): Rec
     NEO4J_URI: neo4jBoltUri(settings.namespace),
     NEO4J_USER: "neo4j",
     NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,
+    // Bolt TLS verified against the kit's CA alone, as the server's is; S3 over TLS uses NODE_EXTRA_CA_CERTS.
+    NEO4J_CA_FILE: `${SECRET_MOUNTS.caBundle}/ca.crt`,
     NODE_EXTRA_CA_CERTS: `${SECRET_MOUNTS.caBundle}/ca.crt`,
     S3_BUCKET: deploy.bucket,
     S3_PREFIX: settings.backupPrefix,

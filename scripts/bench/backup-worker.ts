@@ -24,7 +24,7 @@ runMain(async () => {
   const client = createS3Client(config.s3);
   await client.send(new CreateBucketCommand({ Bucket: config.s3.bucket })).catch(() => undefined);
   const store = new BackupStore(client, config.s3, config.neo4j.database);
-  const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+  const driver = backupDriver(config.neo4j);
   const collect = (globalThis as { gc?: () => void }).gc;
   if (!collect) throw new Error("run with --expose-gc");
   let liveHeap = 0;

@@ -94,7 +94,7 @@ async function backupTo(
   json: boolean,
 ): Promise<number> {
   await store.ensureBucket();
-  const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+  const driver = backupDriver(config.neo4j);
   try {
     const started = Date.now();
     let lastLine = 0;

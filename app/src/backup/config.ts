@@ -1,5 +1,6 @@
 // The backup's settings (the CronJob's ConfigMap, or the local environment): where Neo4j is,
 // where the backups go, and how they are encrypted. Secrets only from files.
+import { accessSync, constants } from "node:fs";
 import { z } from "zod";
 import { ConfigError, readSecretFile } from "../config.js";
 import { neo4jConnectionSettings } from "../store/neo4j-settings.js";
@@ -7,6 +8,7 @@ import { describeIssues } from "../validation.js";
 
 const schema = z.object({
   ...neo4jConnectionSettings,
+  NEO4J_CA_FILE: z.string().min(1).optional(),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
   S3_PREFIX: z
     .string()
@@ -22,7 +24,8 @@ const schema = z.object({
 });
 
 export interface BackupConfig {
-  neo4j: { uri: string; user: string; password: string; database: string };
+  /** caFile: the CA bundle Bolt TLS is verified against (the kit's CA in the cluster); unset, the system's. */
+  neo4j: { uri: string; user: string; password: string; database: string; caFile?: string };
   s3: {
     bucket: string;
     prefix: string;
@@ -33,6 +36,16 @@ export interface BackupConfig {
     /** Static credentials (MinIO, local use); absent: the AWS default chain (IRSA on EKS). */
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
+}
+
+/** A file the backup reads at connect time, checked now so that a wrong path is a configuration error. */
+function readableFile(name: string, file: string): string {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new ConfigError(`${name}: ${file} cannot be read`);
+  }
+  return file;
 }
 
 export function loadBackupConfig(source: NodeJS.ProcessEnv = process.env): BackupConfig {
@@ -59,6 +72,7 @@ export function loadBackupConfig(source: NodeJS.ProcessEnv = process.env): Backu
       user: env.NEO4J_USER,
       password: readSecretFile("NEO4J_PASSWORD_FILE", env.NEO4J_PASSWORD_FILE),
       database: env.NEO4J_DATABASE,
+      ...(env.NEO4J_CA_FILE ? { caFile: readableFile("NEO4J_CA_FILE", env.NEO4J_CA_FILE) } : {}),
     },
     s3: {
       bucket: env.S3_BUCKET,

@@ -1,14 +1,25 @@
 // The driver backups and restores use, in the main thread and in each reader thread alike.
 import neo4j, { type Driver } from "neo4j-driver";
 import { installChunkCursor } from "../store/chunked-reads.js";
+import { trustOptions } from "../store/driver.js";
+
+/** Where and as whom a backup or restore connects; with a CA file, Bolt TLS is verified against that bundle alone. */
+export interface BackupConnection {
+  uri: string;
+  user: string;
+  password: string;
+  caFile?: string | undefined;
+}
 
 /** Integers stay lossless (beyond 2^53); large messages are read with the chunk cursor. */
-export function backupDriver(uri: string, user: string, password: string): Driver {
+export function backupDriver(connection: BackupConnection): Driver {
   installChunkCursor();
-  return neo4j.driver(uri, neo4j.auth.basic(user, password), {
+  const { uri, options } = trustOptions(connection.uri, connection.caFile);
+  return neo4j.driver(uri, neo4j.auth.basic(connection.user, connection.password), {
     disableLosslessIntegers: false,
     maxTransactionRetryTime: 30_000,
     connectionTimeout: 10_000,
+    ...options,
   });
 }
 

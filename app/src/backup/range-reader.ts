@@ -18,7 +18,7 @@ const CREDITS = 2;
 const settings = workerData as ReaderSettings;
 const port = parentPort;
 if (!port) throw new Error("range-reader runs as a worker thread");
-const driver = backupDriver(settings.uri, settings.user, settings.password);
+const driver = backupDriver(settings);
 
 let credits = CREDITS;
 let waiting: (() => void) | undefined;

@@ -5,12 +5,10 @@
 import { getHeapStatistics } from "node:v8";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { Driver } from "neo4j-driver";
+import type { BackupConnection } from "./driver.js";
 import { BackupFormatError } from "./values.js";
 
-export interface ReaderSettings {
-  uri: string;
-  user: string;
-  password: string;
+export interface ReaderSettings extends BackupConnection {
   database: string;
 }
 
@@ -101,12 +99,14 @@ export class RangeReaders {
   private readonly workers: Worker[];
 
   constructor(settings: ReaderSettings, count: number) {
-    // The process's heap cap (the Jobs' --max-old-space-size) shared out: each reader gets half of it.
-    const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 2));
+    // Each reader gets a third of the process's heap cap (the Jobs' --max-old-space-size) and a
+    // young generation of 32 MB, so that two readers and the main thread together stay inside
+    // the container's memory limit: their heaps fill towards these caps before a collection.
+    const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 3));
     this.workers = Array.from({ length: count }, () =>
       startReader({
         workerData: settings,
-        resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 48 },
+        resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
       }),
     );
   }

@@ -178,7 +178,7 @@ export async function runRestoreCommand(
       );
       return EXIT.ok;
     }
-    const driver = backupDriver(config.neo4j.uri, config.neo4j.user, config.neo4j.password);
+    const driver = backupDriver(config.neo4j);
     try {
       const started = Date.now();
       const result = await restoreBackup(driver, config.neo4j.database, store, manifest, {

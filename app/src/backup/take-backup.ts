@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
+import type { BackupConnection } from "./driver.js";
 import { unfinishedRestore } from "./restore-marker.js";
 import { usableCpus } from "./usable-cpus.js";
 import { NodeIdSet } from "./node-ids.js";
@@ -33,7 +34,7 @@ export const defaultReaders = (): number => Math.min(2, usableCpus());
 export interface BackupOptions {
   appVersion: string;
   /** Where the reader threads connect (each has a driver of its own), as the main driver does. */
-  connection: { uri: string; user: string; password: string };
+  connection: BackupConnection;
   /** Reader threads; defaultReaders() by default. */
   readers?: number;
   /** Rows per fetch from Neo4j; by default sized from a sample so a fetch holds about FETCH_BYTES. */

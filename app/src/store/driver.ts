@@ -22,22 +22,23 @@ import { installChunkCursor } from "./chunked-reads.js";
  */
 const CONNECTION_LIFETIME_MS = 30 * 60_000;
 
-function trustOptions(config: Neo4jOptions): { uri: string; options: DriverConfig } {
-  if (config.caFile === undefined) return { uri: config.uri, options: {} };
+/** The URI and driver options that verify Bolt TLS against `caFile`; unchanged without one. */
+export function trustOptions(uri: string, caFile: string | undefined): { uri: string; options: DriverConfig } {
+  if (caFile === undefined) return { uri, options: {} };
   return {
     // The driver takes trust settings only with a plain scheme; "+s" becomes encryption on.
-    uri: config.uri.replace(/^([a-z]+)\+s:/, "$1:"),
+    uri: uri.replace(/^([a-z]+)\+s:/, "$1:"),
     options: {
       encrypted: "ENCRYPTION_ON",
       trust: "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
-      trustedCertificates: [config.caFile],
+      trustedCertificates: [caFile],
     },
   };
 }
 
 export function createDriver(config: Neo4jOptions): Driver {
   installChunkCursor();
-  const { uri, options } = trustOptions(config);
+  const { uri, options } = trustOptions(config.uri, config.caFile);
   return neo4j.driver(uri, neo4j.auth.basic(config.user, config.password), {
     disableLosslessIntegers: true,
     maxConnectionPoolSize: 50,
