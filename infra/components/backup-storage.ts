@@ -87,11 +87,7 @@ export class BackupStorage extends pulumi.ComponentResource {
       parent,
     );
 
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      { objectLockEnabled: objectLock, forceDestroy: false },
-      parent,
-    );
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { objectLockEnabled: objectLock, forceDestroy: false }, parent);
     new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
