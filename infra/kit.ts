@@ -104,9 +104,9 @@ export class Kit extends pulumi.ComponentResource implements KitOutputs {
       {
         platform: settings.platform,
         projectRoot: args.projectRoot,
-        ...(settings.imageRef ? { imageRef: settings.imageRef } : {}),
-        ...(settings.imageRepository ? { repository: settings.imageRepository } : {}),
-        ...(storage ? { kmsKeyArn: storage.kmsKeyArn } : {}),
+        imageRef: settings.imageRef,
+        repository: settings.imageRepository,
+        kmsKeyArn: storage?.kmsKeyArn,
       },
       child,
     );
@@ -156,19 +156,13 @@ export class Kit extends pulumi.ComponentResource implements KitOutputs {
         provider,
         dependsOn: platformObjects.namespaces,
         namespace: settings.namespace,
-        ...(settings.neo4jPassword ? { neo4jPassword: settings.neo4jPassword } : {}),
-        ...(settings.platform === "local"
-          ? {
-              objectStore: {
-                ...(settings.objectStoreAccessKeyId ? { accessKeyId: settings.objectStoreAccessKeyId } : {}),
-                ...(settings.objectStoreSecretAccessKey
-                  ? { secretAccessKey: settings.objectStoreSecretAccessKey }
-                  : {}),
-              },
-            }
-          : {}),
+        neo4jPassword: settings.neo4jPassword,
+        objectStore:
+          settings.platform === "local"
+            ? { accessKeyId: settings.objectStoreAccessKeyId, secretAccessKey: settings.objectStoreSecretAccessKey }
+            : undefined,
         rateLimitStore: settings.rateLimitStore,
-        ...(settings.rateLimitStorePassword ? { rateLimitStorePassword: settings.rateLimitStorePassword } : {}),
+        rateLimitStorePassword: settings.rateLimitStorePassword,
       },
       child,
     );
