@@ -53,7 +53,13 @@ export function trustPolicyDocument(providerArn: string, namespace: string, serv
   });
 }
 
+/**
+ * The role's access: objects under `prefix` only. A prefix without its trailing slash, or with
+ * an IAM wildcard, would reach further (backups* matches backups-other/), so it is refused.
+ */
 export function accessPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn: string): string {
+  if (!/^[^*?]+\/$/.test(prefix))
+    throw new Error(`backup prefix ${JSON.stringify(prefix)} must end in '/' and hold no IAM wildcard (* or ?)`);
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
