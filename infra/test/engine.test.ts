@@ -197,6 +197,16 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
   });
 
   it("adopts a stack deployed before the kit had one parent in place: only the Kit is created, nothing replaced", async () => {
+    const deployed = ((await stack.exportStack()).deployment as { resources: Array<{ urn: string; type: string }> })
+      .resources;
+    const outsideKit = deployed.filter(
+      (resource) => !resource.urn.includes(`::${KIT_TYPE}$`) && resource.type !== KIT_TYPE,
+    );
+    assert.deepEqual(
+      outsideKit.map((resource) => resource.type),
+      ["pulumi:pulumi:Stack"],
+      "every resource but the stack is the Kit or below it",
+    );
     // The state the program left before every resource became a child of the Kit: the same
     // resources with the Kit taken out of their URNs and their children's.
     await stack.importStack(withChildrenAtRoot(await stack.exportStack(), KIT_TYPE));
