@@ -158,6 +158,28 @@ export function selectPods(workload: kplus.Deployment | kplus.StatefulSet, label
   pinPodSeccomp(workload, "/spec/template/spec");
 }
 
+/**
+ * Spreads the pods carrying `labels` over each topology key, at most one pod apart; the value
+ * says whether a pod that cannot be placed evenly still schedules (ScheduleAnyway) or waits.
+ */
+export function spreadPods(
+  workload: kplus.Deployment,
+  labels: Record<string, string>,
+  topologies: Readonly<Record<string, "ScheduleAnyway" | "DoNotSchedule">>,
+): void {
+  ApiObject.of(workload).addJsonPatch(
+    JsonPatch.add(
+      "/spec/template/spec/topologySpreadConstraints",
+      Object.entries(topologies).map(([topologyKey, whenUnsatisfiable]) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable,
+        labelSelector: { matchLabels: labels },
+      })),
+    ),
+  );
+}
+
 /** A container's CPU and memory, requests and limits, as Kubernetes quantities. */
 export interface ResourceProps {
   /** CPU reserved, such as 250m or 1. */

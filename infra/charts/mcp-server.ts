@@ -2,7 +2,7 @@
 // settings in a ConfigMap, its secrets mounted as files, a PDB, an HPA and zone spreading. The
 // pod serves HTTPS with a cert-manager certificate it reloads on rotation; the ingress
 // controller re-encrypts to it and verifies it against the kit's CA.
-import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import {
@@ -20,6 +20,7 @@ import {
   restrictedContainer,
   restrictedWorkload,
   selectPods,
+  spreadPods,
   type ResourceProps,
 } from "./common.js";
 import { SECRET_MOUNTS, mountNeo4jClientFiles, neo4jBoltUri, serviceHost } from "./addresses.js";
@@ -148,22 +149,11 @@ export class McpServerChart extends Chart {
       ],
     });
     selectPods(deployment, labels);
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
-        {
-          maxSkew: 1,
-          topologyKey: "topology.kubernetes.io/zone",
-          whenUnsatisfiable: "ScheduleAnyway",
-          labelSelector: { matchLabels: labels },
-        },
-        {
-          maxSkew: 1,
-          topologyKey: "kubernetes.io/hostname",
-          whenUnsatisfiable: "DoNotSchedule",
-          labelSelector: { matchLabels: labels },
-        },
-      ]),
-    );
+    // Across zones where it can, and never two pods on one node.
+    spreadPods(deployment, labels, {
+      "topology.kubernetes.io/zone": "ScheduleAnyway",
+      "kubernetes.io/hostname": "DoNotSchedule",
+    });
 
     const container = deployment.containers[0];
     if (!container) throw new Error("the MCP server deployment has no container");

@@ -4,7 +4,7 @@
 // working directories. They are outside the mesh (a meshed pod carries a token for its proxy's
 // identity); the NetworkPolicies admit only the MCP server to the sandbox port and let the pods
 // reach nothing, not even DNS.
-import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
 import {
@@ -21,6 +21,7 @@ import {
   restrictedWorkload,
   sandboxLimitsEnv,
   selectPods,
+  spreadPods,
   type ResourceProps,
   type SandboxLimits,
 } from "./common.js";
@@ -104,16 +105,7 @@ export class SandboxChart extends Chart {
       ],
     });
     selectPods(deployment, labels);
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
-        {
-          maxSkew: 1,
-          topologyKey: "kubernetes.io/hostname",
-          whenUnsatisfiable: "ScheduleAnyway",
-          labelSelector: { matchLabels: labels },
-        },
-      ]),
-    );
+    spreadPods(deployment, labels, { "kubernetes.io/hostname": "ScheduleAnyway" });
     const container = deployment.containers[0];
     if (!container) throw new Error("the sandbox deployment has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(16) }));
