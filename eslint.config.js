@@ -30,8 +30,6 @@ const pureCheck = {
   message: "guards/ are pure checks: the layers above call them, not the other way round.",
 };
 const otherCharts = {
-  // pki.ts is the certificate library the mesh builds on, and sandbox.ts owns the contract its
-  // clients keep (sandboxClientEnv): both are meant to be imported.
   group: [
     "./backup.js",
     "./mcp-server.js",
@@ -41,8 +39,18 @@ const otherCharts = {
     "./neo4j.js",
     "./network-policies.js",
     "./object-store.js",
+    "./pki.js",
+    "./rate-limit-store.js",
+    "./sandbox.js",
   ],
   message: "a chart does not import another chart: shared names and helpers live in common.ts and addresses.ts.",
+};
+
+const chartsWithoutPulumi = { group: ["@pulumi/*"], message: "charts synthesize without Pulumi." };
+const wholeSettings = {
+  name: "../config.js",
+  importNames: ["Settings", "parseSettings"],
+  message: "a chart takes its own props; charts/index.ts maps the stack's settings onto them.",
 };
 
 const layers = [
@@ -66,12 +74,17 @@ const layers = [
     patterns: [outsideApp],
     paths: [wholeConfig],
   },
-  // Charts are pure functions of settings: no Pulumi, and no chart reaches into another.
+  // Charts are pure functions of their props: no Pulumi, no whole settings, and no chart
+  // reaches into another (what they share is in common.ts and addresses.ts). index.ts composes
+  // them and, with mcp-server-env.ts (the server's settings as its environment), maps the
+  // stack's settings onto their props.
   {
     files: ["infra/charts/**/*.ts"],
-    ignores: ["infra/charts/index.ts"],
-    patterns: [{ group: ["@pulumi/*"], message: "charts synthesize without Pulumi." }, otherCharts],
+    ignores: ["infra/charts/index.ts", "infra/charts/mcp-server-env.ts"],
+    patterns: [chartsWithoutPulumi, otherCharts],
+    paths: [wholeSettings],
   },
+  { files: ["infra/charts/mcp-server-env.ts"], patterns: [chartsWithoutPulumi, otherCharts] },
   // Operator commands and the development services stand on the app, infra and policies,
   // never on the tests.
   {

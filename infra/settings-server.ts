@@ -39,6 +39,7 @@ const rateEntries = (names: readonly string[], what: string, example: string) =>
     });
 
 export const RATE_LIMIT_STORES = ["memory", "valkey", "external"] as const;
+export type RateLimitStore = (typeof RATE_LIMIT_STORES)[number];
 
 export const serverSettingsShape = {
   mcpAllowedOrigins: z.array(origin).default([]),

@@ -35,6 +35,16 @@ export function neo4jBoltUri(namespace: string): string {
   return `bolt+s://${serviceFqdn(NAMES.neo4j, namespace)}:${PORTS.bolt}`;
 }
 
+/** Host names the rate-limit store's certificate covers (the Service, however addressed). */
+export function valkeyDnsNames(namespace: string): string[] {
+  return [serviceHost(NAMES.valkey, namespace), serviceFqdn(NAMES.valkey, namespace)];
+}
+
+/** Where the MCP server reaches the in-cluster rate-limit store: TLS only. */
+export function valkeyUrl(namespace: string): string {
+  return `rediss://${serviceFqdn(NAMES.valkey, namespace)}:${PORTS.valkey}`;
+}
+
 /** The local platform's S3 endpoint (MinIO in the kit's namespace). */
 export function objectStoreEndpoint(namespace: string): string {
   return `http://${serviceFqdn(NAMES.objectStore, namespace)}:${PORTS.objectStore}`;
@@ -59,6 +69,8 @@ export const SECRET_MOUNTS = {
   objectStore: "/var/run/secrets/mcp-bastion/object-store",
   /** MinIO's own root credentials. */
   minio: "/var/run/secrets/minio",
+  /** The MCP server's password for the shared rate-limit store. */
+  rateLimitStore: "/var/run/secrets/mcp-bastion/rate-limit-store",
 } as const;
 
 /** What a Neo4j client of the kit mounts: the password file and the CA bundle Bolt TLS chains to. */

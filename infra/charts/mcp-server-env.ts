@@ -1,10 +1,9 @@
-// The MCP server's tunable settings as its environment (the names app/src/config.ts reads).
-// Only what the stack sets is written, so the server's own defaults stay the one source.
-import { createHash } from "node:crypto";
-import type { Settings } from "../config.js";
-import { NAMES, PORTS } from "./common.js";
-
-export const LIMIT_STORE_SECRET_MOUNT = "/var/run/secrets/mcp-bastion/rate-limit-store";
+// The MCP server's settings as its environment (the names app/src/config.ts reads), mapped
+// from the stack's settings for McpServerChart. Only what the stack sets is written, so the
+// server's own defaults stay the one source. Where the chart mounts files, the chart says.
+import { mcpResourceUrl, type Settings } from "../config.js";
+import { NAMES, sandboxLimitsEnv, type SandboxLimits } from "./common.js";
+import { SECRET_MOUNTS, sandboxUrl, valkeyUrl } from "./addresses.js";
 
 /** role=perMinute/burst entries as {role: {perMinute, burst}}. */
 function rateEntries(entries: readonly string[]): Record<string, { perMinute: number; burst: number }> {
@@ -21,11 +20,11 @@ const joined = (key: string, values: readonly string[]): Record<string, string> 
   values.length > 0 ? { [key]: values.join(",") } : {};
 
 /** Where the shared rate-limit store is, and the files its password and CA come from. */
-export function limitStoreEnv(settings: Settings, caFile: string): Record<string, string> {
+function limitStoreEnv(settings: Settings, caFile: string): Record<string, string> {
   if (settings.rateLimitStore === "valkey") {
     return {
-      RATE_LIMIT_STORE_URL: `rediss://${NAMES.valkey}.${settings.namespace}.svc.cluster.local:${PORTS.valkey}`,
-      RATE_LIMIT_STORE_PASSWORD_FILE: `${LIMIT_STORE_SECRET_MOUNT}/password`,
+      RATE_LIMIT_STORE_URL: valkeyUrl(settings.namespace),
+      RATE_LIMIT_STORE_PASSWORD_FILE: `${SECRET_MOUNTS.rateLimitStore}/password`,
       RATE_LIMIT_STORE_CA_FILE: caFile,
     };
   }
@@ -33,7 +32,7 @@ export function limitStoreEnv(settings: Settings, caFile: string): Record<string
     return {
       RATE_LIMIT_STORE_URL: settings.rateLimitStoreUrl,
       ...(settings.rateLimitStorePassword
-        ? { RATE_LIMIT_STORE_PASSWORD_FILE: `${LIMIT_STORE_SECRET_MOUNT}/password` }
+        ? { RATE_LIMIT_STORE_PASSWORD_FILE: `${SECRET_MOUNTS.rateLimitStore}/password` }
         : {}),
     };
   }
@@ -58,7 +57,7 @@ export function telemetryEnv(settings: Settings, serviceName: string): Record<st
   };
 }
 
-export function serverSettingsEnv(settings: Settings): Record<string, string> {
+function serverSettingsEnv(settings: Settings): Record<string, string> {
   const overrides = { roles: rateEntries(settings.rateLimitRoles), tools: rateEntries(settings.rateLimitTools) };
   return {
     ...joined("MCP_ALLOWED_ORIGINS", settings.mcpAllowedOrigins),
@@ -88,10 +87,64 @@ export function serverSettingsEnv(settings: Settings): Record<string, string> {
   };
 }
 
-/** A digest of ConfigMap data: in the pod template, so a changed setting rolls the pods. */
-export function configChecksum(...data: ReadonlyArray<Readonly<Record<string, string>>>): string {
-  const hash = createHash("sha256");
-  for (const map of data)
-    hash.update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  return hash.digest("hex");
+/** Where the server reads a token's role: the scope claim, and a group mapping when configured. */
+function roleSettings(settings: Settings): Record<string, string> {
+  const groups: Record<string, string> = settings.authGroupsClaim
+    ? {
+        AUTH_GROUPS_CLAIM: settings.authGroupsClaim,
+        AUTH_GROUP_ROLES: JSON.stringify(
+          Object.fromEntries(
+            settings.authGroupRoles.map((entry) => [
+              entry.slice(0, entry.lastIndexOf("=")),
+              entry.slice(entry.lastIndexOf("=") + 1),
+            ]),
+          ),
+        ),
+      }
+    : {};
+  return {
+    AUTH_SCOPE_CLAIM: settings.authScopeClaim,
+    ...(settings.authRolesClaim ? { AUTH_ROLES_CLAIM: settings.authRolesClaim } : {}),
+    ...groups,
+  };
+}
+
+/** Where the sandbox is and the limits it announces; nothing when the sandbox is off. */
+function sandboxClientEnv(settings: Settings): Record<string, string> {
+  if (!settings.sandboxEnabled) return {};
+  return {
+    SANDBOX_URL: sandboxUrl(settings.namespace),
+    SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser),
+    ...sandboxLimitsEnv(sandboxLimits(settings)),
+  };
+}
+
+/** What one run_python program may use, from the stack's settings. */
+export const sandboxLimits = (settings: Settings): SandboxLimits => ({
+  maxTimeMs: settings.sandboxMaxTimeMs,
+  memoryMiB: settings.sandboxMemoryMiB,
+  strict: settings.sandboxStrict,
+});
+
+/**
+ * The server's environment from the stack's settings: its resource URL, token verification,
+ * proxies, the sandbox, and every tunable. The JWKS is a file when the stack holds it
+ * (McpServerChart mounts it), a URL otherwise.
+ */
+export function serverEnvironment(settings: Settings): Record<string, string> {
+  return {
+    MCP_RESOURCE_URL: mcpResourceUrl(settings),
+    AUTH_ISSUER: settings.authIssuer,
+    ...(settings.authJwks ? {} : { AUTH_JWKS_URL: settings.authJwksUrl as string }),
+    ...(settings.authAuthorizationServers.length > 0
+      ? { AUTH_AUTHORIZATION_SERVERS: settings.authAuthorizationServers.join(",") }
+      : {}),
+    ...roleSettings(settings),
+    // The ingress controller (and the mesh proxy relaying it) is the one proxy whose
+    // X-Forwarded-For names the client; per-source throttles key on that address.
+    MCP_TRUSTED_PROXIES: settings.trustedProxyCidrs.join(","),
+    ...sandboxClientEnv(settings),
+    ...serverSettingsEnv(settings),
+    ...limitStoreEnv(settings, `${SECRET_MOUNTS.caBundle}/ca.crt`),
+  };
 }

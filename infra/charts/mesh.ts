@@ -4,26 +4,51 @@
 // identities, MinIO only the backup's.
 import { ApiObject, Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import type { Settings } from "../config.js";
-import { NAMES, PORTS, objectLabels, podLabels, type Component } from "./common.js";
-import { CA_LIFETIME, certificate, clusterIssuer, issuerNames } from "./pki.js";
+import {
+  CA_LIFETIME,
+  NAMES,
+  PORTS,
+  certificate,
+  clusterIssuer,
+  issuerNames,
+  objectLabels,
+  podLabels,
+  type Component,
+} from "./common.js";
 
 /** The identity issuer lives two days and is renewed a day ahead (Linkerd's own advice: short). */
 export const LINKERD_ISSUER_LIFETIME = { duration: "48h", renewBefore: "25h" } as const;
 
 const POLICY_GROUP = "policy.linkerd.io";
 
+export interface MeshIdentityProps {
+  /** The kit's namespace: the anchor's ClusterIssuer is named after it, signed by its self-signed issuer. */
+  readonly namespace: string;
+  /**
+   * cert-manager's namespace, where the trust anchor lives (trust-manager reads its sources only there).
+   * @default "cert-manager"
+   */
+  readonly certManagerNamespace?: string;
+  /**
+   * Linkerd's namespace, where its identity issuer and trust roots go.
+   * @default "linkerd"
+   */
+  readonly linkerdNamespace?: string;
+}
+
 /** Linkerd's identity PKI; applied before the control plane, which reads it at start. */
 export class MeshIdentityChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
+  constructor(scope: Construct, id: string, props: MeshIdentityProps) {
     super(scope, id, { labels: objectLabels("platform") });
-    const issuers = issuerNames(settings);
+    const certManagerNamespace = props.certManagerNamespace ?? "cert-manager";
+    const linkerdNamespace = props.linkerdNamespace ?? "linkerd";
+    const issuers = issuerNames(props.namespace);
     const trustAnchor = "linkerd-trust-anchor";
-    const anchorIssuer = `${settings.namespace}-linkerd-trust-anchor`;
+    const anchorIssuer = `${props.namespace}-linkerd-trust-anchor`;
     // The anchor sits in cert-manager's namespace: trust-manager reads its sources only there.
     certificate(this, {
       name: trustAnchor,
-      namespace: settings.certManagerNamespace,
+      namespace: certManagerNamespace,
       secretName: trustAnchor,
       issuer: issuers.selfSigned,
       isCA: true,
@@ -33,7 +58,7 @@ export class MeshIdentityChart extends Chart {
     clusterIssuer(this, anchorIssuer, { ca: { secretName: trustAnchor } });
     certificate(this, {
       name: "linkerd-identity-issuer",
-      namespace: settings.linkerdNamespace,
+      namespace: linkerdNamespace,
       secretName: "linkerd-identity-issuer",
       issuer: anchorIssuer,
       isCA: true,
@@ -48,18 +73,33 @@ export class MeshIdentityChart extends Chart {
         sources: [{ secret: { name: trustAnchor, key: "ca.crt" } }],
         target: {
           configMap: { key: "ca-bundle.crt" },
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.linkerdNamespace } },
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": linkerdNamespace } },
         },
       },
     });
   }
 }
 
+export interface MeshPolicyProps {
+  /** The kit's namespace, whose pods the policies cover. */
+  readonly namespace: string;
+  /**
+   * The in-cluster rate-limit store runs (rateLimitStore valkey): only the MCP server may reach it.
+   * @default false
+   */
+  readonly rateLimitStore?: boolean;
+  /**
+   * The in-cluster object store runs (local platform): only the backup may reach it.
+   * @default false
+   */
+  readonly objectStore?: boolean;
+}
+
 /** Who may talk to whom inside the mesh; inbound is otherwise denied (namespace annotation). */
 export class MeshPolicyChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
+  constructor(scope: Construct, id: string, props: MeshPolicyProps) {
     super(scope, id, { labels: objectLabels("platform") });
-    const namespace = settings.namespace;
+    const { namespace } = props;
     const server = (name: string, component: Component, port: number, proxyProtocol: string) =>
       new ApiObject(this, `server-${name}`, {
         apiVersion: `${POLICY_GROUP}/v1beta3`,
@@ -105,13 +145,13 @@ export class MeshPolicyChart extends Chart {
     server("mcp-metrics", "mcp-server", PORTS.metrics, "HTTP/1");
     authorize("mcp-metrics", { kind: "NetworkAuthentication", name: "outside-the-mesh" });
 
-    if (settings.rateLimitStore === "valkey") {
+    if (props.rateLimitStore) {
       server("rate-limit-store", "rate-limit-store", PORTS.valkey, "opaque");
       meshClients("rate-limit-store-clients", [NAMES.mcp]);
       authorize("rate-limit-store", { kind: "MeshTLSAuthentication", name: "rate-limit-store-clients" });
     }
 
-    if (settings.platform === "local") {
+    if (props.objectStore) {
       server("object-store-s3", "object-store", PORTS.objectStore, "HTTP/1");
       meshClients("object-store-clients", [NAMES.backup]);
       authorize("object-store-s3", { kind: "MeshTLSAuthentication", name: "object-store-clients" });

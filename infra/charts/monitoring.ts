@@ -3,7 +3,6 @@
 // that is not being renewed).
 import { ApiObject, Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import type { Settings } from "../config.js";
 import { NAMES, objectLabels } from "./common.js";
 
 export const ALERTS = [
@@ -15,10 +14,27 @@ export const ALERTS = [
   "McpAuditEventsDropped",
 ] as const;
 
+export interface MonitoringProps {
+  /** The kit's namespace, whose server is scraped and whose metrics the alerts read. */
+  readonly namespace: string;
+  /**
+   * cert-manager's namespace: its certificates' expiry is watched too (the kit's root CA).
+   * @default "cert-manager"
+   */
+  readonly certManagerNamespace?: string;
+  /**
+   * Linkerd's namespace: its identity issuer's expiry is watched too.
+   * @default "linkerd"
+   */
+  readonly linkerdNamespace?: string;
+}
+
 export class MonitoringChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("platform") });
-    const namespace = settings.namespace;
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("platform") });
+    const { namespace } = props;
+    const certManagerNamespace = props.certManagerNamespace ?? "cert-manager";
+    const linkerdNamespace = props.linkerdNamespace ?? "linkerd";
 
     new ApiObject(this, "service-monitor", {
       apiVersion: "monitoring.coreos.com/v1",
@@ -71,7 +87,7 @@ export class MonitoringChart extends Chart {
               ),
               alert(
                 ALERTS[4],
-                `min by (name, namespace) (certmanager_certificate_expiration_timestamp_seconds{exported_namespace=~"${namespace}|${settings.certManagerNamespace}|${settings.linkerdNamespace}"} - time()) < 7 * 86400`,
+                `min by (name, namespace) (certmanager_certificate_expiration_timestamp_seconds{exported_namespace=~"${namespace}|${certManagerNamespace}|${linkerdNamespace}"} - time()) < 7 * 86400`,
                 "1h",
                 "critical",
                 "A certificate expires within 7 days: cert-manager is not renewing it",

@@ -3,7 +3,6 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
-import type { Settings } from "../config.js";
 import { objectLabels } from "./common.js";
 import { TRUST_BUNDLE_LABEL } from "./addresses.js";
 
@@ -16,16 +15,27 @@ export const POD_SECURITY_LABELS = {
   "pod-security.kubernetes.io/warn-version": "latest",
 } as const;
 
+export interface NamespaceProps {
+  /** The namespace's name. */
+  readonly name: string;
+  /**
+   * Inject a Linkerd proxy into every pod, with inbound denied unless a mesh policy allows it.
+   * @default true
+   */
+  readonly mesh?: boolean;
+}
+
 export class NamespaceChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
+  constructor(scope: Construct, id: string, props: NamespaceProps) {
     super(scope, id);
     new kplus.Namespace(this, "namespace", {
       metadata: {
-        name: settings.namespace,
+        name: props.name,
         labels: { ...objectLabels("platform"), ...POD_SECURITY_LABELS, ...TRUST_BUNDLE_LABEL },
-        annotations: settings.meshEnabled
-          ? { "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny" }
-          : {},
+        annotations:
+          (props.mesh ?? true)
+            ? { "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny" }
+            : {},
       },
     });
   }

@@ -4,18 +4,19 @@
 import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
-import type { Settings } from "../config.js";
 import {
   IDS,
   NAMES,
   PORTS,
+  clusterService,
+  mountSecretFiles,
   objectLabels,
-  pinPodSeccomp,
   podLabels,
   resources,
   restrictedContainer,
-  restrictedPod,
-  mountSecretFiles,
+  restrictedWorkload,
+  selectPods,
+  type ResourceProps,
 } from "./common.js";
 import { wholeAmount } from "../quantity.js";
 import { neo4jPodFqdn } from "./addresses.js";
@@ -23,66 +24,71 @@ import { neo4jPodFqdn } from "./addresses.js";
 const NEO4J_HOME = "/var/lib/neo4j";
 const BOLT_TLS_DIR = "/ssl/bolt";
 
-export class Neo4jChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("neo4j") });
-    const labels = podLabels("neo4j");
+export interface Neo4jProps {
+  /** The kit's namespace: it names the pod Neo4j advertises to clients. */
+  readonly namespace: string;
+  /** The Neo4j 5.26 Community image, by digest. */
+  readonly image: string;
+  /** The storage class of the data volume. */
+  readonly storageClass: string;
+  /**
+   * The data volume's size, a whole number of Gi or Ti.
+   * @default "20Gi"
+   */
+  readonly storageSize?: string;
+  /**
+   * The container's CPU and memory; half the memory limit is the heap, a quarter the page cache.
+   * @default { cpuRequest: "500m", cpuLimit: "2", memoryRequest: "2Gi", memoryLimit: "2Gi" }
+   */
+  readonly resources?: ResourceProps;
+}
 
-    const service = new kplus.Service(this, "service", {
-      metadata: { name: NAMES.neo4j },
-      clusterIP: "None",
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: "bolt", port: PORTS.bolt, targetPort: PORTS.bolt }],
+const DEFAULT_RESOURCES: ResourceProps = {
+  cpuRequest: "500m",
+  cpuLimit: "2",
+  memoryRequest: "2Gi",
+  memoryLimit: "2Gi",
+};
+
+export class Neo4jChart extends Chart {
+  constructor(scope: Construct, id: string, props: Neo4jProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("neo4j") });
+    const labels = podLabels("neo4j");
+    const limits = props.resources ?? DEFAULT_RESOURCES;
+
+    const service = clusterService(this, NAMES.neo4j, labels, [{ name: "bolt", port: PORTS.bolt }], {
+      headless: true,
     });
-    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
 
     const claim = new kplus.PersistentVolumeClaim(this, "data", {
       metadata: { name: `${NAMES.neo4j}-data` },
       accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
-      storage: Size.gibibytes(gibibytes(settings.neo4jStorageSize)),
-      storageClassName: settings.neo4jStorageClass,
+      storage: Size.gibibytes(gibibytes(props.storageSize ?? "20Gi")),
+      storageClassName: props.storageClass,
     });
 
     const statefulSet = new kplus.StatefulSet(this, "statefulset", {
-      metadata: { name: NAMES.neo4j },
+      ...restrictedWorkload(this, NAMES.neo4j, IDS.neo4j, { labels }),
       service,
       replicas: 1,
-      select: false,
-      spread: false,
-      podMetadata: { labels },
-      automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
-        metadata: { name: NAMES.neo4j },
-        automountToken: false,
-      }),
-      securityContext: restrictedPod(IDS.neo4j),
       terminationGracePeriod: Duration.seconds(120),
       // The image's entrypoint appends NEO4J_* settings to conf/neo4j.conf, so conf must be
       // writable; it starts as a copy of the image's own files.
       initContainers: [
-        {
+        restrictedContainer(IDS.neo4j, {
           name: "copy-conf",
-          image: settings.neo4jImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          image: props.image,
           command: ["cp", "-R", `${NEO4J_HOME}/conf/.`, "/writable-conf/"],
-          securityContext: restrictedContainer(IDS.neo4j),
-          resources: resources("50m", "200m", "64Mi", "128Mi"),
-        },
+          resources: resources({ cpuRequest: "50m", cpuLimit: "200m", memoryRequest: "64Mi", memoryLimit: "128Mi" }),
+        }),
       ],
       containers: [
-        {
+        restrictedContainer(IDS.neo4j, {
           name: "neo4j",
-          image: settings.neo4jImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          image: props.image,
           ports: [{ name: "bolt", number: PORTS.bolt }],
-          envVariables: neo4jEnvironment(settings),
-          securityContext: restrictedContainer(IDS.neo4j),
-          resources: resources(
-            settings.neo4jCpuRequest,
-            settings.neo4jCpuLimit,
-            settings.neo4jMemoryRequest,
-            settings.neo4jMemoryLimit,
-          ),
+          envVariables: neo4jEnvironment(props.namespace, limits.memoryLimit),
+          resources: resources(limits),
           startup: kplus.Probe.fromTcpSocket({
             port: PORTS.bolt,
             periodSeconds: Duration.seconds(5),
@@ -98,11 +104,10 @@ export class Neo4jChart extends Chart {
             periodSeconds: Duration.seconds(5),
             failureThreshold: 2,
           }),
-        },
+        }),
       ],
     });
-    statefulSet.select(kplus.LabelSelector.of({ labels }));
-    pinPodSeccomp(statefulSet, "/spec/template/spec");
+    selectPods(statefulSet, labels);
 
     const [neo4j] = statefulSet.containers;
     const [copyConf] = statefulSet.initContainers;
@@ -122,14 +127,14 @@ export class Neo4jChart extends Chart {
   }
 }
 
-function neo4jEnvironment(settings: Settings): Record<string, kplus.EnvValue> {
+function neo4jEnvironment(namespace: string, memoryLimit: string): Record<string, kplus.EnvValue> {
   // Half the container's memory for the heap, the rest for page cache and the JVM itself.
-  const heap = `${Math.floor(mebibytes(settings.neo4jMemoryLimit) / 2)}m`;
+  const heap = `${Math.floor(mebibytes(memoryLimit) / 2)}m`;
   const values: Record<string, string> = {
     // "neo4j/<password>", written by the stack into the Secret; never in an env var.
     NEO4J_AUTH_PATH: "/run/secrets/neo4j/auth",
     NEO4J_server_default__listen__address: "0.0.0.0",
-    NEO4J_server_default__advertised__address: neo4jPodFqdn(settings.namespace),
+    NEO4J_server_default__advertised__address: neo4jPodFqdn(namespace),
     NEO4J_server_http_enabled: "false",
     NEO4J_server_https_enabled: "false",
     NEO4J_server_bolt_tls__level: "REQUIRED",
@@ -143,7 +148,7 @@ function neo4jEnvironment(settings: Settings): Record<string, kplus.EnvValue> {
     NEO4J_server_directories_run: `${NEO4J_HOME}/run`,
     NEO4J_server_memory_heap_max__size: heap,
     NEO4J_server_memory_heap_initial__size: heap,
-    NEO4J_server_memory_pagecache_size: `${Math.floor(mebibytes(settings.neo4jMemoryLimit) / 4)}m`,
+    NEO4J_server_memory_pagecache_size: `${Math.floor(mebibytes(memoryLimit) / 4)}m`,
   };
   return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)]));
 }

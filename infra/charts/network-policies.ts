@@ -8,8 +8,6 @@ import {
   type NetworkPolicyPeer,
   type NetworkPolicyPort,
 } from "cdk8s-plus-28/lib/imports/k8s.js";
-import type { Settings } from "../config.js";
-import { urlPort } from "../settings-server.js";
 import { PORTS, objectLabels, podLabels, type Component } from "./common.js";
 
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
@@ -31,6 +29,77 @@ const namespace = (name: string): NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } },
 });
 
+/** A destination outside the kit's namespace: address ranges, a namespace of the cluster, or both, on one port. */
+export interface EgressTarget {
+  /**
+   * Address ranges (CIDR) it is on.
+   * @default []
+   */
+  readonly cidrs?: readonly string[];
+  /**
+   * The cluster namespace it runs in.
+   * @default undefined
+   */
+  readonly namespace?: string;
+  /** The TCP port it listens on. */
+  readonly port: number;
+}
+
+export interface NetworkPolicyProps {
+  /** The kit's namespace: every pod in it is denied all but the flows below. */
+  readonly namespace: string;
+  /**
+   * The ingress controller's namespace: the one way into the MCP server.
+   * @default "ingress-nginx"
+   */
+  readonly ingressNamespace?: string;
+  /**
+   * Prometheus's namespace: it may scrape the server's metrics (and the proxies' admin port).
+   * @default "monitoring"
+   */
+  readonly prometheusNamespace?: string;
+  /**
+   * Linkerd's namespace: the proxies reach its control plane.
+   * @default "linkerd"
+   */
+  readonly linkerdNamespace?: string;
+  /**
+   * The pods are meshed: the proxies' ports are open, between meshed pods and to the control plane.
+   * @default true
+   */
+  readonly mesh?: boolean;
+  /**
+   * The sandbox runs: the server may reach it, and it reaches nothing.
+   * @default true
+   */
+  readonly sandbox?: boolean;
+  /**
+   * The identity provider, when its JWKS is inside the cluster or on private addresses (the
+   * public-HTTPS rule never reaches those).
+   * @default undefined: only public HTTPS
+   */
+  readonly identityProvider?: EgressTarget;
+  /**
+   * The OpenTelemetry collector the server and the backup send traces to.
+   * @default undefined: no traces
+   */
+  readonly telemetryCollector?: EgressTarget;
+  /**
+   * The shared rate-limit store: "in-cluster" (the kit's Valkey, reached only by the server) or
+   * an external one's address ranges and port.
+   * @default undefined: each pod keeps its own limits in memory
+   */
+  readonly rateLimitStore?: "in-cluster" | { readonly cidrs: readonly string[]; readonly port: number };
+  /** Where the backup writes: the in-cluster object store (local platform), or S3's address ranges (aws). */
+  readonly backupTarget: "object-store" | { readonly s3Cidrs: readonly string[] };
+}
+
+const ipBlocks = (cidrs: readonly string[] = []): NetworkPolicyPeer[] => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+const egressPeers = (target: EgressTarget): NetworkPolicyPeer[] => [
+  ...ipBlocks(target.cidrs),
+  ...(target.namespace ? [namespace(target.namespace)] : []),
+];
+
 interface Flow {
   name: string;
   /** The pods the policy selects; undefined: every pod in the namespace (but those in `except`). */
@@ -45,41 +114,36 @@ interface Flow {
  * An identity provider inside the cluster or on private addresses: the public-HTTPS rule never
  * reaches it, so its JWKS gets a rule of its own, to exactly the namespace or ranges configured.
  */
-function identityProviderFlows(settings: Settings): Flow[] {
-  const to: NetworkPolicyPeer[] = [
-    ...settings.authEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-    ...(settings.authEgressNamespace ? [namespace(settings.authEgressNamespace)] : []),
-  ];
-  return to.length === 0
+function identityProviderFlows(identityProvider: EgressTarget | undefined): Flow[] {
+  const to = identityProvider ? egressPeers(identityProvider) : [];
+  return !identityProvider || to.length === 0
     ? []
     : [
         {
           name: "mcp-server-to-identity-provider",
           selects: "mcp-server",
-          egress: [{ to, ports: tcp(settings.authEgressPort) }],
+          egress: [{ to, ports: tcp(identityProvider.port) }],
         },
       ];
 }
 
 /**
- * The telemetry collector and an external rate-limit store: each reached on exactly the
- * namespace or ranges and the port its stack settings name, nothing wider.
+ * The telemetry collector and the rate-limit store: each reached on exactly the namespace or
+ * ranges and the port given, nothing wider.
  */
-function settingFlows(settings: Settings): Flow[] {
+function settingFlows(props: NetworkPolicyProps): Flow[] {
   const flows: Flow[] = [];
-  if (settings.otelEndpoint) {
-    const to = [
-      ...settings.otelEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-      ...(settings.otelEgressNamespace ? [namespace(settings.otelEgressNamespace)] : []),
-    ];
-    const port = tcp(urlPort(settings.otelEndpoint));
+  const { telemetryCollector, rateLimitStore } = props;
+  if (telemetryCollector) {
+    const to = egressPeers(telemetryCollector);
+    const port = tcp(telemetryCollector.port);
     flows.push(
       { name: "mcp-server-to-otel-collector", selects: "mcp-server", egress: [{ to, ports: port }] },
       // The backup job traces its S3 transfers to the same collector.
       { name: "backup-to-otel-collector", selects: "backup", egress: [{ to, ports: port }] },
     );
   }
-  if (settings.rateLimitStore === "valkey") {
+  if (rateLimitStore === "in-cluster") {
     flows.push(
       {
         name: "mcp-server-to-rate-limit-store",
@@ -93,23 +157,21 @@ function settingFlows(settings: Settings): Flow[] {
       },
     );
   }
-  if (settings.rateLimitStore === "external" && settings.rateLimitStoreUrl) {
+  if (rateLimitStore && rateLimitStore !== "in-cluster") {
     flows.push({
       name: "mcp-server-to-rate-limit-store",
       selects: "mcp-server",
-      egress: [
-        {
-          to: settings.rateLimitStoreEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-          ports: tcp(urlPort(settings.rateLimitStoreUrl, PORTS.valkey)),
-        },
-      ],
+      egress: [{ to: ipBlocks(rateLimitStore.cidrs), ports: tcp(rateLimitStore.port) }],
     });
   }
   return flows;
 }
 
 /** The allowed flows, as data the chart renders into one NetworkPolicy each. */
-export function allowedFlows(settings: Settings): Flow[] {
+export function allowedFlows(props: NetworkPolicyProps): Flow[] {
+  const ingressNamespace = props.ingressNamespace ?? "ingress-nginx";
+  const prometheusNamespace = props.prometheusNamespace ?? "monitoring";
+  const linkerdNamespace = props.linkerdNamespace ?? "linkerd";
   const flows: Flow[] = [
     {
       name: "allow-dns",
@@ -132,7 +194,7 @@ export function allowedFlows(settings: Settings): Flow[] {
     {
       name: "mcp-server-from-ingress",
       selects: "mcp-server",
-      ingress: [{ from: [namespace(settings.ingressNamespace)], ports: tcp(PORTS.mcp) }],
+      ingress: [{ from: [namespace(ingressNamespace)], ports: tcp(PORTS.mcp) }],
     },
     {
       // The JWKS and fetch_url targets are public HTTPS; the cluster, the VPC and the cloud
@@ -141,8 +203,8 @@ export function allowedFlows(settings: Settings): Flow[] {
       selects: "mcp-server",
       egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } }], ports: tcp(PORTS.https) }],
     },
-    ...identityProviderFlows(settings),
-    ...settingFlows(settings),
+    ...identityProviderFlows(props.identityProvider),
+    ...settingFlows(props),
     { name: "mcp-server-to-neo4j", selects: "mcp-server", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     { name: "backup-to-neo4j", selects: "backup", egress: [{ to: [pods("neo4j")], ports: tcp(PORTS.bolt) }] },
     {
@@ -150,7 +212,7 @@ export function allowedFlows(settings: Settings): Flow[] {
       selects: "neo4j",
       ingress: [{ from: [pods("mcp-server"), pods("backup")], ports: tcp(PORTS.bolt) }],
     },
-    ...(settings.sandboxEnabled
+    ...((props.sandbox ?? true)
       ? ([
           // run_python's programs: the server calls the sandbox; the sandbox itself reaches nothing.
           {
@@ -168,10 +230,11 @@ export function allowedFlows(settings: Settings): Flow[] {
     {
       name: "mcp-server-metrics-from-prometheus",
       selects: "mcp-server",
-      ingress: [{ from: [namespace(settings.prometheusNamespace)], ports: tcp(PORTS.metrics) }],
+      ingress: [{ from: [namespace(prometheusNamespace)], ports: tcp(PORTS.metrics) }],
     },
   ];
-  if (settings.platform === "local") {
+  const { backupTarget } = props;
+  if (backupTarget === "object-store") {
     flows.push(
       {
         name: "backup-to-object-store",
@@ -188,10 +251,10 @@ export function allowedFlows(settings: Settings): Flow[] {
     flows.push({
       name: "backup-to-s3",
       selects: "backup",
-      egress: [{ to: settings.backupS3EgressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(PORTS.https) }],
+      egress: [{ to: ipBlocks(backupTarget.s3Cidrs), ports: tcp(PORTS.https) }],
     });
   }
-  if (settings.meshEnabled) {
+  if (props.mesh ?? true) {
     const inNamespace: NetworkPolicyPeer = { podSelector: {} };
     flows.push(
       {
@@ -201,7 +264,7 @@ export function allowedFlows(settings: Settings): Flow[] {
         ingress: [
           { from: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
           {
-            from: [namespace(settings.linkerdNamespace), namespace(settings.prometheusNamespace)],
+            from: [namespace(linkerdNamespace), namespace(prometheusNamespace)],
             ports: tcp(PORTS.linkerdProxyAdmin),
           },
         ],
@@ -210,7 +273,7 @@ export function allowedFlows(settings: Settings): Flow[] {
         name: "linkerd-control-plane",
         except: ["sandbox"],
         egress: [
-          { to: [namespace(settings.linkerdNamespace)], ports: tcp(...PORTS.linkerdControlPlane) },
+          { to: [namespace(linkerdNamespace)], ports: tcp(...PORTS.linkerdControlPlane) },
           { to: [inNamespace], ports: tcp(PORTS.linkerdProxyInbound) },
         ],
       },
@@ -227,13 +290,13 @@ function allBut(components: Component[]): {
 }
 
 export class NetworkPolicyChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("platform") });
+  constructor(scope: Construct, id: string, props: NetworkPolicyProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("platform") });
     new KubeNetworkPolicy(this, "default-deny", {
       metadata: { name: "default-deny-all" },
       spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     });
-    for (const flow of allowedFlows(settings)) {
+    for (const flow of allowedFlows(props)) {
       const policyTypes = [...(flow.ingress ? ["Ingress"] : []), ...(flow.egress ? ["Egress"] : [])];
       new KubeNetworkPolicy(this, flow.name, {
         metadata: { name: flow.name },

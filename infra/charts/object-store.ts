@@ -3,51 +3,50 @@
 import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
-import type { Settings } from "../config.js";
 import {
   IDS,
   NAMES,
   PORTS,
+  clusterService,
+  mountSecretFiles,
   objectLabels,
-  pinPodSeccomp,
   podLabels,
   resources,
   restrictedContainer,
-  restrictedPod,
-  mountSecretFiles,
+  restrictedWorkload,
+  selectPods,
 } from "./common.js";
 import { SECRET_MOUNTS } from "./addresses.js";
 
+export interface ObjectStoreProps {
+  /** The kit's namespace. */
+  readonly namespace: string;
+  /** The MinIO image, by digest. */
+  readonly image: string;
+  /** The storage class of the store's 20Gi volume. */
+  readonly storageClass: string;
+}
+
 export class ObjectStoreChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("object-store") });
+  constructor(scope: Construct, id: string, props: ObjectStoreProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("object-store") });
     const labels = podLabels("object-store");
 
     const claim = new kplus.PersistentVolumeClaim(this, "data", {
       metadata: { name: `${NAMES.objectStore}-data` },
       accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
       storage: Size.gibibytes(20),
-      storageClassName: settings.neo4jStorageClass,
+      storageClassName: props.storageClass,
     });
 
     const deployment = new kplus.Deployment(this, "deployment", {
-      metadata: { name: NAMES.objectStore },
+      ...restrictedWorkload(this, NAMES.objectStore, IDS.objectStore, { labels }),
       replicas: 1,
       strategy: kplus.DeploymentStrategy.recreate(),
-      select: false,
-      spread: false,
-      podMetadata: { labels },
-      automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
-        metadata: { name: NAMES.objectStore },
-        automountToken: false,
-      }),
-      securityContext: restrictedPod(IDS.objectStore),
       containers: [
-        {
+        restrictedContainer(IDS.objectStore, {
           name: "minio",
-          image: settings.minioImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          image: props.image,
           args: ["server", "/data", "--address", `:${PORTS.objectStore}`],
           ports: [{ name: "s3", number: PORTS.objectStore }],
           envVariables: {
@@ -56,8 +55,7 @@ export class ObjectStoreChart extends Chart {
             MINIO_BROWSER: kplus.EnvValue.fromValue("off"),
             MINIO_CONFIG_ENV_FILE: kplus.EnvValue.fromValue(""),
           },
-          securityContext: restrictedContainer(IDS.objectStore),
-          resources: resources("100m", "1", "256Mi", "1Gi"),
+          resources: resources({ cpuRequest: "100m", cpuLimit: "1", memoryRequest: "256Mi", memoryLimit: "1Gi" }),
           liveness: kplus.Probe.fromHttpGet("/minio/health/live", {
             port: PORTS.objectStore,
             periodSeconds: Duration.seconds(15),
@@ -71,11 +69,10 @@ export class ObjectStoreChart extends Chart {
             periodSeconds: Duration.seconds(2),
             failureThreshold: 30,
           }),
-        },
+        }),
       ],
     });
-    deployment.select(kplus.LabelSelector.of({ labels }));
-    pinPodSeccomp(deployment, "/spec/template/spec");
+    selectPods(deployment, labels);
 
     const [container] = deployment.containers;
     if (!container) throw new Error("the object store deployment has no container");
@@ -84,11 +81,6 @@ export class ObjectStoreChart extends Chart {
     container.mount("/.minio", kplus.Volume.fromEmptyDir(this, "home", "home", { sizeLimit: Size.mebibytes(16) }));
     mountSecretFiles(this, container, SECRET_MOUNTS.minio, "credentials", NAMES.objectStoreCredentials);
 
-    const service = new kplus.Service(this, "service", {
-      metadata: { name: NAMES.objectStore },
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: "s3", port: PORTS.objectStore, targetPort: PORTS.objectStore }],
-    });
-    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+    clusterService(this, NAMES.objectStore, labels, [{ name: "s3", port: PORTS.objectStore }]);
   }
 }

@@ -1,128 +1,117 @@
 // cert-manager issues and rotates every certificate of the kit: a self-signed root, a CA
 // ClusterIssuer over it (or ACME for the public host), trust-manager distributing the root, and
 // short-lived internal certificates. Every Certificate: ECDSA, rotationPolicy Always, explicit
-// duration and renewBefore.
+// duration and renewBefore (common.ts's certificate()).
 import { ApiObject, Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import type { Settings } from "../config.js";
-import { NAMES, objectLabels } from "./common.js";
-import { TRUST_BUNDLE_LABEL, mcpDnsNames, neo4jDnsNames } from "./addresses.js";
-import { valkeyDnsNames } from "./rate-limit-store.js";
+import {
+  CA_LIFETIME,
+  INTERNAL_LIFETIME,
+  NAMES,
+  PUBLIC_LIFETIME,
+  certificate,
+  clusterIssuer,
+  issuerNames,
+  objectLabels,
+} from "./common.js";
+import { TRUST_BUNDLE_LABEL, mcpDnsNames, neo4jDnsNames, valkeyDnsNames } from "./addresses.js";
 
-export interface CertificateLifetime {
-  duration: string;
-  renewBefore: string;
+/** The public endpoint's certificate from an ACME CA (Let's Encrypt), solved over HTTP-01. */
+export interface AcmeProps {
+  /** The account's contact address. */
+  readonly email: string;
+  /** The ACME directory. */
+  readonly server: string;
 }
 
-/** Roots and intermediates: 90 days, renewed 30 days ahead. */
-export const CA_LIFETIME: CertificateLifetime = { duration: "2160h", renewBefore: "720h" };
-/** The public endpoint: 90 days (ACME's own), renewed 30 days ahead. */
-export const PUBLIC_LIFETIME: CertificateLifetime = { duration: "2160h", renewBefore: "720h" };
-/** Internal service certificates: a day, renewed a third of the way before expiry. */
-export const INTERNAL_LIFETIME: CertificateLifetime = { duration: "24h", renewBefore: "8h" };
-
-export function issuerNames(settings: Settings) {
-  return {
-    selfSigned: `${settings.namespace}-selfsigned`,
-    rootCa: `${settings.namespace}-root-ca`,
-    ca: `${settings.namespace}-ca`,
-    acme: `${settings.namespace}-acme`,
-  };
-}
-
-interface CertificateSpec extends CertificateLifetime {
-  name: string;
-  namespace: string;
-  secretName: string;
-  issuer: string;
-  isCA?: boolean;
-  commonName?: string;
-  dnsNames?: string[];
-  usages?: string[];
-}
-
-/** One cert-manager Certificate with the kit's fixed key and rotation settings. */
-export function certificate(scope: Construct, spec: CertificateSpec): ApiObject {
-  return new ApiObject(scope, `certificate-${spec.namespace}-${spec.name}`, {
-    apiVersion: "cert-manager.io/v1",
-    kind: "Certificate",
-    metadata: { name: spec.name, namespace: spec.namespace },
-    spec: {
-      secretName: spec.secretName,
-      secretTemplate: { labels: { "app.kubernetes.io/part-of": "mcp-bastion" } },
-      duration: spec.duration,
-      renewBefore: spec.renewBefore,
-      privateKey: { algorithm: "ECDSA", size: 256, encoding: "PKCS8", rotationPolicy: "Always" },
-      issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: spec.issuer },
-      ...(spec.isCA ? { isCA: true } : {}),
-      ...(spec.commonName ? { commonName: spec.commonName } : {}),
-      ...(spec.dnsNames ? { dnsNames: spec.dnsNames } : {}),
-      usages: spec.usages ?? (spec.isCA ? ["cert sign", "crl sign"] : ["server auth", "digital signature"]),
-    },
-  });
-}
-
-export function clusterIssuer(scope: Construct, name: string, spec: Record<string, unknown>): ApiObject {
-  return new ApiObject(scope, `issuer-${name}`, {
-    apiVersion: "cert-manager.io/v1",
-    kind: "ClusterIssuer",
-    metadata: { name },
-    spec,
-  });
+export interface PkiProps {
+  /** The kit's namespace: its certificates live there, and its ClusterIssuers are named after it. */
+  readonly namespace: string;
+  /**
+   * cert-manager's namespace, where a ClusterIssuer's CA secret must be (the root lives there).
+   * @default "cert-manager"
+   */
+  readonly certManagerNamespace?: string;
+  /** The public host name the MCP endpoint's certificate is for. */
+  readonly mcpHost: string;
+  /**
+   * Issue the public certificate from ACME instead of the kit's own CA.
+   * @default undefined: the kit's CA issues it
+   */
+  readonly acme?: AcmeProps;
+  /**
+   * The ingress class that serves ACME's HTTP-01 challenges.
+   * @default "nginx"
+   */
+  readonly ingressClassName?: string;
+  /**
+   * The ingress controller's namespace (its client certificate's common name).
+   * @default "ingress-nginx"
+   */
+  readonly ingressNamespace?: string;
+  /**
+   * Issue the in-cluster rate-limit store's serving certificate (rateLimitStore valkey).
+   * @default false
+   */
+  readonly valkeyCertificate?: boolean;
 }
 
 export class PkiChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
+  constructor(scope: Construct, id: string, props: PkiProps) {
     super(scope, id, { labels: objectLabels("platform") });
-    const issuers = issuerNames(settings);
+    const { namespace, mcpHost, acme } = props;
+    const certManagerNamespace = props.certManagerNamespace ?? "cert-manager";
+    const ingressClassName = props.ingressClassName ?? "nginx";
+    const ingressNamespace = props.ingressNamespace ?? "ingress-nginx";
+    const issuers = issuerNames(namespace);
 
     clusterIssuer(this, issuers.selfSigned, { selfSigned: {} });
     // cert-manager reads a ClusterIssuer's CA secret from its own namespace.
     certificate(this, {
       name: issuers.rootCa,
-      namespace: settings.certManagerNamespace,
+      namespace: certManagerNamespace,
       secretName: issuers.rootCa,
       issuer: issuers.selfSigned,
       isCA: true,
-      commonName: `${settings.namespace} root CA`,
+      commonName: `${namespace} root CA`,
       ...CA_LIFETIME,
     });
     clusterIssuer(this, issuers.ca, { ca: { secretName: issuers.rootCa } });
 
-    if (settings.publicIssuer === "acme") {
+    if (acme) {
       clusterIssuer(this, issuers.acme, {
         acme: {
-          server: settings.acmeServer,
-          email: settings.acmeEmail,
+          server: acme.server,
+          email: acme.email,
           privateKeySecretRef: { name: `${issuers.acme}-account` },
-          solvers: [{ http01: { ingress: { ingressClassName: settings.ingressClassName } } }],
+          solvers: [{ http01: { ingress: { ingressClassName } } }],
         },
       });
     }
     certificate(this, {
       name: NAMES.publicTls,
-      namespace: settings.namespace,
+      namespace,
       secretName: NAMES.publicTls,
-      issuer: settings.publicIssuer === "acme" ? issuers.acme : issuers.ca,
-      dnsNames: [settings.mcpHost],
+      issuer: acme ? issuers.acme : issuers.ca,
+      dnsNames: [mcpHost],
       ...PUBLIC_LIFETIME,
     });
     certificate(this, {
       name: NAMES.neo4jTls,
-      namespace: settings.namespace,
+      namespace,
       secretName: NAMES.neo4jTls,
       issuer: issuers.ca,
-      dnsNames: neo4jDnsNames(settings.namespace),
+      dnsNames: neo4jDnsNames(namespace),
       ...INTERNAL_LIFETIME,
     });
 
-    if (settings.rateLimitStore === "valkey") {
+    if (props.valkeyCertificate) {
       certificate(this, {
         name: NAMES.valkeyTls,
-        namespace: settings.namespace,
+        namespace,
         secretName: NAMES.valkeyTls,
         issuer: issuers.ca,
-        dnsNames: valkeyDnsNames(settings),
+        dnsNames: valkeyDnsNames(namespace),
         ...INTERNAL_LIFETIME,
       });
     }
@@ -131,20 +120,20 @@ export class PkiChart extends Chart {
     // the MCP pod: the pod serves TLS itself and the controller verifies it against the kit's CA.
     certificate(this, {
       name: NAMES.mcpTls,
-      namespace: settings.namespace,
+      namespace,
       secretName: NAMES.mcpTls,
       issuer: issuers.ca,
-      dnsNames: mcpDnsNames(settings.namespace),
+      dnsNames: mcpDnsNames(namespace),
       ...INTERNAL_LIFETIME,
     });
     // ingress-nginx reads the CA to verify with from the same Secret as its client certificate
     // (proxy-ssl-secret); a Secret of its own keeps the server's key out of the controller.
     certificate(this, {
       name: NAMES.ingressClientTls,
-      namespace: settings.namespace,
+      namespace,
       secretName: NAMES.ingressClientTls,
       issuer: issuers.ca,
-      commonName: `${settings.ingressNamespace} ingress controller`,
+      commonName: `${ingressNamespace} ingress controller`,
       usages: ["client auth", "digital signature"],
       ...INTERNAL_LIFETIME,
     });

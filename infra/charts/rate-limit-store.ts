@@ -5,18 +5,18 @@
 import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
-import type { Settings } from "../config.js";
 import {
   IDS,
   NAMES,
   PORTS,
+  clusterService,
   mountSecretFiles,
   objectLabels,
-  pinPodSeccomp,
   podLabels,
   resources,
   restrictedContainer,
-  restrictedPod,
+  restrictedWorkload,
+  selectPods,
 } from "./common.js";
 
 const TLS_DIR = "/tls";
@@ -31,12 +31,6 @@ const LOADED_CERT = `${RUN_DIR}/serving.crt`;
  */
 export const valkeyAclLine = (password: string): string =>
   `user default on >${password} ~* &* +@all -@dangerous -@admin\n`;
-
-/** Host names the store's certificate covers (the Service, however addressed). */
-export function valkeyDnsNames(settings: Settings): string[] {
-  const service = `${NAMES.valkey}.${settings.namespace}.svc`;
-  return [service, `${service}.cluster.local`];
-}
 
 /** valkey-server's arguments: TLS only, no plain port, no disk, memory bounded, the ACL from the Secret. */
 export function valkeyArgs(): string[] {
@@ -73,46 +67,35 @@ export function valkeyArgs(): string[] {
   ];
 }
 
+export interface RateLimitStoreProps {
+  /** The kit's namespace. */
+  readonly namespace: string;
+  /** The Valkey image, by digest. */
+  readonly image: string;
+}
+
 export class RateLimitStoreChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("rate-limit-store") });
+  constructor(scope: Construct, id: string, props: RateLimitStoreProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("rate-limit-store") });
     const labels = podLabels("rate-limit-store");
-    if (!settings.valkeyImage) throw new Error("rateLimitStore valkey needs valkeyImage");
 
-    const service = new kplus.Service(this, "service", {
-      metadata: { name: NAMES.valkey },
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: "valkey-tls", port: PORTS.valkey, targetPort: PORTS.valkey }],
-    });
-    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
-
+    const service = clusterService(this, NAMES.valkey, labels, [{ name: "valkey-tls", port: PORTS.valkey }]);
     const statefulSet = new kplus.StatefulSet(this, "statefulset", {
-      metadata: { name: NAMES.valkey },
+      ...restrictedWorkload(this, NAMES.valkey, IDS.valkey, { labels }),
       service,
       replicas: 1,
-      select: false,
-      spread: false,
-      podMetadata: { labels },
-      automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
-        metadata: { name: NAMES.valkey },
-        automountToken: false,
-      }),
-      securityContext: restrictedPod(IDS.valkey),
       terminationGracePeriod: Duration.seconds(10),
       containers: [
-        {
+        restrictedContainer(IDS.valkey, {
           name: "valkey",
-          image: settings.valkeyImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          image: props.image,
           // Valkey does not reload a renewed certificate: the copy it started with is kept, and
           // the liveness probe restarts the container once cert-manager has rotated the file
           // (renewal is 8 h before expiry, so the served certificate never expires).
           command: ["sh", "-c", `cp ${TLS_DIR}/tls.crt ${LOADED_CERT} && exec valkey-server "$@"`, "valkey-server"],
           args: valkeyArgs(),
           ports: [{ name: "valkey-tls", number: PORTS.valkey }],
-          securityContext: restrictedContainer(IDS.valkey),
-          resources: resources("50m", "500m", "128Mi", "256Mi"),
+          resources: resources({ cpuRequest: "50m", cpuLimit: "500m", memoryRequest: "128Mi", memoryLimit: "256Mi" }),
           startup: kplus.Probe.fromTcpSocket({
             port: PORTS.valkey,
             periodSeconds: Duration.seconds(2),
@@ -127,11 +110,10 @@ export class RateLimitStoreChart extends Chart {
             periodSeconds: Duration.seconds(5),
             failureThreshold: 2,
           }),
-        },
+        }),
       ],
     });
-    statefulSet.select(kplus.LabelSelector.of({ labels }));
-    pinPodSeccomp(statefulSet, "/spec/template/spec");
+    selectPods(statefulSet, labels);
 
     const [valkey] = statefulSet.containers;
     if (!valkey) throw new Error("the Valkey statefulset has no container");

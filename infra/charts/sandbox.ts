@@ -4,136 +4,113 @@
 // working directories. They are outside the mesh (a meshed pod carries a token for its proxy's
 // identity); the NetworkPolicies admit only the MCP server to the sandbox port and let the pods
 // reach nothing, not even DNS.
-import { ApiObject, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import { Chart, Duration, Size } from "cdk8s";
 import type { Construct } from "constructs";
 import * as kplus from "cdk8s-plus-28";
-import { IntOrString, KubePodDisruptionBudget } from "cdk8s-plus-28/lib/imports/k8s.js";
-import type { Settings } from "../config.js";
 import {
   IDS,
   NAMES,
   PORTS,
+  clusterService,
+  healthProbes,
+  keepOnePod,
   objectLabels,
-  pinPodSeccomp,
   podLabels,
   resources,
   restrictedContainer,
-  restrictedPod,
+  restrictedWorkload,
+  sandboxLimitsEnv,
+  selectPods,
+  spreadPods,
+  type ResourceProps,
+  type SandboxLimits,
 } from "./common.js";
-import { sandboxUrl } from "./addresses.js";
-import type { DeployValues } from "./deploy-values.js";
 
-/** The limits both sides hold: the sandbox pod for each program, the MCP server per user. */
-function sharedLimits(settings: Settings): Record<string, string> {
-  return {
-    SANDBOX_MAX_TIME_MS: String(settings.sandboxMaxTimeMs),
-    SANDBOX_DEFAULT_TIME_MS: String(Math.min(5_000, settings.sandboxMaxTimeMs)),
-    SANDBOX_MEMORY_MB: String(settings.sandboxMemoryMiB),
-    SANDBOX_STRICT: String(settings.sandboxStrict),
-  };
+export interface SandboxProps {
+  /** The kit's namespace. */
+  readonly namespace: string;
+  /** The MCP server's image, by digest: the sandbox is its `sandbox` command. */
+  readonly image: string;
+  /**
+   * The image's entry script, which the `sandbox` argument follows.
+   * @default "dist/main.js"
+   */
+  readonly entryScript?: string;
+  /**
+   * Sandbox pods, each with its own warm pool; above one, a PDB keeps one up.
+   * @default 2
+   */
+  readonly replicas?: number;
+  /**
+   * Each pod's CPU and memory; the memory limit must hold the pool's peak.
+   * @default { cpuRequest: "500m", cpuLimit: "2", memoryRequest: "1Gi", memoryLimit: "2Gi" }
+   */
+  readonly resources?: ResourceProps;
+  /**
+   * Warm interpreters each pod keeps booted.
+   * @default 2
+   */
+  readonly poolSize?: number;
+  /**
+   * Programs each pod runs at once; past it a call is refused, not queued.
+   * @default 2
+   */
+  readonly maxConcurrent?: number;
+  /** What one program may use (the MCP server announces the same limits). */
+  readonly limits: SandboxLimits;
 }
 
-/** What the MCP server's ConfigMap adds: where the sandbox is and the limits it announces. */
-export function sandboxClientEnv(settings: Settings): Record<string, string> {
-  if (!settings.sandboxEnabled) return {};
-  return {
-    SANDBOX_URL: sandboxUrl(settings.namespace),
-    SANDBOX_MAX_PER_USER: String(settings.sandboxMaxPerUser),
-    ...sharedLimits(settings),
-  };
-}
+const DEFAULT_RESOURCES: ResourceProps = {
+  cpuRequest: "500m",
+  cpuLimit: "2",
+  memoryRequest: "1Gi",
+  memoryLimit: "2Gi",
+};
 
 export class SandboxChart extends Chart {
-  constructor(scope: Construct, id: string, settings: Settings, deploy: DeployValues) {
-    super(scope, id, { namespace: settings.namespace, labels: objectLabels("sandbox") });
+  constructor(scope: Construct, id: string, props: SandboxProps) {
+    super(scope, id, { namespace: props.namespace, labels: objectLabels("sandbox") });
     const labels = podLabels("sandbox");
+    const replicas = props.replicas ?? 2;
     const config = new kplus.ConfigMap(this, "config", {
       metadata: { name: NAMES.sandboxConfig },
       data: {
         NODE_ENV: "production",
         SANDBOX_HOST: "0.0.0.0",
         SANDBOX_PORT: String(PORTS.sandbox),
-        SANDBOX_POOL_SIZE: String(settings.sandboxPoolSize),
-        SANDBOX_MAX_CONCURRENT: String(settings.sandboxMaxConcurrent),
+        SANDBOX_POOL_SIZE: String(props.poolSize ?? 2),
+        SANDBOX_MAX_CONCURRENT: String(props.maxConcurrent ?? 2),
         // A container may not make namespaces; the pod's NetworkPolicies deny its network instead.
         SANDBOX_NETWORK_ISOLATION: "network-policy",
-        ...sharedLimits(settings),
+        ...sandboxLimitsEnv(props.limits),
       },
     });
     const deployment = new kplus.Deployment(this, "deployment", {
-      metadata: { name: NAMES.sandbox },
-      replicas: settings.sandboxReplicas,
-      select: false,
-      spread: false,
-      podMetadata: { labels, annotations: { "linkerd.io/inject": "disabled" } },
-      automountServiceAccountToken: false,
-      serviceAccount: new kplus.ServiceAccount(this, "service-account", {
-        metadata: { name: NAMES.sandbox },
-        automountToken: false,
+      ...restrictedWorkload(this, NAMES.sandbox, IDS.sandbox, {
+        labels,
+        annotations: { "linkerd.io/inject": "disabled" },
       }),
-      securityContext: restrictedPod(IDS.sandbox),
+      replicas,
       terminationGracePeriod: Duration.seconds(15),
       containers: [
-        {
+        restrictedContainer(IDS.sandbox, {
           name: "sandbox",
-          image: deploy.mcpImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          args: [...settings.imageServerArgs.slice(0, 1), "sandbox"],
+          image: props.image,
+          args: [props.entryScript ?? "dist/main.js", "sandbox"],
           ports: [{ name: "http", number: PORTS.sandbox }],
           envFrom: [kplus.Env.fromConfigMap(config)],
-          securityContext: restrictedContainer(IDS.sandbox),
-          resources: resources(
-            settings.sandboxCpuRequest,
-            settings.sandboxCpuLimit,
-            settings.sandboxMemoryRequest,
-            settings.sandboxMemoryLimit,
-          ),
-          startup: kplus.Probe.fromHttpGet("/healthz", {
-            port: PORTS.sandbox,
-            periodSeconds: Duration.seconds(2),
-            failureThreshold: 30,
-          }),
-          liveness: kplus.Probe.fromHttpGet("/healthz", {
-            port: PORTS.sandbox,
-            periodSeconds: Duration.seconds(10),
-            failureThreshold: 3,
-          }),
-          readiness: kplus.Probe.fromHttpGet("/readyz", {
-            port: PORTS.sandbox,
-            periodSeconds: Duration.seconds(5),
-            failureThreshold: 2,
-          }),
-        },
+          resources: resources(props.resources ?? DEFAULT_RESOURCES),
+          ...healthProbes(PORTS.sandbox),
+        }),
       ],
     });
-    deployment.select(kplus.LabelSelector.of({ labels }));
-    pinPodSeccomp(deployment, "/spec/template/spec");
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
-        {
-          maxSkew: 1,
-          topologyKey: "kubernetes.io/hostname",
-          whenUnsatisfiable: "ScheduleAnyway",
-          labelSelector: { matchLabels: labels },
-        },
-      ]),
-    );
+    selectPods(deployment, labels);
+    spreadPods(deployment, labels, { "kubernetes.io/hostname": "ScheduleAnyway" });
     const container = deployment.containers[0];
     if (!container) throw new Error("the sandbox deployment has no container");
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(16) }));
 
-    const service = new kplus.Service(this, "service", {
-      metadata: { name: NAMES.sandbox },
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: "http", port: PORTS.sandbox, targetPort: PORTS.sandbox }],
-    });
-    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
-
-    if (settings.sandboxReplicas > 1) {
-      new KubePodDisruptionBudget(this, "pdb", {
-        metadata: { name: NAMES.sandbox },
-        spec: { minAvailable: IntOrString.fromNumber(1), selector: { matchLabels: labels } },
-      });
-    }
+    clusterService(this, NAMES.sandbox, labels, [{ name: "http", port: PORTS.sandbox }]);
+    if (replicas > 1) keepOnePod(this, NAMES.sandbox, labels);
   }
 }

@@ -4,12 +4,25 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMES } from "../charts/common.js";
-import type { Settings } from "../config.js";
 
 export interface BackupIdentityArgs {
-  readonly settings: Settings;
-  readonly oidcProviderArn: string;
+  /** The cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/<issuer>) the role trusts. */
+  readonly oidcProviderArn: pulumi.Input<string>;
+  /** The namespace of the one ServiceAccount that may assume the role. */
+  readonly namespace: pulumi.Input<string>;
+  /**
+   * The ServiceAccount that may assume the role.
+   * @default "neo4j-backup" (the backup CronJob's)
+   */
+  readonly serviceAccount?: pulumi.Input<string>;
+  /** The backup bucket. */
   readonly bucketArn: pulumi.Input<string>;
+  /**
+   * The key prefix the role may read and write under.
+   * @default "backups/"
+   */
+  readonly backupPrefix?: pulumi.Input<string>;
+  /** The customer key the backups are encrypted with. */
   readonly kmsKeyArn: pulumi.Input<string>;
 }
 
@@ -40,7 +53,13 @@ export function trustPolicyDocument(providerArn: string, namespace: string, serv
   });
 }
 
+/**
+ * The role's access: objects under `prefix` only. A prefix without its trailing slash, or with
+ * an IAM wildcard, would reach further (backups* matches backups-other/), so it is refused.
+ */
 export function accessPolicyDocument(bucketArn: string, prefix: string, kmsKeyArn: string): string {
+  if (!/^[^*?]+\/$/.test(prefix))
+    throw new Error(`backup prefix ${JSON.stringify(prefix)} must end in '/' and hold no IAM wildcard (* or ?)`);
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -78,12 +97,14 @@ export class BackupIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mcp-bastion:aws:BackupIdentity", name, {}, opts);
-    const { settings } = args;
+    const serviceAccount = args.serviceAccount ?? NAMES.backup;
     const role = new aws.iam.Role(
       `${name}-role`,
       {
-        description: `mcp-bastion backup job (${settings.namespace}/${NAMES.backup})`,
-        assumeRolePolicy: trustPolicyDocument(args.oidcProviderArn, settings.namespace, NAMES.backup),
+        description: pulumi.interpolate`mcp-bastion backup job (${args.namespace}/${serviceAccount})`,
+        assumeRolePolicy: pulumi
+          .all([args.oidcProviderArn, args.namespace, serviceAccount])
+          .apply(([providerArn, namespace, account]) => trustPolicyDocument(providerArn, namespace, account)),
         maxSessionDuration: 3600,
       },
       { parent: this },
@@ -93,8 +114,8 @@ export class BackupIdentity extends pulumi.ComponentResource {
       {
         role: role.id,
         policy: pulumi
-          .all([args.bucketArn, args.kmsKeyArn])
-          .apply(([bucketArn, keyArn]) => accessPolicyDocument(bucketArn, settings.backupPrefix, keyArn)),
+          .all([args.bucketArn, args.backupPrefix ?? "backups/", args.kmsKeyArn])
+          .apply(([bucketArn, prefix, keyArn]) => accessPolicyDocument(bucketArn, prefix, keyArn)),
       },
       { parent: this },
     );

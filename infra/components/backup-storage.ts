@@ -3,10 +3,26 @@
 // rule and, when asked, Object Lock.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "../config.js";
 
 export interface BackupStorageArgs {
-  readonly settings: Settings;
+  /** The kit's namespace: names the key's alias and describes the key. */
+  readonly namespace: pulumi.Input<string>;
+  /**
+   * The key prefix the backups are written under; the retention rule applies only there.
+   * @default "backups/"
+   */
+  readonly backupPrefix?: pulumi.Input<string>;
+  /**
+   * How many days a backup is kept (the lifecycle rule, and Object Lock's retention when on).
+   * @default 30
+   */
+  readonly retentionDays?: pulumi.Input<number>;
+  /**
+   * Object Lock in governance mode: a backup cannot be deleted before its retention ends.
+   * Only a new bucket can have it, so it is decided when the bucket is created.
+   * @default false
+   */
+  readonly objectLock?: boolean;
 }
 
 /** The bucket policy: refuse plain HTTP, and any put that is not SSE-KMS with the kit's key. */
@@ -49,13 +65,16 @@ export class BackupStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mcp-bastion:aws:BackupStorage", name, {}, opts);
-    const { settings } = args;
+    const namespace = pulumi.output(args.namespace);
+    const backupPrefix = args.backupPrefix ?? "backups/";
+    const retentionDays = args.retentionDays ?? 30;
+    const objectLock = args.objectLock ?? false;
     const parent = { parent: this };
 
     const key = new aws.kms.Key(
       `${name}-key`,
       {
-        description: `mcp-bastion backups (${settings.namespace})`,
+        description: pulumi.interpolate`mcp-bastion backups (${namespace})`,
         enableKeyRotation: true,
         rotationPeriodInDays: 365,
         deletionWindowInDays: 30,
@@ -64,15 +83,11 @@ export class BackupStorage extends pulumi.ComponentResource {
     );
     new aws.kms.Alias(
       `${name}-key-alias`,
-      { name: `alias/mcp-bastion-${settings.namespace}-backups`, targetKeyId: key.keyId },
+      { name: pulumi.interpolate`alias/mcp-bastion-${namespace}-backups`, targetKeyId: key.keyId },
       parent,
     );
 
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      { objectLockEnabled: settings.backupObjectLock, forceDestroy: false },
-      parent,
-    );
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { objectLockEnabled: objectLock, forceDestroy: false }, parent);
     new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
@@ -125,8 +140,8 @@ export class BackupStorage extends pulumi.ComponentResource {
           {
             id: "backup-retention",
             status: "Enabled",
-            filter: { prefix: settings.backupPrefix },
-            expiration: { days: settings.backupRetentionDays },
+            filter: { prefix: backupPrefix },
+            expiration: { days: retentionDays },
             noncurrentVersionExpiration: { noncurrentDays: 7 },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 2 },
           },
@@ -134,10 +149,10 @@ export class BackupStorage extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [versioning] },
     );
-    if (settings.backupObjectLock) {
+    if (objectLock) {
       new aws.s3.BucketObjectLockConfiguration(
         `${name}-object-lock`,
-        { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: settings.backupRetentionDays } } },
+        { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: retentionDays } } },
         { parent: this, dependsOn: [versioning] },
       );
     }

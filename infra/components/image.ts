@@ -7,13 +7,21 @@ import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "../config.js";
+import type { Platform } from "../config.js";
 
 export interface McpImageArgs {
-  readonly settings: Settings;
+  /**
+   * A prebuilt image pinned by digest (name@sha256:...): nothing is built or pushed.
+   * @default undefined: app/Dockerfile is built at `pulumi up`
+   */
+  readonly imageRef?: pulumi.Input<string>;
+  /** Where a built image goes: aws, into an ECR repository made for it; local, into `repository`. */
+  readonly platform: Platform;
+  /** The registry repository a local platform's image is pushed to, such as localhost:5001/mcp-bastion. */
+  readonly repository?: pulumi.Input<string>;
   /** The repository root (the build context). */
   readonly projectRoot: string;
-  /** KMS key for the ECR repository (aws). */
+  /** The KMS key the ECR repository is encrypted with (aws). */
   readonly kmsKeyArn?: pulumi.Input<string>;
 }
 
@@ -48,16 +56,15 @@ export class McpImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: McpImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mcp-bastion:image:McpImage", name, {}, opts);
-    const { settings } = args;
-    if (settings.imageRef) {
-      this.ref = pulumi.output(settings.imageRef);
+    if (args.imageRef !== undefined) {
+      this.ref = pulumi.output(args.imageRef);
       this.registerOutputs({ ref: this.ref });
       return;
     }
     const tag = sourceTag(args.projectRoot);
     let repository: pulumi.Output<string>;
     let registries: dockerBuild.types.input.RegistryArgs[] = [];
-    if (settings.platform === "aws") {
+    if (args.platform === "aws") {
       const ecr = new aws.ecr.Repository(
         `${name}-repository`,
         {
@@ -78,9 +85,9 @@ export class McpImage extends pulumi.ComponentResource {
         },
       ];
     } else {
-      if (!settings.imageRepository)
+      if (args.repository === undefined)
         throw new pulumi.ResourceError("imageRepository is required to build the image on the local platform", this);
-      repository = pulumi.output(settings.imageRepository);
+      repository = pulumi.output(args.repository);
     }
     const image = new dockerBuild.Image(
       `${name}-build`,

@@ -11,6 +11,7 @@ export interface KubeObjectsArgs {
   readonly plan: readonly KubeObject[];
   /** The same objects with the real deploy values. */
   readonly resolved: pulumi.Output<KubeObject[]>;
+  /** The cluster the objects are applied to. */
   readonly provider: k8s.Provider;
   /**
    * Whether an update waits until each object is ready (the provider's await logic).

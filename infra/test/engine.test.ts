@@ -3,7 +3,6 @@
 // printed, with the policy pack enforced by the engine. No mocks: the CLI and the Kubernetes
 // provider the kit builds, a real kube-apiserver with its controllers, a real cert-manager.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,28 +20,16 @@ import { isReady, until } from "../../scripts/dev-services/polling.js";
 import { quantityValue, settingDefault } from "../config.js";
 import { PROJECT_ROOT, kitProgram } from "../program.js";
 import { synthStack } from "./support/synth.js";
+import { deployStack, startClusterCommand, type ClusterCommand, type DeployJson } from "./support/cluster-command.js";
+import { withChildrenAtRoot } from "./support/state.js";
 
 const KIT_NAMESPACE = String(settingDefault("namespace"));
 const STACK = `cluster-test-${process.pid}`;
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface DeployJson {
-  exitCode: number;
-  changes?: Record<string, number>;
-  steps?: Array<{ op: string; type: string; name: string }>;
-  outputs?: Record<string, unknown>;
-  violations?: Array<{ policy: string; resource?: string; message: string }>;
-}
+const KIT_TYPE = "mcp-bastion:index:Kit";
 
 let work: string;
 let env: NodeJS.ProcessEnv;
-let clusterProcess: ReturnType<typeof spawn> | undefined;
-let clusterExited: Promise<number | null>;
+let cluster: ClusterCommand | undefined;
 let kubeconfig: string;
 let config: KubeConfig;
 let objects: KubernetesObjectApi;
@@ -50,42 +37,8 @@ let custom: CustomObjectsApi;
 let stack: Stack;
 let declared: KubernetesObject[] = [];
 
-function finish(command: string, args: string[]): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** `npm run deploy -- <args> --json`, as a pipeline would run it. */
-async function deploy(...args: string[]): Promise<DeployJson> {
-  const run = await finish(process.execPath, [
-    "--import",
-    "tsx",
-    path.join(PROJECT_ROOT, "scripts", "deploy.ts"),
-    ...args,
-    "--stack",
-    STACK,
-    "--kubeconfig",
-    kubeconfig,
-    "--json",
-  ]);
-  try {
-    const result = JSON.parse(run.stdout) as DeployJson;
-    assert.equal(result.exitCode, run.code, "the JSON result carries the exit code");
-    return result;
-  } catch (error) {
-    throw new Error(
-      `deploy ${args.join(" ")} exited ${run.code}: ${(error as Error).message}\n${run.stderr.slice(-4000)}`,
-      { cause: error },
-    );
-  }
-}
+/** `npm run deploy -- <args> --json` for the test's stack, as a pipeline would run it. */
+const deploy = (...args: string[]): Promise<DeployJson> => deployStack(STACK, kubeconfig, env, ...args);
 
 const readLive = (object: KubernetesObject) => readRawObject(config, objects, object);
 const isGone = async (object: KubernetesObject) => (await readLive(object)) === undefined;
@@ -145,32 +98,9 @@ before(async () => {
   Object.assign(process.env, engineEnv);
   env = { ...process.env, ...engineEnv };
 
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "cluster.ts"), "--stack", STACK],
-    { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  clusterProcess = child;
-  clusterExited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-  let printed = "";
-  let log = "";
-  child.stderr.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      printed += chunk.toString();
-      const lines = Object.fromEntries(
-        printed
-          .split("\n")
-          .flatMap((line) =>
-            /^(KUBECONFIG|STACK)=(.+)$/.exec(line) ? [[line.split("=")[0], line.slice(line.indexOf("=") + 1)]] : [],
-          ),
-      );
-      if (lines.KUBECONFIG && lines.STACK) resolve(lines as Record<string, string>);
-    });
-    void clusterExited.then((code) => reject(new Error(`npm run cluster exited ${code} before it was ready:\n${log}`)));
-  });
-  assert.equal(ready.STACK, STACK);
-  kubeconfig = ready.KUBECONFIG as string;
+  cluster = await startClusterCommand(["--stack", STACK], env);
+  assert.equal(cluster.stack, STACK);
+  kubeconfig = cluster.kubeconfig;
   config = await loadKubeConfig({ kubeconfig });
   const client = await import("@kubernetes/client-node");
   objects = client.KubernetesObjectApi.makeApiClient(config);
@@ -183,8 +113,7 @@ before(async () => {
 });
 
 after(async () => {
-  clusterProcess?.kill("SIGTERM");
-  if (clusterProcess) await clusterExited;
+  await cluster?.stop();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -265,6 +194,35 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
     assert.equal(up.exitCode, 0);
     assert.deepEqual(up.steps, []);
     assert.deepEqual(Object.keys(up.changes ?? {}), ["same"]);
+  });
+
+  it("adopts a stack deployed before the kit had one parent in place: only the Kit is created, nothing replaced", async () => {
+    const deployed = ((await stack.exportStack()).deployment as { resources: Array<{ urn: string; type: string }> })
+      .resources;
+    const outsideKit = deployed.filter(
+      (resource) => !resource.urn.includes(`::${KIT_TYPE}$`) && resource.type !== KIT_TYPE,
+    );
+    assert.deepEqual(
+      outsideKit.map((resource) => resource.type),
+      ["pulumi:pulumi:Stack"],
+      "every resource but the stack is the Kit or below it",
+    );
+    // The state the program left before every resource became a child of the Kit: the same
+    // resources with the Kit taken out of their URNs and their children's.
+    await stack.importStack(withChildrenAtRoot(await stack.exportStack(), KIT_TYPE));
+    const atRoot = ((await stack.exportStack()).deployment as { resources: Array<{ urn: string }> }).resources;
+    assert.ok(!atRoot.some((resource) => resource.urn.includes(KIT_TYPE)), "no resource of the state names the Kit");
+
+    const preview = await deploy("preview");
+    assert.equal(preview.exitCode, 0);
+    assert.deepEqual(preview.steps, [{ op: "create", type: KIT_TYPE, name: "mcp-bastion" }]);
+    assert.deepEqual(Object.keys(preview.changes ?? {}).sort(), ["create", "same"]);
+    const up = await deploy("up", "--yes");
+    assert.equal(up.exitCode, 0);
+    assert.deepEqual(up.steps, [{ op: "create", type: KIT_TYPE, name: "mcp-bastion" }]);
+    assert.equal(up.changes?.create, 1);
+    const again = await deploy("up", "--yes");
+    assert.deepEqual(again.steps, [], "the adopted stack is the program's: a further up changes nothing");
   });
 
   it("updates exactly the objects a changed setting reaches, and replaces nothing; the pod template's checksum rolls the pods", async () => {
@@ -349,9 +307,8 @@ describe("the real engine applies the kit to the cluster npm run cluster starts"
   });
 
   it("stops the cluster on SIGTERM and removes the stack's settings file", async () => {
-    clusterProcess?.kill("SIGTERM");
-    assert.equal(await clusterExited, 0);
-    clusterProcess = undefined;
+    assert.equal(await cluster?.stop(), 0, `npm run cluster did not stop cleanly:\n${cluster?.log()}`);
+    cluster = undefined;
     await assert.rejects(access(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`)));
   });
 });

@@ -2,6 +2,7 @@
 // kit's flow table (allowedFlows) says it should: a probe pod with chosen labels runs nc and
 // nslookup against targets and prints one line per check.
 import type { CoreV1Api, V1Pod } from "@kubernetes/client-node";
+import { networkPolicyProps } from "../../charts/index.js";
 import { allowedFlows } from "../../charts/network-policies.js";
 import type { Settings } from "../../config.js";
 import { until } from "../../../scripts/dev-services/polling.js";
@@ -54,7 +55,7 @@ export function intendedTcp(settings: Settings, source: Record<string, string>, 
         (rule[peers] ?? []).some((peer) => peerMatches(peer, labels, namespace, kit)) &&
         rule.ports.some((entry) => (entry.protocol ?? "TCP") === "TCP" && portOf(entry) === target.port),
     );
-  const flows = allowedFlows(settings);
+  const flows = allowedFlows(networkPolicyProps(settings));
   const egress = flows.some(
     (flow) => selects(flow, source) && allows(flow.egress as Rule[] | undefined, "to", target.labels, target.namespace),
   );
