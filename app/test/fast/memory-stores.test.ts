@@ -1,16 +1,20 @@
-// The in-memory stores keep the same contracts as the Neo4j ones (security-store.test.ts runs
+// The in-memory stores keep the same contracts as the Neo4j ones (neo4j-stores.test.ts runs
 // them there), and what only a controllable clock can show: clean-up of aged entries.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MemoryAuditStore } from "../../src/store/memory-audit-store.js";
+import { MemoryGraphStore } from "../../src/store/memory-graph-store.js";
 import { MemorySecurityStore } from "../../src/store/memory-security-store.js";
 import { auditStoreContract } from "../support/audit-store-contract.js";
+import { graphStoreContract } from "../support/graph-store-contract.js";
 import { securityStoreContract } from "../support/security-store-contract.js";
 
 const securityStore = new MemorySecurityStore();
 const auditStore = new MemoryAuditStore();
+const graphStore = new MemoryGraphStore();
 securityStoreContract("memory", () => securityStore);
 auditStoreContract("memory", () => auditStore);
+graphStoreContract("memory", () => graphStore);
 
 describe("memory stores on a clock of their own", () => {
   test("clean-up removes stale revoke-alls and idle throttles, and keeps locks in force", async () => {

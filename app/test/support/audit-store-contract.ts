@@ -1,4 +1,4 @@
-// The contract every AuditStore keeps, run against Neo4j (security-store.test.ts) and memory
+// The contract every AuditStore keeps, run against Neo4j (neo4j-stores.test.ts) and memory
 // (fast/memory-stores.test.ts): filters narrow, newest first, a limit, retention by time.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -1,4 +1,4 @@
-// The contract every SecurityStore keeps, run against Neo4j (security-store.test.ts, the real
+// The contract every SecurityStore keeps, run against Neo4j (neo4j-stores.test.ts, the real
 // Neo4j of the test run) and against memory (fast/memory-stores.test.ts). Keys and subs are
 // unique per test, so the shared Neo4j's other entries never change an outcome.
 import assert from "node:assert/strict";

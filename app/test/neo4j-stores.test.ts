@@ -4,27 +4,32 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import neo4j, { type Driver } from "neo4j-driver";
 import { Neo4jAuditStore } from "../src/store/audit-store.js";
+import { Neo4jGraphStore } from "../src/store/graph-store.js";
 import { Neo4jSecurityStore } from "../src/store/security-store.js";
 import { ensureSchema } from "../src/store/schema.js";
 import { neo4jAccess } from "../../test/support/service-env.js";
 import { auditStoreContract } from "./support/audit-store-contract.js";
+import { graphStoreContract } from "./support/graph-store-contract.js";
 import { uniqueSub } from "./support/client.js";
 import { securityStoreContract } from "./support/security-store-contract.js";
 
 let driver: Driver;
 let store: Neo4jSecurityStore;
 let auditStore: Neo4jAuditStore;
+let graphStore: Neo4jGraphStore;
 before(async () => {
   const access = neo4jAccess();
   driver = neo4j.driver(access.uri, neo4j.auth.basic(access.user, access.password), { disableLosslessIntegers: true });
   await ensureSchema(driver, "neo4j");
   store = new Neo4jSecurityStore(driver, "neo4j");
   auditStore = new Neo4jAuditStore(driver, "neo4j");
+  graphStore = new Neo4jGraphStore(driver, "neo4j");
 });
 after(() => driver.close());
 
 securityStoreContract("Neo4j", () => store);
 auditStoreContract("Neo4j", () => auditStore);
+graphStoreContract("Neo4j", () => graphStore);
 
 describe("Neo4j security store", () => {
   test("clean-up removes expired revocations, stale revoke-alls and old throttles, and keeps the rest", async () => {
