@@ -2,11 +2,15 @@
 // module owns its options type (auth/options.ts, store/driver.ts, guards/, tls/, sandbox/),
 // and this is the one place that knows which variable feeds which option.
 import type { AuthOptions, LockoutOptions } from "../auth/options.js";
+import type { SecurityStateOptions } from "../auth/security-state.js";
 import { originPolicy, type OriginPolicy } from "../guards/origin.js";
 import type { RateLimitPolicy } from "../guards/rate-limit.js";
-import type { CidrRange, FetchPolicy } from "../guards/ssrf.js";
+import type { RedisStoreSettings } from "../guards/rate-limit-redis.js";
+import type { CidrRange } from "../guards/ssrf.js";
 import type { SandboxSettings } from "../sandbox/settings.js";
 import type { Neo4jOptions } from "../store/driver.js";
+import type { TelemetrySettings } from "../telemetry/otel.js";
+import type { FetchOptions } from "../tools/fetch.js";
 import type { TlsSettings } from "../tls/serving.js";
 import type { Environment } from "./environment.js";
 import type { ServerSecrets } from "./secret-files.js";
@@ -24,19 +28,20 @@ export interface Config {
   auth: AuthOptions;
   neo4j: Neo4jOptions;
   lockout: LockoutOptions;
-  securitySync: { intervalMs: number; maxStalenessMs: number };
+  securitySync: Pick<SecurityStateOptions, "intervalMs" | "maxStalenessMs">;
   rateLimits: RateLimitPolicy;
   /** Where the buckets are shared (RATE_LIMIT_STORE_*); absent: in this replica's memory. */
-  rateLimitStore: { url: string; password: string | undefined; caFile: string | undefined } | undefined;
+  rateLimitStore: RedisStoreSettings | undefined;
   auditRetentionDays: number;
   files: { baseDir: string | undefined; maxBytes: number };
-  fetch: { policy: FetchPolicy; timeoutMs: number; maxBytes: number; contentTypes: string[] };
+  /** fetch_url's policy and limits; compose.ts adds the resolver. */
+  fetch: Omit<FetchOptions, "resolve" | "maxRedirects">;
   tools: { maxResultBytes: number; timeoutMs: number; maxConcurrencyPerUser: number };
   /** run_python's sandbox: where programs run and their limits (SANDBOX_*). */
   sandbox: SandboxSettings;
   logLevel: string;
   /** Where traces and audit log records go (OTEL_*); absent: nowhere. */
-  telemetry: { endpoint: string; serviceName: string } | undefined;
+  telemetry: TelemetrySettings | undefined;
   /** HTTPS from rotating certificate files; absent: plain HTTP (behind the mesh's mTLS). */
   tls: TlsSettings | undefined;
 }
