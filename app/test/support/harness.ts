@@ -78,16 +78,6 @@ export async function startTestServer(
   };
 }
 
-/** fetch-like POST sent from a chosen loopback source address. */
-export function postFrom(
-  localAddress: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<Response> {
-  return requestFrom(localAddress, url, { method: "POST", headers, body });
-}
-
 /** fetch-like request sent from a chosen loopback source address (node:http sets no Host of its own). */
 function requestFrom(
   localAddress: string,
