@@ -68,6 +68,7 @@ const cases: Case[] = [
     bad: {
       NODE_ENV: ["staging", 'NODE_ENV: must be one of "production", "development", "test"'],
       MCP_RESOURCE_URL: ["ftp://mcp.example/mcp", "MCP_RESOURCE_URL: must be an http:// or https:// URL"],
+      SANDBOX_URL: ["ftp://sandbox.example", "SANDBOX_URL: must be an http:// or https:// URL"],
       MCP_HOST: ["", "MCP_HOST: must not be empty"],
       FETCH_ALLOWED_PORTS: ["80,70000", "FETCH_ALLOWED_PORTS.1: must be at most 65535"],
       FETCH_CONTENT_TYPES: [" , ", "FETCH_CONTENT_TYPES: must list at least one entry"],
