@@ -27,15 +27,11 @@ async function main(): Promise<number> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NEO4J|S3|AWS|MINIO)_/.test(name)));
   const node = productionNode();
   return new Promise((resolve) => {
-    const child = spawn(
-      node,
-      ["--import", "tsx", "--test", "--test-isolation=none", "--test-reporter=spec", ...files],
-      {
-        cwd: root,
-        stdio: "inherit",
-        env: withNodeOnPath(node, env),
-      },
-    );
+    const child = spawn(node, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+      cwd: root,
+      stdio: "inherit",
+      env: withNodeOnPath(node, env),
+    });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
