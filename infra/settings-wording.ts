@@ -6,5 +6,5 @@ import { describeIssue as describeSettingIssue } from "../app/src/validation.js"
 
 /** One line for one validation issue of a setting. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
-  return describeSettingIssue(issue, "stack config", "setting");
+  return describeSettingIssue(issue, { whole: "stack config", unknownNoun: "setting" });
 }

@@ -8,7 +8,7 @@ import { ConfigError } from "./settings/config-error.js";
 import { envSchema } from "./settings/environment.js";
 import { readServerSecrets, secretsInEnvironment } from "./settings/secret-files.js";
 import { serverOptions, type Config } from "./settings/server-options.js";
-import { describeIssues } from "./validation.js";
+import { describeIssues, locateInVariable } from "./validation.js";
 
 export { ConfigError } from "./settings/config-error.js";
 export { readSecretFile } from "./settings/secret-files.js";
@@ -32,7 +32,7 @@ export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Pr
   const secrets = readServerSecrets(source);
   const problems = [
     ...secretsInEnvironment(source),
-    ...(parsed.success ? [] : describeIssues(parsed.error, "environment")),
+    ...(parsed.success ? [] : describeIssues(parsed.error, { whole: "environment", locate: locateInVariable })),
     ...("problems" in sandbox ? sandbox.problems : []),
     ...("problems" in secrets ? secrets.problems : []),
   ];

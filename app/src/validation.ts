@@ -61,15 +61,40 @@ export function describeProblem(issue: z.core.$ZodIssue, unknownNoun = "key"): s
   }
 }
 
+/** Where an issue is, as a path of keys and list indexes joined by dots ("mcpAllowedOrigins.0"). */
+export type Locate = (path: readonly PropertyKey[]) => string;
+
+const dotted: Locate = (path) => path.map(String).join(".");
+
 /**
- * One line for one issue, "where: what". `whole` names the input when the issue is about all
- * of it; `unknownNoun` is what a key the schema does not know is called ("setting", "field").
+ * Where an issue is within an environment variable: the variable, then the list entry (counted
+ * from 1) or the place inside its JSON ("FETCH_ALLOWED_PORTS entry 2", "RATE_LIMIT_OVERRIDES
+ * at roles.admin.burst"), so that no line reads like a variable that does not exist.
  */
-export function describeIssue(issue: z.core.$ZodIssue, whole: string, unknownNoun = "key"): string {
-  if (issue.code === "unrecognized_keys" && issue.path.length === 0) return describeProblem(issue, unknownNoun);
-  return `${issue.path.join(".") || whole}: ${describeProblem(issue, unknownNoun)}`;
+export const locateInVariable: Locate = (path) => {
+  const [variable, ...inside] = path.map(String);
+  if (inside.length === 0) return variable ?? "";
+  if (inside.length === 1 && /^\d+$/.test(inside[0] ?? "")) return `${variable} entry ${Number(inside[0]) + 1}`;
+  return `${variable} at ${inside.join(".")}`;
+};
+
+export interface IssueWording {
+  /** Names the input when an issue is about all of it ("environment", "body"). */
+  whole: string;
+  /** What a key the schema does not know is called ("setting", "field"); "key" by default. */
+  unknownNoun?: string;
+  /** How a path is named; dotted keys by default. */
+  locate?: Locate;
 }
 
-export function describeIssues(error: z.ZodError, whole: string, unknownNoun = "key"): string[] {
-  return error.issues.map((issue) => describeIssue(issue, whole, unknownNoun));
+/** One line for one issue, "where: what". */
+export function describeIssue(issue: z.core.$ZodIssue, wording: IssueWording): string {
+  const { whole, unknownNoun = "key", locate = dotted } = wording;
+  if (issue.code === "unrecognized_keys" && issue.path.length === 0) return describeProblem(issue, unknownNoun);
+  return `${issue.path.length > 0 ? locate(issue.path) : whole}: ${describeProblem(issue, unknownNoun)}`;
+}
+
+export function describeIssues(error: z.ZodError, wording: IssueWording | string): string[] {
+  const options = typeof wording === "string" ? { whole: wording } : wording;
+  return error.issues.map((issue) => describeIssue(issue, options));
 }

@@ -70,7 +70,11 @@ const cases: Case[] = [
       MCP_RESOURCE_URL: ["ftp://mcp.example/mcp", "MCP_RESOURCE_URL: must be an http:// or https:// URL"],
       SANDBOX_URL: ["ftp://sandbox.example", "SANDBOX_URL: must be an http:// or https:// URL"],
       MCP_HOST: ["", "MCP_HOST: must not be empty"],
-      FETCH_ALLOWED_PORTS: ["80,70000", "FETCH_ALLOWED_PORTS.1: must be at most 65535"],
+      FETCH_ALLOWED_PORTS: ["80,70000", "FETCH_ALLOWED_PORTS entry 2: must be at most 65535"],
+      AUTH_ALGORITHMS: [
+        "ES256,HS256",
+        'AUTH_ALGORITHMS entry 2: must be one of "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"',
+      ],
       FETCH_CONTENT_TYPES: [" , ", "FETCH_CONTENT_TYPES: must list at least one entry"],
       OTEL_EXPORTER_OTLP_PROTOCOL: [
         "grpc",
@@ -90,7 +94,7 @@ const cases: Case[] = [
       MCP_ALLOWED_ORIGINS: ["*", "MCP_ALLOWED_ORIGINS: '*' is not an origin (scheme://host[:port])"],
       RATE_LIMIT_OVERRIDES: [
         JSON.stringify({ roles: { root: { perMinute: 1, burst: 1 } } }),
-        "RATE_LIMIT_OVERRIDES.roles: unknown key(s) root",
+        "RATE_LIMIT_OVERRIDES at roles: unknown key(s) root",
       ],
       AUTH_GROUPS_CLAIM: [
         "a claim with spaces",
@@ -98,7 +102,7 @@ const cases: Case[] = [
       ],
       AUTH_GROUP_ROLES: [
         JSON.stringify({ ops: "root" }),
-        'AUTH_GROUP_ROLES.ops: must be one of "guest", "readonly", "operator", "admin"',
+        'AUTH_GROUP_ROLES at ops: must be one of "guest", "readonly", "operator", "admin"',
       ],
     },
   },
