@@ -5,10 +5,10 @@
 import { DEV_ISSUER, ensureDevKeys } from "./auth/dev-keys.js";
 import { parseSandboxSettings } from "./sandbox/settings.js";
 import { ConfigError } from "./settings/config-error.js";
-import { envSchema } from "./settings/environment.js";
+import { parseEnvironment } from "./settings/environment.js";
 import { readServerSecrets, secretsInEnvironment } from "./settings/secret-files.js";
 import { serverOptions, type Config } from "./settings/server-options.js";
-import { describeIssues, locateInVariable } from "./validation.js";
+import { describeIssue, locateInVariable } from "./validation.js";
 
 export { ConfigError } from "./settings/config-error.js";
 export { readSecretFile } from "./settings/secret-files.js";
@@ -27,12 +27,14 @@ async function withDevelopmentDefaults(source: NodeJS.ProcessEnv): Promise<NodeJ
 /** Validates the environment; throws a ConfigError naming every bad setting at once. */
 export async function loadConfig(rawSource: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const source = await withDevelopmentDefaults(rawSource);
-  const parsed = envSchema.safeParse(source);
+  const parsed = parseEnvironment(source);
   const sandbox = parseSandboxSettings(source);
   const secrets = readServerSecrets(source);
   const problems = [
     ...secretsInEnvironment(source),
-    ...(parsed.success ? [] : describeIssues(parsed.error, { whole: "environment", locate: locateInVariable })),
+    ...(parsed.success
+      ? []
+      : parsed.issues.map((issue) => describeIssue(issue, { whole: "environment", locate: locateInVariable }))),
     ...("problems" in sandbox ? sandbox.problems : []),
     ...("problems" in secrets ? secrets.problems : []),
   ];
