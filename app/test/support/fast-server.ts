@@ -24,7 +24,7 @@ import { runPythonTool } from "../../src/tools/python.js";
 import { whoamiTool } from "../../src/tools/identity.js";
 import { securityTools } from "../../src/tools/security.js";
 import type { ClientRequest, TestTarget } from "./client.js";
-import { capturedLogger, minterFor, TEST_ISSUER, testKeys, writeJwks, type TestKeys } from "./identity.js";
+import { capturedLogger, minterFor, TEST_ISSUER, testKeys, writeJwks } from "./identity.js";
 
 /** The resource URL of every fast server: inject's default Host (localhost:80) is its own. */
 export const FAST_RESOURCE_URL = "http://localhost/mcp";
@@ -37,16 +37,10 @@ export interface FastServer extends TestTarget {
   close(): Promise<void>;
 }
 
-/**
- * Builds a server; `env` overrides settings as for the real one. Replicas of one deployment
- * share `shared.keys` and `shared.securityStore`, as real replicas share keys and Neo4j.
- */
-export async function startFastServer(
-  env: Record<string, string | undefined> = {},
-  shared: { keys?: TestKeys; securityStore?: MemorySecurityStore } = {},
-): Promise<FastServer> {
+/** Builds a server; `env` overrides settings (LOCKOUT_*, RATE_LIMIT_* ...) as for the real one. */
+export async function startFastServer(env: Record<string, string | undefined> = {}): Promise<FastServer> {
   const dir = await mkdtemp(path.join(tmpdir(), "mcp-bastion-fast-"));
-  const keys = shared.keys ?? (await testKeys());
+  const keys = await testKeys();
   // The schema asks for Neo4j's address and password file; this server never opens them.
   const unusedPassword = path.join(dir, "neo4j-password");
   await writeFile(unusedPassword, "not-used-by-the-fast-tier\n");
@@ -65,7 +59,7 @@ export async function startFastServer(
     FILES_BASE_DIR: filesDir,
     ...env,
   });
-  const securityStore = shared.securityStore ?? new MemorySecurityStore();
+  const securityStore = new MemorySecurityStore();
   const auditStore = new MemoryAuditStore();
   const securityState = new SecurityState(securityStore, config.securitySync);
   const { logger, logs } = capturedLogger(config.logLevel);
