@@ -14,6 +14,10 @@ const wholeConfig = {
   importNames: ["Config", "loadConfig"],
   message: "take the module's own options type; config.ts maps the environment onto it.",
 };
+const settingsParts = {
+  group: ["../settings/*"],
+  message: "settings/ are config.ts's parts: take the module's own options type.",
+};
 const pureCheck = {
   group: [
     "../auth/*",
@@ -26,6 +30,7 @@ const pureCheck = {
     "../compose.js",
     "../config.js",
     "../main.js",
+    "../settings/*",
   ],
   message: "guards/ are pure checks: the layers above call them, not the other way round.",
 };
@@ -65,13 +70,24 @@ const layers = [
     ],
   },
   { files: ["app/src/guards/**/*.ts"], patterns: [outsideApp, pureCheck] },
+  // config.ts's parts (schema, secret files, the mapping onto each module's options) stand below it.
+  {
+    files: ["app/src/settings/**/*.ts"],
+    patterns: [
+      outsideApp,
+      {
+        group: ["../config.js", "../server.js", "../compose.js", "../main.js"],
+        message: "settings/ are below config.ts and the process edge: they do not import them.",
+      },
+    ],
+  },
   // The backup job's own settings (backup/config.ts) are read beside the server's, from the same helpers.
-  { files: ["app/src/backup/**/*.ts"], patterns: [outsideApp] },
+  { files: ["app/src/backup/**/*.ts"], patterns: [outsideApp, settingsParts] },
   // Every other module owns its options type; only the process edge holds the whole Config.
   {
     files: ["app/src/*/**/*.ts"],
-    ignores: ["app/src/access/**", "app/src/guards/**", "app/src/backup/**"],
-    patterns: [outsideApp],
+    ignores: ["app/src/access/**", "app/src/guards/**", "app/src/backup/**", "app/src/settings/**"],
+    patterns: [outsideApp, settingsParts],
     paths: [wholeConfig],
   },
   // Charts are pure functions of their props: no Pulumi, no whole settings, and no chart

@@ -9,15 +9,15 @@ import { SecurityState } from "./auth/security-state.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
 import { buildServer } from "./server.js";
-import { AuditStore } from "./store/audit-store.js";
+import { Neo4jAuditStore } from "./store/audit-store.js";
 import { createDriver } from "./store/driver.js";
 import { ensureSchema } from "./store/schema.js";
-import { SecurityStore } from "./store/security-store.js";
+import { Neo4jSecurityStore } from "./store/security-store.js";
 import type { CertificatePair } from "./tls/certificate-files.js";
 import type { FileReloader } from "./tls/file-reloader.js";
 import { initialCertificate, reloadCertificates } from "./tls/serving.js";
 import { Metrics } from "./telemetry/metrics.js";
-import { GraphStore } from "./store/graph-store.js";
+import { Neo4jGraphStore } from "./store/graph-store.js";
 import { auditTools } from "./tools/audit.js";
 import { fetchTool, systemResolver, type Resolver } from "./tools/fetch.js";
 import { fileTools } from "./tools/files.js";
@@ -57,8 +57,8 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const driver = createDriver(config.neo4j);
   const metrics = new Metrics();
   metrics.watchDriver(driver);
-  const securityStore = new SecurityStore(driver, config.neo4j.database);
-  const auditStore = new AuditStore(driver, config.neo4j.database);
+  const securityStore = new Neo4jSecurityStore(driver, config.neo4j.database);
+  const auditStore = new Neo4jAuditStore(driver, config.neo4j.database);
   const verify = await createTokenVerifier(config.auth, config.resourceUrl);
   let schemaReady = false;
   const securityState = new SecurityState(securityStore, {
@@ -85,7 +85,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     ...(telemetry ? { telemetry } : {}),
     tools: [
       whoamiTool,
-      ...graphTools(new GraphStore(driver, config.neo4j.database)),
+      ...graphTools(new Neo4jGraphStore(driver, config.neo4j.database)),
       fetchTool({ ...config.fetch, resolve: options.resolve ?? systemResolver }),
       ...fileTools({
         baseDir: config.files.baseDir ?? (await mkdtemp(path.join(tmpdir(), "mcp-bastion-files-"))),

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import neo4j from "neo4j-driver";
 import { pino } from "pino";
-import { AuditStore } from "../src/store/audit-store.js";
+import { Neo4jAuditStore } from "../src/store/audit-store.js";
 import { Auditor } from "../src/telemetry/audit.js";
 import { Metrics } from "../src/telemetry/metrics.js";
 import { freePort } from "../../scripts/dev-services/service-process.js";
@@ -21,7 +21,7 @@ test("events a failing store could not take are counted as dropped, by reason", 
   const logged: string[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => void logged.push(line) });
   const auditor = new Auditor(
-    new AuditStore(driver, "neo4j"),
+    new Neo4jAuditStore(driver, "neo4j"),
     log,
     (event) => metrics.observe(event),
     undefined,

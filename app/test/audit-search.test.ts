@@ -86,8 +86,8 @@ describe("audit_search", () => {
       "CREATE (:AuditEvent {id: $a, at: 1000, kind: 'tool_call', decision: 'allow', principal: $sub}), (:AuditEvent {id: $b, at: timestamp(), kind: 'tool_call', decision: 'allow', principal: $sub})",
       { a: `${sub}-a`, b: `${sub}-b`, sub },
     );
-    const { AuditStore } = await import("../src/store/audit-store.js");
-    const removed = await new AuditStore(server.server.driver, "neo4j").deleteOlderThan(Date.now() - 86_400_000);
+    const { Neo4jAuditStore } = await import("../src/store/audit-store.js");
+    const removed = await new Neo4jAuditStore(server.server.driver, "neo4j").deleteOlderThan(Date.now() - 86_400_000);
     assert.ok(removed >= 1);
     const left = await search({ principal: sub });
     assert.ok(typeof left.body !== "string");

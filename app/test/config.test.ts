@@ -136,7 +136,7 @@ describe("configuration", () => {
     );
     await rejectsNaming(
       base({ AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: JSON.stringify({ ops: "root" }) }),
-      /AUTH_GROUP_ROLES\.ops/,
+      /AUTH_GROUP_ROLES at ops: must be one of/,
     );
     await rejectsNaming(base({ AUTH_SCOPE_CLAIM: "a claim with spaces" }), /AUTH_SCOPE_CLAIM: must be a claim name/);
   });
@@ -162,7 +162,7 @@ describe("configuration", () => {
     await rejectsNaming(base({ RATE_LIMIT_OVERRIDES: "{not json" }), /RATE_LIMIT_OVERRIDES: is not valid JSON/);
     await rejectsNaming(
       base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ tools: { wohami: { perMinute: 1, burst: 1 } } }) }),
-      /RATE_LIMIT_OVERRIDES.tools.wohami: no tool is called wohami/,
+      /RATE_LIMIT_OVERRIDES at tools\.wohami: no tool is called wohami/,
     );
     await rejectsNaming(
       base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { root: { perMinute: 1, burst: 1 } } }) }),
@@ -170,7 +170,7 @@ describe("configuration", () => {
     );
     await rejectsNaming(
       base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { admin: { perMinute: 0, burst: 1 } } }) }),
-      /RATE_LIMIT_OVERRIDES.roles.admin.perMinute/,
+      /RATE_LIMIT_OVERRIDES at roles\.admin\.perMinute: must be more than 0/,
     );
     const config = await loadConfig(
       base({ RATE_LIMIT_OVERRIDES: JSON.stringify({ roles: { admin: { perMinute: 600, burst: 50 } } }) }),

@@ -3,19 +3,8 @@
 // tokens cost the sender, never a valid token its acceptance, and every lock is audited.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { exportJWK, generateKeyPair } from "jose";
-import { mintToken } from "../src/auth/mint.js";
-import {
-  callTool,
-  MCP_HEADERS,
-  postFrom,
-  privateLoopbackAddress,
-  startTestServer,
-  TEST_ISSUER,
-  toolCallBody,
-  uniqueSub,
-  type TestServer,
-} from "./support/harness.js";
+import { forgedToken, whoamiFrom } from "./support/attacks.js";
+import { callTool, privateLoopbackAddress, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
 
 const LOCK_SECONDS = 3;
 let server: TestServer;
@@ -38,31 +27,13 @@ after(async () => {
   await behindProxy.close();
 });
 
-/** A token for `sub` that names the server's own key id but is signed by a key it never saw. */
-async function forgedToken(target: TestServer, sub: string): Promise<string> {
-  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: target.keys.es256.privateJwk.kid, alg: "ES256" };
-  return mintToken(jwk, {
-    sub,
-    roles: ["admin"],
-    issuer: TEST_ISSUER,
-    audience: target.config.resourceUrl,
-    ttlSeconds: 300,
-  });
-}
-
 function sendFrom(
   source: string,
   target: TestServer,
   token: string,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return postFrom(
-    source,
-    target.mcpUrl,
-    { ...MCP_HEADERS, ...headers, authorization: `Bearer ${token}` },
-    toolCallBody("whoami"),
-  );
+  return whoamiFrom(target, source, `Bearer ${token}`, { headers });
 }
 
 async function lockoutAudits(target: TestServer, principal: string): Promise<number> {

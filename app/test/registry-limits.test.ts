@@ -7,7 +7,7 @@ import pino from "pino";
 import { z } from "zod";
 import type { Principal } from "../src/auth/authenticator.js";
 import { defineTool, textResult, ToolRegistry, type ToolDefinition } from "../src/mcp/registry.js";
-import { AuditStore } from "../src/store/audit-store.js";
+import { Neo4jAuditStore } from "../src/store/audit-store.js";
 import { Auditor } from "../src/telemetry/audit.js";
 import { neo4jAccess } from "../../test/support/service-env.js";
 import { uniqueSub } from "./support/harness.js";
@@ -18,7 +18,7 @@ let abortedBy: unknown;
 before(() => {
   const access = neo4jAccess();
   driver = neo4j.driver(access.uri, neo4j.auth.basic(access.user, access.password), { disableLosslessIntegers: true });
-  auditor = new Auditor(new AuditStore(driver, "neo4j"), pino({ level: "silent" }));
+  auditor = new Auditor(new Neo4jAuditStore(driver, "neo4j"), pino({ level: "silent" }));
 });
 after(() => driver.close());
 

@@ -19,8 +19,8 @@ import { composeServer } from "../../app/src/compose.js";
 import { loadConfig } from "../../app/src/config.js";
 import { ToolRegistry } from "../../app/src/mcp/registry.js";
 import { mountMcp } from "../../app/src/mcp/transport.js";
-import { AuditStore } from "../../app/src/store/audit-store.js";
-import { SecurityStore } from "../../app/src/store/security-store.js";
+import { Neo4jAuditStore } from "../../app/src/store/audit-store.js";
+import { Neo4jSecurityStore } from "../../app/src/store/security-store.js";
 import { createTokenVerifier } from "../../app/src/auth/token-verifier.js";
 import { Auditor } from "../../app/src/telemetry/audit.js";
 import { Metrics } from "../../app/src/telemetry/metrics.js";
@@ -29,7 +29,7 @@ import { auditTools } from "../../app/src/tools/audit.js";
 import { graphQueryTool, graphTools } from "../../app/src/tools/graph.js";
 import { fetchTool, systemResolver } from "../../app/src/tools/fetch.js";
 import { fileTools } from "../../app/src/tools/files.js";
-import { GraphStore } from "../../app/src/store/graph-store.js";
+import { Neo4jGraphStore } from "../../app/src/store/graph-store.js";
 import { securityTools } from "../../app/src/tools/security.js";
 import { runPythonTool } from "../../app/src/tools/python.js";
 import { disabledSandbox } from "../../app/src/sandbox/sandbox.js";
@@ -84,14 +84,14 @@ async function main(): Promise<void> {
       },
     );
 
-    const store = new SecurityStore(server.driver, config.neo4j.database);
+    const store = new Neo4jSecurityStore(server.driver, config.neo4j.database);
     // The servers compared in 3: the full server, and the same transport and tools without the
     // security stack.
     // The bare server keeps what is not security: the request logger (silent here), metrics and
     // the audit of tool calls, so the ratio measures the security stack alone.
     const bareMetrics = new Metrics();
     const bareAuditor = new Auditor(
-      new AuditStore(server.driver, config.neo4j.database),
+      new Neo4jAuditStore(server.driver, config.neo4j.database),
       pino({ level: "silent" }),
       (event) => bareMetrics.observe(event),
     );
@@ -103,12 +103,12 @@ async function main(): Promise<void> {
       new ToolRegistry(
         [
           whoamiTool,
-          ...graphTools(new GraphStore(server.driver, config.neo4j.database)),
+          ...graphTools(new Neo4jGraphStore(server.driver, config.neo4j.database)),
           graphQueryTool(async () => ({})),
           fetchTool({ ...config.fetch, resolve: systemResolver }),
           ...fileTools({ baseDir: dir, maxBytes: 1024 }),
           ...securityTools(store, server.securityState),
-          ...auditTools(new AuditStore(server.driver, config.neo4j.database)),
+          ...auditTools(new Neo4jAuditStore(server.driver, config.neo4j.database)),
           runPythonTool(disabledSandbox("not part of this bench"), config.sandbox),
         ],
         bareAuditor,
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     }
     // 1. The auth pipeline alone, called the way the onRequest hook calls it (after the warm-up,
     //    so Neo4j answers the security-state pulls at its settled speed).
-    const auditor = new Auditor(new AuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }));
+    const auditor = new Auditor(new Neo4jAuditStore(server.driver, config.neo4j.database), pino({ level: "silent" }));
     const authenticate = createAuthenticator({
       config,
       verify: await createTokenVerifier(config.auth, config.resourceUrl),

@@ -19,6 +19,11 @@ function normalizeOrigin(value: string): string | undefined {
   }
 }
 
+/** True when `value` is an origin a browser sends (scheme://host[:port], http or https). */
+export function isOrigin(value: string): boolean {
+  return normalizeOrigin(value) !== undefined;
+}
+
 function hostForms(url: URL): string[] {
   const defaultPort = url.protocol === "https:" ? "443" : "80";
   return url.port ? [url.host] : [url.host, `${url.hostname}:${defaultPort}`];

@@ -13,7 +13,7 @@ const flag = z
 const sandboxEnvSchema = z
   .object({
     /** The sandbox service (the sandbox pod); unset: a local pool of workers, outside production only. */
-    SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SANDBOX_URL: z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }).optional(),
     SANDBOX_POOL_SIZE: int(0, 32, 2),
     SANDBOX_MAX_CONCURRENT: int(1, 256, 2),
     SANDBOX_MAX_PER_USER: int(1, 64, 1),

@@ -1,4 +1,4 @@
-// AuditEvent nodes: one per authentication decision, tool call, revocation and lockout.
+// Audit events, and their Neo4j store (AuditEvent nodes): one per authentication decision, tool call, revocation and lockout.
 import { randomUUID } from "node:crypto";
 import type { Driver } from "neo4j-driver";
 
@@ -45,7 +45,17 @@ export interface AuditEvent {
   detail?: string;
 }
 
-export class AuditStore {
+/** Where audit events are kept: Neo4j in a deployment (Neo4jAuditStore), memory for one process. */
+export interface AuditStore {
+  /** Writes a batch at once; `at` is the caller's clock, ms since the epoch. */
+  writeBatch(events: ReadonlyArray<AuditEvent & { at: number }>): Promise<void>;
+  /** Newest first, at most `limit`; each filter narrows, none is query text. */
+  search(query: AuditQuery): Promise<StoredAuditEvent[]>;
+  /** Deletes events older than the cut-off; returns how many. */
+  deleteOlderThan(cutoffMs: number): Promise<number>;
+}
+
+export class Neo4jAuditStore implements AuditStore {
   constructor(
     private readonly driver: Driver,
     private readonly database: string,

@@ -24,7 +24,33 @@ export interface GraphPage {
 
 const ENTITY = "e {.name, .entityType, .observations}";
 
-export class GraphStore {
+/**
+ * The knowledge graph's operations, each within one tenant: Neo4j in a deployment
+ * (Neo4jGraphStore), memory for one process (MemoryGraphStore).
+ */
+export interface GraphStore {
+  /** Creates the entities whose names are new in the tenant; returns those created. */
+  createEntities(tenant: string, entities: Entity[]): Promise<Entity[]>;
+  /** Creates relations between existing entities of the tenant; returns those created. */
+  createRelations(tenant: string, relations: Relation[]): Promise<Relation[]>;
+  /** Adds observations not already present; returns what was added per entity found. */
+  addObservations(
+    tenant: string,
+    additions: Array<{ entityName: string; contents: string[] }>,
+  ): Promise<Array<{ entityName: string; added: string[] }>>;
+  /** Deletes the named entities and their relations; returns how many entities. */
+  deleteEntities(tenant: string, names: string[]): Promise<number>;
+  /** Removes the observations; returns how many entities were found. */
+  deleteObservations(tenant: string, deletions: Array<{ entityName: string; observations: string[] }>): Promise<number>;
+  deleteRelations(tenant: string, relations: Relation[]): Promise<number>;
+  /** Entities whose name, type or an observation contains the text (case-insensitive), by name. */
+  searchNodes(tenant: string, text: string, limit: number): Promise<{ entities: Entity[]; relations: Relation[] }>;
+  openNodes(tenant: string, names: string[]): Promise<{ entities: Entity[]; relations: Relation[] }>;
+  /** One page of the tenant's graph, in name order; relations leave the page's entities. */
+  readGraph(tenant: string, cursor: string | undefined, limit: number): Promise<GraphPage>;
+}
+
+export class Neo4jGraphStore implements GraphStore {
   constructor(
     private readonly driver: Driver,
     private readonly database: string,

@@ -1,4 +1,4 @@
-// Revocations, user-level revoke-all and failed-authentication throttles in Neo4j. Times are
+// Revocations, user-level revoke-all and failed-authentication throttles, and their Neo4j store. Times are
 // milliseconds on the database's clock (timestamp()), so replicas with skewed clocks agree.
 import type { Driver } from "neo4j-driver";
 
@@ -28,7 +28,35 @@ export interface SecurityStats {
   activeLockouts: number;
 }
 
-export class SecurityStore {
+export interface ThrottlePolicy {
+  maxFailures: number;
+  windowMs: number;
+  durationMs: number;
+}
+
+/**
+ * Where revocations, revoke-alls and failed-authentication throttles are kept, shared by every
+ * replica: Neo4j in a deployment (Neo4jSecurityStore), memory for one process
+ * (MemorySecurityStore). Times are the store's clock, ms since the epoch.
+ */
+export interface SecurityStore {
+  /** Records a revocation; a second one with the same id changes nothing. */
+  revoke(entry: RevocationInput): Promise<void>;
+  /** Every token of `sub` issued before now is revoked; returns the cut-off (store clock, ms). */
+  revokeAll(sub: string, revokedBy: string, reason: string): Promise<number>;
+  /**
+   * Counts one failed authentication for `key` within the window; locks the key when the count
+   * reaches `maxFailures`. Returns the remaining lock time in ms (0 when not locked).
+   */
+  recordFailure(key: string, policy: ThrottlePolicy): Promise<number>;
+  /** Revocations, revoke-alls and locks written since `since` (store clock) and still in force. */
+  snapshot(since: number, timeoutMs: number): Promise<SecuritySnapshot>;
+  /** Deletes what can no longer matter: expired revocations, old revoke-alls and throttles. */
+  cleanup(maxTokenLifetimeMs: number, throttleWindowMs: number): Promise<number>;
+  stats(): Promise<SecurityStats>;
+}
+
+export class Neo4jSecurityStore implements SecurityStore {
   constructor(
     private readonly driver: Driver,
     private readonly database: string,
@@ -68,10 +96,7 @@ export class SecurityStore {
    * Counts one failed authentication for `key` within the window; locks the key when the count
    * reaches `maxFailures`. Returns the remaining lock time in ms (0 when not locked).
    */
-  async recordFailure(
-    key: string,
-    opts: { maxFailures: number; windowMs: number; durationMs: number },
-  ): Promise<number> {
+  async recordFailure(key: string, opts: ThrottlePolicy): Promise<number> {
     const { records } = await this.driver.executeQuery(
       `MERGE (t:AuthThrottle {key: $key})
        WITH t, timestamp() AS now

@@ -3,14 +3,15 @@
 // for, and a token carrying it (the step-up) gets through.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { callTool, MCP_HEADERS, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
+import { callTool, MCP_HEADERS, uniqueSub } from "../support/client.js";
+import { startFastServer, type FastServer } from "../support/fast-server.js";
 
 const GROUP_ROLES = { "mcp-operators": "operator", "/platform/admins": "admin" };
-let server: TestServer;
-let withRolesClaim: TestServer;
+let server: FastServer;
+let withRolesClaim: FastServer;
 before(async () => {
-  server = await startTestServer({ AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: JSON.stringify(GROUP_ROLES) });
-  withRolesClaim = await startTestServer({ AUTH_ROLES_CLAIM: "roles" });
+  server = await startFastServer({ AUTH_GROUPS_CLAIM: "groups", AUTH_GROUP_ROLES: JSON.stringify(GROUP_ROLES) });
+  withRolesClaim = await startFastServer({ AUTH_ROLES_CLAIM: "roles" });
 });
 after(async () => {
   await server.close();
@@ -18,18 +19,18 @@ after(async () => {
 });
 
 /** A token with exactly these claims granting its role (no mcp:* scope unless given). */
-function tokenWith(target: TestServer, claims: Record<string, unknown>): Promise<string> {
+function tokenWith(target: FastServer, claims: Record<string, unknown>): Promise<string> {
   return target.mint({ sub: uniqueSub("scopes"), roles: [], extraClaims: claims });
 }
 
-async function whoamiRole(target: TestServer, token: string): Promise<string> {
+async function whoamiRole(target: FastServer, token: string): Promise<string> {
   const response = await callTool(target, token, "whoami");
   assert.equal(response.status, 200, await response.clone().text());
   const body = (await response.json()) as { result: { content: Array<{ text: string }> } };
   return (JSON.parse(body.result.content[0]?.text ?? "{}") as { role: string }).role;
 }
 
-async function refusedForRole(target: TestServer, token: string): Promise<void> {
+async function refusedForRole(target: FastServer, token: string): Promise<void> {
   const response = await callTool(target, token, "whoami");
   assert.equal(response.status, 403);
   assert.equal(((await response.json()) as { reason: string }).reason, "no_valid_role");
@@ -112,7 +113,8 @@ describe("roles from a group mapping", () => {
 
 describe("resource metadata", () => {
   test("advertises the mcp:* scopes and the authorization server; no signing algorithms of its own", async () => {
-    const response = await fetch(`${server.baseUrl}/.well-known/oauth-protected-resource/mcp`, {
+    const response = await server.send({
+      path: "/.well-known/oauth-protected-resource/mcp",
       headers: { accept: MCP_HEADERS.accept },
     });
     assert.equal(response.status, 200);

@@ -1,26 +1,20 @@
 // A table of token attacks: each is refused with 401 and a Bearer challenge, and no tool runs.
+// The verification is the production one (jose, real keys); the stores are in memory.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { base64url, SignJWT, importJWK } from "jose";
-import {
-  callTool,
-  MCP_HEADERS,
-  postFrom,
-  privateLoopbackAddress,
-  startTestServer,
-  TEST_ISSUER,
-  toolCallBody,
-  uniqueSub,
-  type TestServer,
-} from "./support/harness.js";
+import { base64url, SignJWT } from "jose";
+import { resourceMetadataUrl } from "../../src/auth/resource-metadata.js";
+import { claimsFor, signWithTrustedKey, whoamiFrom } from "../support/attacks.js";
+import { callTool, privateLoopbackAddress, uniqueSub } from "../support/client.js";
+import { startFastServer, type FastServer } from "../support/fast-server.js";
 
 // Failures here are counted against this address, not the 127.0.0.1 the other tests share.
 const source = privateLoopbackAddress();
 
-let server: TestServer;
+let server: FastServer;
 before(async () => {
   // Lockout is set out of reach here: this file is about verification, not throttling.
-  server = await startTestServer({ LOCKOUT_MAX_FAILURES: "1000" });
+  server = await startFastServer({ LOCKOUT_MAX_FAILURES: "1000" });
 });
 after(() => server.close());
 
@@ -30,22 +24,9 @@ function b64json(value: unknown): string {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function baseClaims(sub: string) {
-  return {
-    iss: TEST_ISSUER,
-    aud: server.config.resourceUrl,
-    sub,
-    roles: ["admin"],
-    iat: now(),
-    exp: now() + 300,
-    jti: sub,
-  };
-}
-
-async function signEs256(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
-  const key = await importJWK(server.keys.es256.privateJwk, "ES256");
-  return new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "test-es256", ...header }).sign(key);
-}
+const baseClaims = (sub: string) => claimsFor(server, sub);
+const signEs256 = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
+  signWithTrustedKey(server, header, claims);
 
 interface Attack {
   name: string;
@@ -168,24 +149,16 @@ describe("token attacks", () => {
       const sub = uniqueSub("attacker");
       const { token, url, header } = await attack.request(sub);
       const authorization = header ?? (token !== undefined ? `Bearer ${token}` : undefined);
-      const response = await postFrom(
-        source,
-        `${server.mcpUrl}${url ?? ""}`,
-        { ...MCP_HEADERS, ...(authorization !== undefined ? { authorization } : {}) },
-        toolCallBody("whoami"),
-      );
+      const response = await whoamiFrom(server, source, authorization, { query: url ?? "" });
       assert.equal(response.status, 401);
       const challenge = response.headers.get("www-authenticate") ?? "";
       assert.match(challenge, /^Bearer /);
-      assert.match(
-        challenge,
-        /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/,
-      );
+      assert.ok(challenge.includes(`resource_metadata="${resourceMetadataUrl(server.config.resourceUrl)}"`), challenge);
       if (authorization !== undefined || url !== undefined) assert.match(challenge, /error="invalid_token"/);
       const body = (await response.json()) as { error: string };
       assert.equal(body.error, "invalid_token");
       assert.ok(!JSON.stringify(body).includes(sub), "the refusal does not echo claims back");
-      await server.server.app.auditor.flush();
+      await server.app.auditor.flush();
       const ran = server.logs.filter((line) => line.includes('"kind":"tool_call"') && line.includes(sub));
       assert.deepEqual(ran, [], "no tool call was made for the attacker");
     });
@@ -196,7 +169,7 @@ describe("token attacks", () => {
     const token = await server.mint({ sub, roles: ["guest"] });
     const response = await callTool(server, token, "whoami");
     assert.equal(response.status, 200);
-    await server.server.app.auditor.flush();
+    await server.app.auditor.flush();
     const ran = server.logs.filter((line) => line.includes('"kind":"tool_call"') && line.includes(sub));
     assert.equal(ran.length, 1, "the audit log shows the tool call, so the attack rows' empty check can fail");
   });

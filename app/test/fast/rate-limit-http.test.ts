@@ -2,11 +2,12 @@
 // Retry-After, and every refusal audited.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { callTool, MCP_HEADERS, startTestServer, uniqueSub, type TestServer } from "./support/harness.js";
+import { callTool, MCP_HEADERS, uniqueSub } from "../support/client.js";
+import { startFastServer, type FastServer } from "../support/fast-server.js";
 
-let server: TestServer;
+let server: FastServer;
 before(async () => {
-  server = await startTestServer({
+  server = await startFastServer({
     RATE_LIMIT_PER_MINUTE: "60",
     RATE_LIMIT_BURST: "3",
     RATE_LIMIT_OVERRIDES: JSON.stringify({
@@ -18,8 +19,9 @@ before(async () => {
 after(() => server.close());
 
 async function listTools(token: string): Promise<number> {
-  const response = await fetch(server.mcpUrl, {
+  const response = await server.send({
     method: "POST",
+    path: "/mcp",
     headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
   });
@@ -40,13 +42,10 @@ describe("rate limits", () => {
     const other = await server.mint({ sub: uniqueSub("other"), roles: ["guest"] });
     assert.equal((await callTool(server, other, "whoami")).status, 200, "another user has their own bucket");
 
-    await server.server.app.auditor.flush();
-    const { records } = await server.server.driver.executeQuery(
-      "MATCH (e:AuditEvent {kind: 'rate_limit', principal: $sub}) RETURN e.tool AS tool, e.decision AS decision",
-      { sub },
-    );
+    await server.app.auditor.flush();
+    const events = await server.auditStore.search({ kind: "rate_limit", principal: sub, limit: 10 });
     assert.deepEqual(
-      records.map((record) => [record.get("tool"), record.get("decision")]),
+      events.map((event) => [event.tool, event.decision]),
       [["whoami", "deny"]],
     );
 
@@ -74,8 +73,9 @@ describe("rate limits", () => {
       method: "tools/call",
       params: { name: "whoami", arguments: {} },
     });
-    const response = await fetch(server.mcpUrl, {
+    const response = await server.send({
       method: "POST",
+      path: "/mcp",
       headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` },
       body: JSON.stringify([call(1), call(2), call(3), call(4)]),
     });

@@ -1,23 +1,37 @@
-// The Neo4j side of revocation and lockout: clean-up of what can no longer matter, and stats.
+// The Neo4j stores against the real Neo4j of the test run: the contracts the in-memory stores
+// keep too (fast/memory-stores.test.ts), and clean-up of entries aged in the database itself.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import neo4j, { type Driver } from "neo4j-driver";
-import { SecurityStore } from "../src/store/security-store.js";
+import { Neo4jAuditStore } from "../src/store/audit-store.js";
+import { Neo4jGraphStore } from "../src/store/graph-store.js";
+import { Neo4jSecurityStore } from "../src/store/security-store.js";
 import { ensureSchema } from "../src/store/schema.js";
 import { neo4jAccess } from "../../test/support/service-env.js";
-import { uniqueSub } from "./support/harness.js";
+import { auditStoreContract } from "./support/audit-store-contract.js";
+import { graphStoreContract } from "./support/graph-store-contract.js";
+import { uniqueSub } from "./support/client.js";
+import { securityStoreContract } from "./support/security-store-contract.js";
 
 let driver: Driver;
-let store: SecurityStore;
+let store: Neo4jSecurityStore;
+let auditStore: Neo4jAuditStore;
+let graphStore: Neo4jGraphStore;
 before(async () => {
   const access = neo4jAccess();
   driver = neo4j.driver(access.uri, neo4j.auth.basic(access.user, access.password), { disableLosslessIntegers: true });
   await ensureSchema(driver, "neo4j");
-  store = new SecurityStore(driver, "neo4j");
+  store = new Neo4jSecurityStore(driver, "neo4j");
+  auditStore = new Neo4jAuditStore(driver, "neo4j");
+  graphStore = new Neo4jGraphStore(driver, "neo4j");
 });
 after(() => driver.close());
 
-describe("security store", () => {
+securityStoreContract("Neo4j", () => store);
+auditStoreContract("Neo4j", () => auditStore);
+graphStoreContract("Neo4j", () => graphStore);
+
+describe("Neo4j security store", () => {
   test("clean-up removes expired revocations, stale revoke-alls and old throttles, and keeps the rest", async () => {
     const sub = uniqueSub("cleanup");
     await store.revoke({ id: `${sub}-expired`, sub, reason: "t", revokedBy: sub, expiresAt: Date.now() - 1_000 });
@@ -46,35 +60,5 @@ describe("security store", () => {
     assert.deepEqual(records[0]?.get("revocations"), [`${sub}-live`]);
     assert.deepEqual(records[0]?.get("revokeAlls"), [`${sub}-new`]);
     assert.equal(records[0]?.get("throttles"), 0);
-  });
-
-  test("failures outside the window do not add up to a lock", async () => {
-    const key = `sub:${uniqueSub("window")}`;
-    const policy = { maxFailures: 3, windowMs: 300, durationMs: 10_000 };
-    assert.equal(await store.recordFailure(key, policy), 0);
-    assert.equal(await store.recordFailure(key, policy), 0);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(await store.recordFailure(key, policy), 0, "the first two fell out of the window");
-    assert.equal(await store.recordFailure(key, policy), 0);
-    const remaining = await store.recordFailure(key, policy);
-    assert.ok(remaining > 9_000 && remaining <= 10_000, `locked for ${remaining} ms`);
-  });
-
-  test("a snapshot carries only locks made since its cut-off, so old locks do not travel again", async () => {
-    const key = `sub:${uniqueSub("snapshot")}`;
-    const policy = { maxFailures: 1, windowMs: 60_000, durationMs: 60_000 };
-    assert.ok((await store.recordFailure(key, policy)) > 0);
-    const everything = await store.snapshot(0, 5_000);
-    assert.ok(everything.locks.some((lock) => lock.key === key));
-    const later = await store.snapshot(everything.dbNow + 1, 5_000);
-    assert.ok(!later.locks.some((lock) => lock.key === key));
-  });
-
-  test("stats count what is active", async () => {
-    const before = await store.stats();
-    const sub = uniqueSub("stats");
-    await store.revoke({ id: `${sub}-a`, sub, reason: "t", revokedBy: sub, expiresAt: Date.now() + 60_000 });
-    const after = await store.stats();
-    assert.equal(after.activeRevocations, before.activeRevocations + 1);
   });
 });
