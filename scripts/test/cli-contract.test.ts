@@ -81,6 +81,30 @@ cases.push(
     code: 2,
     names: /--wipe belongs to restoring a backup, not to verify/,
   },
+  {
+    command: "restore",
+    args: ["latest", "--import-into", "home", "--to", "bolt://x:7687"],
+    code: 2,
+    names: /--to belongs to restoring online, not to --import-into/,
+  },
+  {
+    command: "restore",
+    args: ["latest", "--import-memory", "2G"],
+    code: 2,
+    names: /--import-memory belongs to --import-into/,
+  },
+  {
+    command: "restore",
+    args: ["latest", "--import-into", "home", "--import-memory", "lots"],
+    code: 2,
+    names: /--import-memory must be a size such as 2G or 512M, got "lots"/,
+  },
+  {
+    command: "restore",
+    args: ["list", "--import-into", "home"],
+    code: 2,
+    names: /--import-into belongs to restoring a backup, not to list/,
+  },
   { command: "restore", args: ["restore", "latest", "--in-cluster"], code: 2, names: /needs the kit's namespace/ },
   {
     command: "restore",
