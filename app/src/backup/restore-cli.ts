@@ -27,7 +27,7 @@ export function restoreUsage(invocation = "restore"): string {
 (restoring a backup is also spelled ${invocation} restore <id|latest> ...)
 
 Reads Neo4j and S3 settings from the environment (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD_FILE,
-S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY_FILE).
+NEO4J_CA_FILE, S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY_FILE).
 --to restores into another Neo4j (same user and password file).
 --import-into builds the database (NEO4J_DATABASE, default neo4j) of a stopped Neo4j home with
 Neo4j's bulk importer (NEO4J_ADMIN, default neo4j-admin; --import-memory is its off-heap
