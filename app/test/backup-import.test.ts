@@ -32,7 +32,8 @@ async function addImportEdgeCases(driver: Driver): Promise<void> {
            n.negativeNanos = duration({seconds: -5, nanoseconds: -1}), n.mixedDuration = duration('P-3M2DT-0.5S'),
            n.tiny = 5e-324, n.huge = 1e21, n.negZero = -0.0, n.nan = 0.0 / 0.0,
            n.geo = point({longitude: -0.0, latitude: 52.5}), n.space = point({x: 0.1, y: 0.2, z: -0.0}),
-           n.\`a:b\` = 'colon key', n.\`x,y\` = 'comma key', n.\`q"k\` = 'quote key', n.\`:ID\` = 'id key',
+           n.\`a:b\` = 'colon key', n.\`x,y\` = 'comma key', n.\`q"k\` = 'quote key', n.\`:ID\` = 'id key', n.\`line
+break key\` = 'line break key',
            n.\` spaced \` = '  padded  ', n.text = 'say "hi", then\nnew line\r\nand \\\\ back\\\\slash', n.nul = 'a' + $nul + 'b',
            n.word = 'NaN', n.big = $big`,
       { emptyBytes: new Int8Array(0), us: "\u001f", nul: "\u0000", big: "x".repeat(5 * 1024 * 1024) },

@@ -24,6 +24,7 @@ class Group {
   private readonly fd: number;
   private pending: string[] = [];
   rows = 0;
+  headerChars = 0;
 
   constructor(
     readonly dataFile: string,
@@ -101,7 +102,11 @@ export class CsvGroups {
   add(fixed: readonly string[], properties: ReadonlyArray<readonly [string, CsvField]>): void {
     const group = this.groupFor(properties);
     for (const [key, field] of properties) {
-      if (!group.columns.has(key)) group.columns.set(key, { index: group.columns.size, type: field.type });
+      if (group.columns.has(key)) continue;
+      group.columns.set(key, { index: group.columns.size, type: field.type });
+      // The header line holds every key: the importer's buffer must hold it.
+      group.headerChars += key.length + field.type.length + 4;
+      this.longestField = Math.max(this.longestField, group.headerChars);
     }
     const fields = new Array<string>(properties.length === 0 ? 0 : group.columns.size).fill("");
     let last = -1;

@@ -45,7 +45,8 @@ function fieldsOf(props: Record<string, EncodedValue>): {
   let deferred: Record<string, EncodedValue> | undefined;
   for (const key of Object.keys(props)) {
     const value = props[key] as EncodedValue;
-    const field = csvField(value);
+    // The importer reads a header line as one line, whatever the quoting: a key with a line break is written online.
+    const field = /[\r\n]/.test(key) ? DEFERRED : csvField(value);
     if (field === DEFERRED) (deferred ??= {})[key] = value;
     else fields.push([key, field]);
   }

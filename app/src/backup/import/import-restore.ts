@@ -59,9 +59,11 @@ export async function importRestore(
 ): Promise<ImportRestoreResult> {
   checkTarget(options);
   const home = path.resolve(options.home);
-  // The importer takes its files as comma-separated lists.
-  if (home.includes(","))
-    throw new ImportTargetError(`the Neo4j home's path holds a comma, which the importer cannot take: ${home}`);
+  // The importer takes its files as `[labels=]file,file` lists: a comma or an equals sign in a path would be misread.
+  if (/[,=]/.test(home))
+    throw new ImportTargetError(
+      `the Neo4j home's path holds a comma or an equals sign, which the importer cannot take: ${home}`,
+    );
   // Beside the database, on the same disk: the files are about as large as the backup uncompressed.
   const workDir = await mkdtemp(path.join(home, ".mcp-bastion-import-"));
   try {

@@ -61,6 +61,7 @@ export function importerArguments(files: ImportFiles, run: ImporterRun): string[
     "--skip-duplicate-nodes=false",
     "--skip-bad-relationships=false",
     "--bad-tolerance=0",
+    "--verbose",
     `--multiline-fields=${files.multiline}`,
     `--read-buffer-size=${readBuffer}`,
     `--max-off-heap-memory=${run.maxOffHeapMemory}`,
@@ -121,7 +122,11 @@ export async function runImporter(
     );
   const counts = importedCounts(output);
   if (code !== 0 || !counts) {
-    const reason = /^.*(Exception|Error|error)[^\n]*$/m.exec(output)?.[0]?.trim() ?? `exit code ${code}`;
+    // With --verbose the importer prints its causes; the innermost one names the problem.
+    const reason =
+      [...output.matchAll(/^\s*Caused by: (.+)$/gm)].at(-1)?.[1]?.trim() ??
+      /^.*(Exception|Error|error)[^\n]*$/m.exec(output)?.[0]?.trim() ??
+      `exit code ${code}`;
     throw new ImporterError(
       `the importer failed (${reason}); database ${run.database} in ${run.home} is unusable until a restore into it completes (re-run with --wipe, or restore online)\n${output.slice(-4000)}`,
     );
