@@ -71,6 +71,10 @@ describe("backup value encoding", () => {
   it("refuses malformed or unknown encodings with a format error", () => {
     for (const bad of [
       { i: "12.5" },
+      // Beyond 64 bits: the driver would wrap it silently into another integer.
+      { i: "9223372036854775808" },
+      { i: "-9223372036854775809" },
+      { dur: ["0", "0", "99999999999999999999", "0"] },
       { f: "one" },
       { date: [2024, 1] },
       { dt: [2024, 1, 1, 0, 0, 0, 0] },

@@ -46,7 +46,8 @@ function encodeFloat(value: number): EncodedFloat {
   return value;
 }
 
-function decodeFloat(value: unknown): number {
+/** A backup's float (a number, or "NaN", "Infinity", "-Infinity", "-0"), as the number it stands for. */
+export function decodeFloat(value: unknown): number {
   if (typeof value === "number") return value;
   switch (value) {
     case "NaN":
@@ -141,13 +142,30 @@ export function encodeValue(value: unknown): EncodedValue {
   throw new BackupFormatError(`a property value of an unknown type (${Object.prototype.toString.call(value)})`);
 }
 
-const int = (text: unknown): Integer => {
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A backup's integer text, checked: digits, and within 64 bits (the driver's parser would wrap
+ * a larger one silently into another value).
+ */
+export function checkedInteger(text: unknown): string {
   if (typeof text !== "string" || !/^-?\d+$/.test(text))
     throw new BackupFormatError(`not an integer: ${JSON.stringify(text)}`);
-  return neo4j.int(text);
-};
+  if (text.length >= 19) {
+    const big = BigInt(text);
+    if (big < INT64_MIN || big > INT64_MAX) throw new BackupFormatError(`an integer beyond 64 bits: ${text}`);
+  }
+  return text;
+}
 
-function numbers(value: unknown, length: number[], tag: string): number[] {
+const int = (text: unknown): Integer => neo4j.int(checkedInteger(text));
+
+/** The seven fields of a (local) datetime: year, month, day, hour, minute, second, nanosecond. */
+export type DateTimeFields = [number, number, number, number, number, number, number];
+
+/** An array of `length` (one of) whole numbers, or a format error naming `tag`. */
+export function wholeNumbers(value: unknown, length: number[], tag: string): number[] {
   if (
     !Array.isArray(value) ||
     !length.includes(value.length) ||
@@ -159,6 +177,13 @@ function numbers(value: unknown, length: number[], tag: string): number[] {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A backup's byte array (padded base64) as its bytes. Buffer's decoder skips what is not base64: checked first, so damage is an error, not other bytes. */
+export function decodeBytes(encoded: unknown): Buffer {
+  if (typeof encoded !== "string" || encoded.length % 4 !== 0 || !BASE64.test(encoded))
+    throw new BackupFormatError("malformed bytes: not padded base64");
+  return Buffer.from(encoded, "base64");
+}
 
 /** The driver's byte array type, Int8Array, over a copy of the bytes (not Buffer's shared pool). */
 const byteArray = (bytes: Buffer): Int8Array =>
@@ -176,47 +201,28 @@ export function decodeValue(value: unknown): unknown {
     case "f":
       return decodeFloat(tagged.f);
     case "b":
-      // Buffer's decoder skips what is not base64: checked first, so damage is an error, not other bytes.
-      if (typeof tagged.b !== "string" || tagged.b.length % 4 !== 0 || !BASE64.test(tagged.b))
-        throw new BackupFormatError("malformed bytes: not padded base64");
-      return byteArray(Buffer.from(tagged.b, "base64"));
+      return byteArray(decodeBytes(tagged.b));
     case "l":
       if (!Array.isArray(tagged.l)) throw new BackupFormatError("malformed list");
       return tagged.l.map(decodeValue);
     case "date": {
-      const [y, m, d] = numbers(tagged.date, [3], "date") as [number, number, number];
+      const [y, m, d] = wholeNumbers(tagged.date, [3], "date") as [number, number, number];
       return new Neo4jDate(y, m, d);
     }
     case "ltime": {
-      const [h, mi, s, ns] = numbers(tagged.ltime, [4], "local time") as [number, number, number, number];
+      const [h, mi, s, ns] = wholeNumbers(tagged.ltime, [4], "local time") as [number, number, number, number];
       return new LocalTime(h, mi, s, ns);
     }
     case "time": {
-      const [h, mi, s, ns, off] = numbers(tagged.time, [5], "time") as [number, number, number, number, number];
+      const [h, mi, s, ns, off] = wholeNumbers(tagged.time, [5], "time") as [number, number, number, number, number];
       return new Time(h, mi, s, ns, off);
     }
     case "ldt": {
-      const [y, mo, d, h, mi, s, ns] = numbers(tagged.ldt, [7], "local datetime") as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+      const [y, mo, d, h, mi, s, ns] = wholeNumbers(tagged.ldt, [7], "local datetime") as DateTimeFields;
       return new LocalDateTime(y, mo, d, h, mi, s, ns);
     }
     case "dt": {
-      const [y, mo, d, h, mi, s, ns] = numbers(tagged.dt, [7], "datetime") as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+      const [y, mo, d, h, mi, s, ns] = wholeNumbers(tagged.dt, [7], "datetime") as DateTimeFields;
       const offset = typeof tagged.off === "number" ? tagged.off : undefined;
       const zone = typeof tagged.tz === "string" ? tagged.tz : undefined;
       if (offset === undefined && zone === undefined) throw new BackupFormatError("a datetime without offset or zone");

@@ -6,7 +6,15 @@
 // lists that hold the array delimiter, offsets that are not whole minutes (the importer parses
 // none), datetimes with a zone and no offset, and strings that are not well-formed UTF-16.
 // Anything that is not a value at all is a format error, as it is for the online restore.
-import { BackupFormatError, type EncodedValue } from "../values.js";
+import {
+  BackupFormatError,
+  checkedInteger,
+  decodeBytes,
+  decodeFloat,
+  wholeNumbers,
+  type DateTimeFields,
+  type EncodedValue,
+} from "../values.js";
 
 /** Between the elements of an array field: a control character no label or list element may hold (those are deferred). */
 export const ARRAY_DELIMITER = "\u001f";
@@ -22,47 +30,15 @@ export interface CsvField {
 export const DEFERRED: unique symbol = Symbol("deferred");
 export type FieldOrDeferred = CsvField | typeof DEFERRED;
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const INTEGER = /^-?\d+$/;
-
 /** Every string the importer reads is quoted: commas, quotes and newlines inside are then plain text. */
 export const quoted = (text: string): string => `"${text.replaceAll('"', '""')}"`;
 
 const pad = (value: number, width: number) => String(value).padStart(width, "0");
 
-function integerText(value: unknown, what: string): string {
-  if (typeof value !== "string" || !INTEGER.test(value)) throw new BackupFormatError(`not an integer: ${what}`);
-  if (value.length >= 19) {
-    const big = BigInt(value);
-    if (big < INT64_MIN || big > INT64_MAX) throw new BackupFormatError(`an integer beyond 64 bits: ${value}`);
-  }
-  return value;
-}
-
+/** A float as Java parses it back: NaN, Infinity, -Infinity and -0.0 spelled as Java spells them. */
 function floatText(value: unknown): string {
-  if (typeof value === "number") return Object.is(value, -0) ? "-0.0" : String(value);
-  switch (value) {
-    case "NaN":
-    case "Infinity":
-    case "-Infinity":
-      return value;
-    case "-0":
-      return "-0.0";
-    default:
-      throw new BackupFormatError(`not a float: ${JSON.stringify(value)}`);
-  }
-}
-
-function wholeNumbers(value: unknown, length: number, tag: string): number[] {
-  if (
-    !Array.isArray(value) ||
-    value.length !== length ||
-    !value.every((item) => typeof item === "number" && Number.isInteger(item))
-  )
-    throw new BackupFormatError(`malformed ${tag}: ${JSON.stringify(value)}`);
-  return value as number[];
+  const number = decodeFloat(value);
+  return Object.is(number, -0) ? "-0.0" : String(number);
 }
 
 function inRange(tag: string, checks: Array<[number, number, number]>): void {
@@ -102,12 +78,7 @@ function offsetText(offset: number): string | undefined {
 /** `PT-5.000000001S` for -6 s + 999999999 ns: the sign applies to seconds and fraction together. */
 function durationText(parts: unknown): string {
   if (!Array.isArray(parts) || parts.length !== 4) throw new BackupFormatError("malformed duration");
-  const [months, days, seconds, nanos] = parts.map((part, index) => integerText(part, `duration part ${index}`)) as [
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [months, days, seconds, nanos] = parts.map(checkedInteger) as [string, string, string, string];
   const nanoseconds = Number(nanos);
   if (nanoseconds < 0 || nanoseconds > 999_999_999)
     throw new BackupFormatError(`malformed duration: ${nanos} nanoseconds`);
@@ -141,15 +112,7 @@ function pointText(parts: unknown): string | undefined {
 
 /** The seven local fields of a (local) datetime as `2024-01-01T10:00:00.5`. */
 function localDateTimeText(parts: unknown, tag: string): string {
-  const [year, month, day, hour, minute, second, nano] = wholeNumbers(parts, 7, tag) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [year, month, day, hour, minute, second, nano] = wholeNumbers(parts, [7], tag) as DateTimeFields;
   return `${dateText(year, month, day)}T${timeText(hour, minute, second, nano)}`;
 }
 
@@ -163,15 +126,15 @@ function scalar(value: EncodedValue): { type: string; text: string } | undefined
   const [tag] = Object.keys(tagged);
   switch (tag) {
     case "i":
-      return { type: "long", text: integerText(tagged.i, JSON.stringify(tagged.i)) };
+      return { type: "long", text: checkedInteger(tagged.i) };
     case "f":
       return { type: "double", text: floatText(tagged.f) };
     case "date": {
-      const [year, month, day] = wholeNumbers(tagged.date, 3, "date") as [number, number, number];
+      const [year, month, day] = wholeNumbers(tagged.date, [3], "date") as [number, number, number];
       return { type: "date", text: dateText(year, month, day) };
     }
     case "ltime": {
-      const [hour, minute, second, nano] = wholeNumbers(tagged.ltime, 4, "local time") as [
+      const [hour, minute, second, nano] = wholeNumbers(tagged.ltime, [4], "local time") as [
         number,
         number,
         number,
@@ -180,7 +143,7 @@ function scalar(value: EncodedValue): { type: string; text: string } | undefined
       return { type: "localtime", text: timeText(hour, minute, second, nano) };
     }
     case "time": {
-      const [hour, minute, second, nano, offset] = wholeNumbers(tagged.time, 5, "time") as [
+      const [hour, minute, second, nano, offset] = wholeNumbers(tagged.time, [5], "time") as [
         number,
         number,
         number,
@@ -214,11 +177,9 @@ function scalar(value: EncodedValue): { type: string; text: string } | undefined
 }
 
 function bytesField(encoded: unknown): FieldOrDeferred {
-  // As the online restore checks it: damage is an error, not other bytes.
-  if (typeof encoded !== "string" || encoded.length % 4 !== 0 || !BASE64.test(encoded))
-    throw new BackupFormatError("malformed bytes: not padded base64");
-  if (encoded === "") return DEFERRED;
-  return { type: "byte[]", text: Array.from(new Int8Array(Buffer.from(encoded, "base64"))).join(ARRAY_DELIMITER) };
+  const bytes = decodeBytes(encoded);
+  if (bytes.length === 0) return DEFERRED;
+  return { type: "byte[]", text: Array.from(new Int8Array(bytes)).join(ARRAY_DELIMITER) };
 }
 
 function listField(items: unknown): FieldOrDeferred {
