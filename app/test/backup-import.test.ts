@@ -10,11 +10,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import neo4j, { type Driver } from "neo4j-driver";
-import { S3Client } from "@aws-sdk/client-s3";
 import { startNeo4j, type Neo4jInstance } from "../../scripts/dev-services/neo4j.js";
 import { generateGraph, graphDigest } from "../../scripts/dev-services/backup-graph.js";
-import { s3Access } from "../../test/support/service-env.js";
-import { BackupCopies, backupCommand, lastJson, restoreCommand } from "./support/backup-cli.js";
+import { BackupCopies, backupCommand, backupTestServices, lastJson, restoreCommand } from "./support/backup-cli.js";
 
 /** Values and names the importer's CSV cannot carry as they are, or that its syntax could misread. */
 async function addImportEdgeCases(driver: Driver): Promise<void> {
@@ -88,27 +86,9 @@ describe("restore by bulk import", { timeout: 900_000 }, () => {
     await Promise.all([mkdir(path.join(work, "source")), mkdir(targetHome)]);
     source = await startNeo4j({ homeDir: path.join(work, "source"), passwordFile, heap: "1g", pageCacheMb: 128 });
     sourceDriver = neo4j.driver(source.uri, neo4j.auth.basic("neo4j", password));
-    const access = s3Access();
-    const s3 = new S3Client({
-      endpoint: access.endpoint,
-      region: access.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-    });
-    copies = new BackupCopies(s3, bucket);
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NEO4J_URI: source.uri,
-      NEO4J_PASSWORD_FILE: passwordFile,
-      S3_BUCKET: bucket,
-      S3_PREFIX: "backups/",
-      S3_ENDPOINT: access.endpoint,
-      S3_REGION: access.region,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: access.accessKeyId,
-      S3_SECRET_ACCESS_KEY_FILE: access.secretAccessKeyFile,
-    };
+    const services = backupTestServices(source.uri, passwordFile, bucket);
+    env = services.env;
+    copies = new BackupCopies(services.s3, bucket);
     await generateGraph(sourceDriver, 3000, 6000);
     await addImportEdgeCases(sourceDriver);
   });

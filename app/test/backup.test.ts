@@ -8,11 +8,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import neo4j, { type Driver } from "neo4j-driver";
 import { startNeo4j, type Neo4jInstance } from "../../scripts/dev-services/neo4j.js";
-import { s3Access } from "../../test/support/service-env.js";
-import { BackupCopies, backupCommand, lastJson, restoreCommand, runCli } from "./support/backup-cli.js";
+import {
+  BackupCopies,
+  backupCommand,
+  backupTestServices,
+  lastJson,
+  restoreCommand,
+  runCli,
+} from "./support/backup-cli.js";
 import { generateGraph, graphDigest } from "../../scripts/dev-services/backup-graph.js";
 import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
 import { backupDriver } from "../src/backup/driver.js";
@@ -47,26 +53,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     const password = readFileSync(passwordFile, "utf8");
     sourceDriver = neo4j.driver(source.uri, neo4j.auth.basic("neo4j", password));
     targetDriver = neo4j.driver(target.uri, neo4j.auth.basic("neo4j", password));
-    const access = s3Access();
-    s3 = new S3Client({
-      endpoint: access.endpoint,
-      region: access.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-    });
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NEO4J_URI: source.uri,
-      NEO4J_PASSWORD_FILE: passwordFile,
-      S3_BUCKET: bucket,
-      S3_PREFIX: "backups/",
-      S3_ENDPOINT: access.endpoint,
-      S3_REGION: access.region,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: access.accessKeyId,
-      S3_SECRET_ACCESS_KEY_FILE: access.secretAccessKeyFile,
-    };
+    ({ s3, env } = backupTestServices(source.uri, passwordFile, bucket));
     copies = new BackupCopies(s3, bucket);
     await generateGraph(sourceDriver, NODES, RELATIONSHIPS);
   });

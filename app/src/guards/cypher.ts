@@ -29,6 +29,9 @@ const WRITE_OR_ADMIN = [
   "FINISH",
 ];
 
+/** Compiled once: the check runs on every graph_query call. */
+const WRITE_OR_ADMIN_PATTERNS = WRITE_OR_ADMIN.map((keyword) => [keyword, new RegExp(`\\b${keyword}\\b`)] as const);
+
 /** Procedures and functions that read metadata only. */
 const ALLOWED_PROCEDURES = new Set([
   "db.labels",
@@ -89,9 +92,8 @@ export function assertReadOnlyCypher(query: string): void {
   if (/[^\t\n\r\x20-\x7e]/.test(code))
     throw new CypherRefusedError("blocked: characters outside printable ASCII in query text");
   const upper = code.toUpperCase();
-  for (const keyword of WRITE_OR_ADMIN) {
-    if (new RegExp(`\\b${keyword}\\b`).test(upper))
-      throw new CypherRefusedError(`blocked: ${keyword} is not allowed in a read-only query`);
+  for (const [keyword, pattern] of WRITE_OR_ADMIN_PATTERNS) {
+    if (pattern.test(upper)) throw new CypherRefusedError(`blocked: ${keyword} is not allowed in a read-only query`);
   }
   if (/\bIN\s+(CONCURRENT\s+)?TRANSACTIONS\b/.test(upper))
     throw new CypherRefusedError("blocked: CALL ... IN TRANSACTIONS is not allowed");

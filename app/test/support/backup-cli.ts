@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { s3Access } from "../../../test/support/service-env.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -46,6 +47,38 @@ export const restoreCommand = (env: NodeJS.ProcessEnv, args: string[], killWhen?
   runCli([path.join(ROOT, "scripts/restore-backup.ts"), ...args], env, killWhen);
 export const lastJson = (text: string) =>
   JSON.parse(text.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>;
+
+/**
+ * The test's MinIO (started by the test runner) as an S3 client, and the environment the backup
+ * and restore commands run with: Neo4j at `neo4jUri`, backups in `bucket`.
+ */
+export function backupTestServices(
+  neo4jUri: string,
+  passwordFile: string,
+  bucket: string,
+): { s3: S3Client; env: NodeJS.ProcessEnv } {
+  const access = s3Access();
+  const s3 = new S3Client({
+    endpoint: access.endpoint,
+    region: access.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+  });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NEO4J_URI: neo4jUri,
+    NEO4J_PASSWORD_FILE: passwordFile,
+    S3_BUCKET: bucket,
+    S3_PREFIX: "backups/",
+    S3_ENDPOINT: access.endpoint,
+    S3_REGION: access.region,
+    S3_FORCE_PATH_STYLE: "true",
+    S3_ACCESS_KEY_ID: access.accessKeyId,
+    S3_SECRET_ACCESS_KEY_FILE: access.secretAccessKeyFile,
+  };
+  return { s3, env };
+}
 
 /** A bucket's backups as the tests read and copy them. */
 export class BackupCopies {
