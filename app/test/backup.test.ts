@@ -20,7 +20,7 @@ import {
   runCli,
 } from "./support/backup-cli.js";
 import { generateGraph, graphDigest } from "../../scripts/dev-services/backup-graph.js";
-import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
+import { BACKUP_NODE_OPTIONS } from "../../infra/charts/backup.js";
 import { backupDriver } from "../src/backup/driver.js";
 import { loadBackupConfig } from "../src/backup/config.js";
 import { restoreBackup } from "../src/backup/restore.js";
@@ -450,7 +450,7 @@ describe("backup and restore", { timeout: 900_000 }, () => {
     } finally {
       await session.close();
     }
-    const capped = { ...env, NODE_OPTIONS: `--max-old-space-size=${BACKUP_HEAP_MB}` };
+    const capped = { ...env, NODE_OPTIONS: BACKUP_NODE_OPTIONS };
     const backup = await backupCommand({ ...capped, NEO4J_URI: target.uri }, "--json");
     assert.equal(backup.status, 0, backup.stderr.slice(-2000));
     assert.equal((lastJson(backup.stdout).counts as { nodes: number }).nodes, blobs);

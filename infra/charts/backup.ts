@@ -22,7 +22,15 @@ import type { DeployValues } from "./deploy-values.js";
  * stream, so a fixed heap serves any graph size; bench:backup measures them under this same cap,
  * which a graph-sized allocation would break.
  */
-export const BACKUP_HEAP_MB = 192;
+const BACKUP_HEAP_MB = 192;
+
+/**
+ * The backup's and restore's Node.js options: the heap cap, and a young generation of 4 MB per
+ * semi-space. By default V8 lets the young generation grow to tens of MB, and a backup, which
+ * allocates fast, takes all of it: bench:backup measured a peak RSS of 409 MB at 100k nodes and
+ * 508 MB at 1M with the default, and 280 MB and 329 MB with this, at about the same speed.
+ */
+export const BACKUP_NODE_OPTIONS = `--max-old-space-size=${BACKUP_HEAP_MB} --max-semi-space-size=4`;
 
 /** Where the backups go: the deploy-time values of the bucket, and the backup's own settings. */
 export interface BackupProps extends Omit<DeployValues, "mcpImage"> {
@@ -56,7 +64,7 @@ export interface BackupProps extends Omit<DeployValues, "mcpImage"> {
 function backupEnvironment(props: BackupProps): Record<string, string> {
   return {
     NODE_ENV: "production",
-    NODE_OPTIONS: `--max-old-space-size=${BACKUP_HEAP_MB}`,
+    NODE_OPTIONS: BACKUP_NODE_OPTIONS,
     NEO4J_URI: neo4jBoltUri(props.namespace),
     NEO4J_USER: "neo4j",
     NEO4J_PASSWORD_FILE: `${SECRET_MOUNTS.neo4j}/password`,

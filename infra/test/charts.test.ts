@@ -157,7 +157,8 @@ describe("kit charts", () => {
   it("cap the backup's heap well inside its container's memory limit", () => {
     const list = objects();
     const data = find(list, "ConfigMap", "neo4j-backup-config").data as Record<string, string>;
-    const heapMb = Number(/^--max-old-space-size=(\d+)$/.exec(data.NODE_OPTIONS ?? "")?.[1]);
+    const heapMb = Number(/(?:^| )--max-old-space-size=(\d+)(?: |$)/.exec(data.NODE_OPTIONS ?? "")?.[1]);
+    const semiSpaceMb = Number(/(?:^| )--max-semi-space-size=(\d+)(?: |$)/.exec(data.NODE_OPTIONS ?? "")?.[1]);
     const cronJob = find(list, "CronJob", "neo4j-backup") as unknown as {
       spec: {
         jobTemplate: {
@@ -168,6 +169,7 @@ describe("kit charts", () => {
     const limit = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.resources.limits.memory ?? "";
     const limitMb = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
     assert.ok(heapMb >= 64 && heapMb <= limitMb / 2, `heap ${heapMb} MB, container limit ${limit}`);
+    assert.ok(semiSpaceMb >= 1 && semiSpaceMb <= 8, `young generation of ${semiSpaceMb} MB per semi-space`);
   });
 
   it("serve HTTPS from the MCP pod with a certificate of the kit's CA that the ingress controller verifies", () => {

@@ -14,7 +14,7 @@ import neo4j, { type Driver } from "neo4j-driver";
 import { generateGraph } from "../dev-services/backup-graph.js";
 import { startMinio } from "../dev-services/minio.js";
 import { startNeo4j, type Neo4jInstance } from "../dev-services/neo4j.js";
-import { BACKUP_HEAP_MB } from "../../infra/charts/backup.js";
+import { BACKUP_NODE_OPTIONS } from "../../infra/charts/backup.js";
 import { parseOptions, runMain } from "../lib/cli.js";
 import { cpuSeconds, neo4jDump, neo4jLoad, type ToolRun } from "./neo4j-reference.js";
 
@@ -46,10 +46,10 @@ async function measure(
 
 function measureWorker(args: string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    // The same heap cap as the backup CronJob and restore Job.
+    // The same heap options as the backup CronJob and restore Job.
     const child = spawn(
       process.execPath,
-      [`--max-old-space-size=${BACKUP_HEAP_MB}`, "--expose-gc", "--import", "tsx", WORKER, ...args],
+      [...BACKUP_NODE_OPTIONS.split(" "), "--expose-gc", "--import", "tsx", WORKER, ...args],
       { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] },
     );
     let stdout = "";
