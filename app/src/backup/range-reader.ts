@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Record as Neo4jRecord } from "neo4j-driver";
 import { backupDriver } from "./driver.js";
-import { NODE_FIELDS, RELATIONSHIP_FIELDS, nodeRecord, relationshipOf } from "./read-records.js";
+import { NODE_RESULT, RELATIONSHIP_RESULT, nodeRecord, relationshipOf } from "./read-records.js";
 import type { ReaderRequest, ReaderSettings, ReaderMessage } from "./range-reads.js";
 
 /** About this many characters of lines per message to the main thread. */
@@ -35,7 +35,7 @@ function rangeQuery(request: ReaderRequest): { query: string; parameters: Record
   // id() is the only seekable integer key of an element; element ids are built from it.
   const match = request.kind === "nodes" ? "MATCH (n) WHERE id(n) = i" : "MATCH (a)-[r]->(b) WHERE id(r) = i";
   const open = request.kind === "nodes" ? "MATCH (n) WHERE id(n) >= $from" : "MATCH (a)-[r]->(b) WHERE id(r) >= $from";
-  const fields = request.kind === "nodes" ? `RETURN ${NODE_FIELDS}` : `RETURN ${RELATIONSHIP_FIELDS}`;
+  const fields = request.kind === "nodes" ? NODE_RESULT : RELATIONSHIP_RESULT;
   const query = request.to === null ? `${open} ${fields}` : `UNWIND range($from, $to - 1) AS i ${match} ${fields}`;
   return { query, parameters: { from: request.from, to: request.to ?? 0 } };
 }

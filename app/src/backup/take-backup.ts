@@ -12,7 +12,7 @@ import type { BackupConnection } from "./driver.js";
 import { unfinishedRestore } from "./restore-marker.js";
 import { usableCpus } from "./usable-cpus.js";
 import { NodeIdSet } from "./node-ids.js";
-import { NODE_FIELDS, RELATIONSHIP_FIELDS, nodeRecord, relationshipOf } from "./read-records.js";
+import { NODE_RESULT, RELATIONSHIP_RESULT, nodeRecord, relationshipOf } from "./read-records.js";
 import { RangeReaders, highestId, type NodeChunk, type RelationshipChunk } from "./range-reads.js";
 import type { BackupRecord, Endpoint, RelationshipRecord } from "./records.js";
 import { DATA_OBJECT, FORMAT_VERSION, backupId, type BackupStore, type Manifest } from "./storage.js";
@@ -87,9 +87,9 @@ async function fetchSizeFor(
   return Math.max(1, Math.min(MAX_FETCH_SIZE, Math.floor(FETCH_BYTES / largest)));
 }
 
-const NODES_QUERY = `MATCH (n) RETURN ${NODE_FIELDS}`;
-const RELATIONSHIPS_QUERY = `MATCH (a)-[r]->(b) RETURN ${RELATIONSHIP_FIELDS}`;
-const NODE_BY_ID_QUERY = `MATCH (n) WHERE elementId(n) = $id RETURN ${NODE_FIELDS}`;
+const NODES_QUERY = `MATCH (n) ${NODE_RESULT}`;
+const RELATIONSHIPS_QUERY = `MATCH (a)-[r]->(b) ${RELATIONSHIP_RESULT}`;
+const NODE_BY_ID_QUERY = `MATCH (n) WHERE elementId(n) = $id ${NODE_RESULT}`;
 
 /**
  * The whole of an endpoint the backup has not written (a node created while it ran), read now.

@@ -250,13 +250,6 @@ export function decodeValue(value: unknown): unknown {
   }
 }
 
-export function encodeProperties(properties: Record<string, unknown>): Record<string, EncodedValue> {
-  // No prototype: a key named __proto__ is then a property like any other.
-  const encoded = Object.create(null) as Record<string, EncodedValue>;
-  for (const key of Object.keys(properties)) encoded[key] = encodeValue(properties[key]);
-  return encoded;
-}
-
 export function decodeProperties(properties: unknown): Record<string, unknown> {
   if (typeof properties !== "object" || properties === null || Array.isArray(properties))
     throw new BackupFormatError("properties must be an object");
