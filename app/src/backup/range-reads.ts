@@ -100,8 +100,10 @@ export class RangeReaders {
 
   constructor(settings: ReaderSettings, count: number) {
     // Each reader gets a third of the process's heap cap (the Jobs' --max-old-space-size) and a
-    // young generation of 32 MB, so that two readers and the main thread together stay inside
-    // the container's memory limit: their heaps fill towards these caps before a collection.
+    // young generation of at most 32 MB, so that two readers and the main thread together stay
+    // inside the container's memory limit: their heaps fill towards these caps before a
+    // collection. V8's --max-semi-space-size, which the Jobs set, is process-wide and caps the
+    // readers' young generation further.
     const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 3));
     this.workers = Array.from({ length: count }, () =>
       startReader({
