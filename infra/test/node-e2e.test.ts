@@ -393,7 +393,12 @@ describe("the kit on a real node", () => {
         await new Promise((resolve) => setTimeout(resolve, 1_500));
       }
     })();
+    // Calls before the renewal began, and when the renewed certificate was first served.
+    let atRenewal: number;
+    let atSwap: number;
     try {
+      await until("the client's first call", 30, async () => (calls >= 1 ? true : undefined));
+      atRenewal = calls;
       const renew = await runScript(
         "certs.ts",
         ["renew", "mcp-server-tls", "--namespace", NAMESPACE, "--kubeconfig", cluster?.kubeconfig as string],
@@ -409,7 +414,7 @@ describe("the kit on a real node", () => {
         2_000,
       );
       console.error(`renewed certificate served ${seconds(started)} after the renewal, ${calls} calls so far`);
-      const atSwap = calls;
+      atSwap = calls;
       await until("calls go on after the swap", 30, async () => (calls > atSwap + 3 ? true : undefined));
     } finally {
       calling = false;
@@ -417,7 +422,10 @@ describe("the kit on a real node", () => {
       await mcp.close();
     }
     assert.deepEqual(failures, [], "no call failed while the certificate was renewed");
-    assert.ok(calls > 10, `the client kept calling (${calls} calls)`);
+    // The count of calls depends on how fast the renewal goes; what matters is that they went on throughout.
+    assert.ok(atRenewal >= 1, `the client called before the renewal (${atRenewal} calls)`);
+    assert.ok(atSwap > atRenewal, `the client called while the certificate was renewed (${atSwap - atRenewal} calls)`);
+    assert.ok(calls > atSwap + 3, `the client kept calling after the swap (${calls - atSwap} calls)`);
   });
 
   it("destroy leaves nothing of the stack", async () => {
