@@ -68,6 +68,9 @@ export function intendedTcp(settings: Settings, source: Record<string, string>, 
   return egress && ingress;
 }
 
+/** How long each check of a probe pod is tried. */
+const PROBE_WINDOW_SECONDS = 15;
+
 /** Runs a probe pod with `labels` and returns each check's outcome (true: connected / resolved). */
 export async function probeFrom(
   core: CoreV1Api,
@@ -77,12 +80,19 @@ export async function probeFrom(
   image: string,
   checks: Record<string, string>,
 ): Promise<Record<string, boolean>> {
-  const script = Object.entries(checks)
-    .map(
+  // Each check is tried for PROBE_WINDOW_SECONDS, all at once: a new pod's first packets can come
+  // before the policy controller has added it to the sets the policies match. A flow the policies
+  // allow must connect within the window; one they deny must stay refused for all of it.
+  const script = [
+    ...Object.entries(checks).map(
       ([check, command]) =>
-        `if ${command} >/dev/null 2>&1; then echo "RESULT ${check} yes"; else echo "RESULT ${check} no"; fi`,
-    )
-    .join("\n");
+        `(end=$(( $(/bin/busybox date +%s) + ${PROBE_WINDOW_SECONDS} )); ` +
+        `until ${command} >/dev/null 2>&1; do ` +
+        `if [ "$(/bin/busybox date +%s)" -ge "$end" ]; then echo "RESULT ${check} no"; exit 0; fi; /bin/busybox sleep 1; ` +
+        `done; echo "RESULT ${check} yes") &`,
+    ),
+    "wait",
+  ].join("\n");
   const pod: V1Pod = {
     metadata: { name, namespace, labels },
     spec: {
