@@ -11,7 +11,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import neo4j from "neo4j-driver";
-import { neo4jAccess, s3Access } from "./support/service-env.js";
+import { neo4jAccess, s3Access, s3Client } from "./support/service-env.js";
 
 function isUnauthorized(error: { code?: string }): boolean {
   assert.equal(error.code, "Neo.ClientError.Security.Unauthorized");
@@ -57,12 +57,7 @@ describe("Neo4j", () => {
 
 describe("MinIO through the AWS SDK", () => {
   const access = s3Access();
-  const s3 = new S3Client({
-    endpoint: access.endpoint,
-    region: access.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-  });
+  const s3 = s3Client(access);
   after(() => s3.destroy());
 
   test("creates a bucket and puts, lists and gets an object with path-style addressing", async () => {

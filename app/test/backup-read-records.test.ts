@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import type { Driver } from "neo4j-driver";
+import type { Driver, Record as Neo4jRecord } from "neo4j-driver";
 import { neo4jAccess } from "../../test/support/service-env.js";
 import { backupDriver } from "../src/backup/driver.js";
 import { NODE_RESULT, RELATIONSHIP_RESULT, nodeRecord, relationshipOf } from "../src/backup/read-records.js";
@@ -83,13 +83,24 @@ describe("backup reads of temporal values", () => {
     return Object.fromEntries(Object.entries(props).map(([key, value]) => [key, encodeValue(value)]));
   }
 
-  it("writes a node's temporal values as encoding the driver's values does", async () => {
-    const match = "MATCH (n) WHERE elementId(n) = $id";
-    const { records } = await driver.executeQuery(`${match} ${NODE_RESULT}`, { id: nodeId });
+  /** The element as the backup reads it, once its properties have been found equal to the driver's, encoded. */
+  async function readBoth<T extends { props: Record<string, unknown> }>(
+    match: string,
+    result: string,
+    id: string,
+    variable: string,
+    read: (record: Neo4jRecord) => T,
+  ): Promise<T> {
+    const { records } = await driver.executeQuery(`${match} ${result}`, { id });
     const record = records[0];
-    assert.ok(record, "the node is read");
-    const read = nodeRecord(record);
-    assert.deepEqual({ ...read.props }, await driverEncoded(match, nodeId, "n"));
+    assert.ok(record, `${variable} is read`);
+    const element = read(record);
+    assert.deepEqual({ ...element.props }, await driverEncoded(match, id, variable));
+    return element;
+  }
+
+  it("writes a node's temporal values as encoding the driver's values does", async () => {
+    const read = await readBoth("MATCH (n) WHERE elementId(n) = $id", NODE_RESULT, nodeId, "n", nodeRecord);
     assert.equal(Object.keys(read.props).length, Object.keys(VALUES).length + 1);
     assert.deepEqual(read.props.repeatedHourFirst, { dt: [2024, 10, 27, 2, 30, 0, 0], off: 7200, tz: "Europe/Paris" });
     assert.deepEqual(read.props.repeatedHourSecond, { dt: [2024, 10, 27, 2, 30, 0, 0], off: 3600, tz: "Europe/Paris" });
@@ -100,11 +111,7 @@ describe("backup reads of temporal values", () => {
 
   it("writes a relationship's temporal values as encoding the driver's values does", async () => {
     const match = "MATCH (a)-[r]->(b) WHERE elementId(r) = $id";
-    const { records } = await driver.executeQuery(`${match} ${RELATIONSHIP_RESULT}`, { id: relationshipId });
-    const record = records[0];
-    assert.ok(record, "the relationship is read");
-    const read = relationshipOf(record);
-    assert.deepEqual({ ...read.props }, await driverEncoded(match, relationshipId, "r"));
+    const read = await readBoth(match, RELATIONSHIP_RESULT, relationshipId, "r", relationshipOf);
     assert.deepEqual(read.props.local, { ldt: [2024, 1, 1, 10, 0, 0, 1] });
     assert.deepEqual(read.props.timeNegative, { time: [0, 0, 0, 0, -64800] });
   });

@@ -1,5 +1,6 @@
 // What a test needs to reach the services that `npm test` started for the run.
 import { readFileSync } from "node:fs";
+import { S3Client } from "@aws-sdk/client-s3";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -45,4 +46,14 @@ export function s3Access(): S3Access {
     secretAccessKey: readFileSync(secretAccessKeyFile, "utf8").trim(),
     secretAccessKeyFile,
   };
+}
+
+/** An S3 client of the run's MinIO, path-style as MinIO serves it. */
+export function s3Client(access: S3Access = s3Access()): S3Client {
+  return new S3Client({
+    endpoint: access.endpoint,
+    region: access.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+  });
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { s3Access } from "../../../test/support/service-env.js";
+import { s3Access, s3Client } from "../../../test/support/service-env.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -58,12 +58,7 @@ export function backupTestServices(
   bucket: string,
 ): { s3: S3Client; env: NodeJS.ProcessEnv } {
   const access = s3Access();
-  const s3 = new S3Client({
-    endpoint: access.endpoint,
-    region: access.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-  });
+  const s3 = s3Client(access);
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
