@@ -25,11 +25,22 @@ describe("node id set", () => {
   it("never holds an id it cannot read, or one of another database", () => {
     const set = new NodeIdSet();
     assert.equal(set.add(`${DB}7`), true);
-    for (const id of [`4:other-db:7`, "7", `${DB}`, `${DB}x7`, `${DB}7 `, `${DB}1234567890123456`, `${DB}-7`]) {
+    for (const id of [
+      `4:other-db:7`,
+      "7",
+      `${DB}`,
+      `${DB}x7`,
+      `${DB}7 `,
+      `${DB}1234567890123456`,
+      `${DB}-7`,
+      `${DB}07`,
+      `${DB}00`,
+    ]) {
       assert.equal(set.add(id), false, id);
       assert.equal(set.has(id), false, id);
     }
     assert.equal(set.has(`${DB}7`), true);
+    assert.equal(set.add(`${DB}0`), true, "zero alone is an id");
   });
 
   it("refuses ids spread wider than its pages, and keeps those it holds", () => {

@@ -269,6 +269,20 @@ describe("backup and restore", { timeout: 900_000 }, () => {
         message:
           /verification failed: record \d+: relationship "[^"]+" names its end node "[^"]+:987654321" by id, but no earlier line holds that node/,
       },
+      // A node that is there, named by its id with a leading zero: another id, which no line holds.
+      {
+        changed: tamper<{ end: string }>(
+          lastRelationship,
+          (record) => (record.end = record.end.replace(/:(\d+)$/, ":0$1")),
+        ),
+        message:
+          /verification failed: record \d+: relationship "[^"]+" names its end node "[^"]+:0\d+" by id, but no earlier line holds that node/,
+      },
+      // A node line written twice would restore as two nodes.
+      {
+        changed: [...lines.slice(0, lastNode + 1), lines[lastNode] ?? "", ...lines.slice(lastNode + 1)],
+        message: /verification failed: record \d+: node "[^"]+" appears twice/,
+      },
     ];
     const before = await graphDigest(targetDriver);
     assert.ok(before.nodes > 0, "the target holds a graph to lose");

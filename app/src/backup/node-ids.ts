@@ -6,12 +6,14 @@
 /**
  * Neo4j's node element ids end in the store's numeric id, `4:<database uuid>:<id>`: an element id
  * as the prefix up to its last colon and the 1 to 15 digits after it (below 10^15, so exact as a
- * number), if it has that form. Read by hand: the backup and the restore ask it of every line.
+ * number, and without a leading zero), if it has that form. Read by hand: the backup and the restore ask it of every line.
  */
 export function splitElementId(elementId: string): { prefix: string; id: number } | undefined {
   const colon = elementId.lastIndexOf(":");
   const digits = elementId.length - colon - 1;
   if (colon < 0 || digits < 1 || digits > 15) return undefined;
+  // Neo4j writes no leading zero: `…:07` and `…:7` would otherwise name one node by two ids.
+  if (digits > 1 && elementId.charCodeAt(colon + 1) === 48) return undefined;
   let id = 0;
   for (let index = colon + 1; index < elementId.length; index += 1) {
     const digit = elementId.charCodeAt(index) - 48;

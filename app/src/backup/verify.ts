@@ -141,6 +141,9 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
     try {
       if (record.k === "node") {
         decodeProperties(record.props);
+        // A backup writes each node once: a second line would restore as a second node.
+        if (written.has(record.id))
+          throw new VerificationError(`node ${JSON.stringify(record.id.slice(0, 80))} appears twice`);
         written.add(record.id);
         result.nodes += 1;
       } else if (record.k === "rel") {
