@@ -193,10 +193,10 @@ describe("backup and restore", { timeout: 900_000 }, () => {
       });
       await assert.rejects(stopped, /stopped/);
       const partial = await targetDriver.executeQuery("MATCH ()-[r]->() RETURN count(r) AS relationships");
-      assert.equal(
-        Number(partial.records[0]?.get("relationships")),
-        stopAfter,
-        "the batches that committed, and no more",
+      // The batch after it may have been in flight already, and commits in its turn.
+      assert.ok(
+        [stopAfter, stopAfter + batchSize].includes(Number(partial.records[0]?.get("relationships"))),
+        `the batches that committed, and no more: ${String(partial.records[0]?.get("relationships"))} of ${stopAfter} or ${stopAfter + batchSize}`,
       );
       const resumed = await restoreBackup(driver, config.neo4j.database, store, latest, { batchSize });
       assert.equal(resumed.resumed, true);

@@ -136,6 +136,7 @@ async function load(restore: RestoreRun, written: number, verified: VerifyResult
     driver,
     database,
     { rows: options.batchSize ?? 2000, bytes: options.batchBytes ?? 4 * 1024 * 1024 },
+    written,
     (kind, count) => {
       progress[kind] += count;
       report();
@@ -191,12 +192,14 @@ async function cleanup(
       database,
       `MATCH ()-[r]->() WHERE r.${STAGED_ID} IS NOT NULL CALL { WITH r REMOVE r.${STAGED_ID} } IN TRANSACTIONS OF 10000 ROWS`,
     );
+  // The constraint goes first: every key removed would otherwise be removed from its index too.
+  // The label alone finds the nodes, so a cleanup interrupted after the drop resumes as well.
+  await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
   await run(
     driver,
     database,
     `MATCH (n:${STAGED}) CALL { WITH n REMOVE n:${STAGED}, n.${STAGED_ID}, n.${ENDPOINT_ONLY}, n.${DEFERRED} } IN TRANSACTIONS OF 10000 ROWS`,
   );
-  await run(driver, database, `DROP CONSTRAINT ${STAGED_CONSTRAINT} IF EXISTS`);
 }
 
 /** The restored graph's nodes by label and relationships by type against the manifest (and the nodes known only as endpoints); returns the relationships by type. */

@@ -2,7 +2,11 @@
 // the restore's position in the backup (the marker's `line`), so a batch is written exactly once
 // however often the restore is interrupted and run again. That is what lets the writes CREATE
 // instead of MERGE, and leaves no bookkeeping on relationships to remove afterwards.
-import neo4j, { type Driver, type Integer, type QueryResult } from "neo4j-driver";
+//
+// Two batches are in flight at once: the next one is packed, sent and parsed while Neo4j writes
+// the one before it. They still run one after the other, in order: each batch first locks the
+// marker and goes on only if the marker's position is where the batch before it left it.
+import neo4j, { type Driver, type Integer } from "neo4j-driver";
 import {
   RESTORE_ENDPOINT_ONLY_KEY as ENDPOINT_ONLY,
   RESTORE_ID_KEY as STAGED_ID,
@@ -50,16 +54,29 @@ interface RelationshipRow {
   end: EndpointRow;
 }
 
-// The batch and the position it brings the restore to commit together or not at all. The marker
-// is written last, so a batch holds its lock only for its own commit.
-const ADVANCE = `WITH count(*) AS written MATCH (m:${MARKER}) SET m.line = $line RETURN written`;
+/**
+ * A batch's writes between the marker's lock and its advance. Writing the marker locks it until
+ * the batch commits, and the position is read under that lock: a batch whose predecessor has
+ * not committed yet (or has failed) returns no record and writes nothing. The batch and the
+ * position it brings the restore to commit together or not at all.
+ */
+const inTurn = (writes: string) => `
+MATCH (m:${MARKER})
+SET m.writing = $line
+WITH m WHERE m.line = $previous
+CALL (m) {
+${writes}
+  RETURN count(*) AS written
+}
+SET m.line = $line
+REMOVE m.writing
+RETURN written`;
 
-const NODE_BATCH = `
-UNWIND $rows AS row
-CREATE (n:${STAGED} {${STAGED_ID}: row.key})
-SET n += row.props
-SET n:$(row.labels)
-${ADVANCE}`;
+const NODE_BATCH = inTurn(`
+  UNWIND $rows AS row
+  CREATE (n:${STAGED} {${STAGED_ID}: row.key})
+  SET n += row.props
+  SET n:$(row.labels)`);
 
 // An endpoint the line carries whole is created unless it is there (a format 1 backup carries
 // every endpoint whole on every line); one named by id must be there already. A row whose
@@ -71,60 +88,98 @@ CALL (row) {
     ON CREATE SET n += row.${side}.node.props, n:$(row.${side}.node.labels), n.${ENDPOINT_ONLY} = true
 }`;
 
-const relationshipBatch = (carried: string) => `
-UNWIND $rows AS row
-${carried}
-MATCH (a:${STAGED} {${STAGED_ID}: row.start.key}), (b:${STAGED} {${STAGED_ID}: row.end.key})
-CREATE (a)-[r:$(row.type)]->(b)
-SET r = row.props
-${ADVANCE}`;
+const relationshipBatch = (carried: string) =>
+  inTurn(`
+  UNWIND $rows AS row
+  ${carried}
+  MATCH (a:${STAGED} {${STAGED_ID}: row.start.key}), (b:${STAGED} {${STAGED_ID}: row.end.key})
+  CREATE (a)-[r:$(row.type)]->(b)
+  SET r = row.props`);
 
 // Most batches carry no node whole: they skip the subqueries, which cost their time on every row.
 const RELATIONSHIP_BATCH = relationshipBatch("");
 const CARRYING_RELATIONSHIP_BATCH = relationshipBatch(`${mergeEndpoint("start")}\n${mergeEndpoint("end")}`);
 
-/** Runs one write transaction; `check` sees its result and rolls it back by throwing. */
-async function write(
+/** A batch that found the marker short of the batch before it: it wrote nothing and is tried again once that one has committed. */
+class NotInTurn extends Error {}
+
+/**
+ * Runs one batch in a write transaction of its own; `check` sees how many rows it wrote and rolls
+ * it back by throwing. Resolves false, having written nothing, when the batch before it has not
+ * committed yet.
+ */
+async function writeInTurn(
   driver: Driver,
   database: string,
   query: string,
   parameters: Record<string, unknown>,
-  check: (result: QueryResult) => void,
-) {
+  check: (written: number) => void,
+): Promise<boolean> {
   const session = driver.session({ database });
   try {
     await session.executeWrite(async (tx) => {
-      check(await tx.run(query, parameters));
+      const [record] = (await tx.run(query, parameters)).records;
+      // Thrown to roll back: the marker's lock was written, and must not be committed.
+      if (!record) throw new NotInTurn();
+      check(Number(record.get("written")));
     });
+    return true;
+  } catch (error) {
+    if (error instanceof NotInTurn) return false;
+    throw error;
   } finally {
     await session.close();
   }
 }
 
-const writtenOf = (result: QueryResult) => Number(result.records[0]?.get("written") ?? 0);
-
 /**
- * One write at a time, in order, while the caller reads and decodes the next batch: the
- * database and this process work at once instead of in turn. A batch of large values is awaited
- * at once, so memory holds one large batch, not two.
+ * The batches' writes, in order, at most two in flight, while the caller reads and decodes the
+ * next batch: the database and this process work at once instead of in turn. Each batch is told
+ * the position of the one before it. A batch of large values is written alone and awaited at
+ * once, so memory holds one large batch, not several.
  */
 class OrderedWrites {
-  private running: Promise<void> = Promise.resolve();
+  private readonly inFlight: Array<Promise<void>> = [];
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly overlapBytes: number) {}
+  /** `line`: the restore's position before the first batch this run writes. */
+  constructor(
+    private readonly overlapBytes: number,
+    private line: number,
+  ) {}
 
-  async submit(bytes: number, work: () => Promise<void>): Promise<void> {
-    await this.drain();
-    this.running = work().catch((error: unknown) => {
+  /** `write(previous)` writes a batch if the marker is at `previous`, and resolves whether it did. */
+  async submit(bytes: number, line: number, write: (previous: number) => Promise<boolean>): Promise<void> {
+    // A batch of large values runs alone: before it and after it, nothing else is in flight.
+    const alone = bytes > this.overlapBytes;
+    while (this.inFlight.length >= (alone ? 1 : 2)) await this.settle();
+    // A failed batch ends the restore once what is in flight has settled: nothing runs on after it.
+    if (this.failure) return this.drain();
+    const previous = this.line;
+    this.line = line;
+    const before = this.inFlight.at(-1) ?? Promise.resolve();
+    const running = (async () => {
+      if (await write(previous)) return;
+      // Its predecessor had not committed: once it has (a failure of its own is reported by it), once more.
+      await before.catch(() => undefined);
+      if (this.failure) return;
+      if (!(await write(previous)))
+        throw new Error(`the restore's marker is not at line ${previous}: another restore is writing to this database`);
+    })().catch((error: unknown) => {
       this.failure ??= { error };
     });
-    if (bytes > this.overlapBytes) await this.drain();
+    this.inFlight.push(running);
+    if (alone) await this.drain();
+  }
+
+  private async settle(): Promise<void> {
+    await this.inFlight[0];
+    this.inFlight.shift();
   }
 
   /** Resolves once every submitted write has committed; rejects with the first that failed. */
   async drain(): Promise<void> {
-    await this.running;
+    while (this.inFlight.length > 0) await this.settle();
     if (this.failure) throw this.failure.error;
   }
 }
@@ -146,7 +201,7 @@ class WriteBatch<Row> {
   constructor(
     private readonly limits: BatchLimits,
     private readonly writes: OrderedWrites,
-    private readonly writeRows: (rows: Row[], line: number) => Promise<void>,
+    private readonly writeRows: (rows: Row[], line: number, previous: number) => Promise<boolean>,
   ) {}
 
   get pending(): number {
@@ -165,7 +220,7 @@ class WriteBatch<Row> {
     const { rows, bytes, line } = this;
     this.rows = [];
     this.bytes = 0;
-    await this.writes.submit(bytes, () => this.writeRows(rows, line));
+    await this.writes.submit(bytes, line, (previous) => this.writeRows(rows, line, previous));
   }
 }
 
@@ -179,32 +234,34 @@ export class GraphWriter {
   // Nodes the pending relationship batch carries whole: a line that names one by id waits for it to be written.
   private readonly carriedInBatch = new Set<string>();
 
+  /** `line`: the restore's position before this run's first batch (the marker's `line`). */
   constructor(
     driver: Driver,
     database: string,
     limits: BatchLimits,
+    line: number,
     onWritten: (kind: "nodes" | "relationships", count: number) => void,
   ) {
-    this.writes = new OrderedWrites(limits.bytes / 2);
-    this.nodes = new WriteBatch<NodeRow>(limits, this.writes, async (rows, line) => {
-      await write(driver, database, NODE_BATCH, { rows, line }, (result) => {
-        if (writtenOf(result) !== rows.length)
-          throw new Error(`a node batch wrote ${writtenOf(result)} of ${rows.length} nodes`);
+    this.writes = new OrderedWrites(limits.bytes / 2, line);
+    this.nodes = new WriteBatch<NodeRow>(limits, this.writes, async (rows, line, previous) => {
+      const written = await writeInTurn(driver, database, NODE_BATCH, { rows, line, previous }, (written) => {
+        if (written !== rows.length) throw new Error(`a node batch wrote ${written} of ${rows.length} nodes`);
       });
-      onWritten("nodes", rows.length);
+      if (written) onWritten("nodes", rows.length);
+      return written;
     });
-    this.relationships = new WriteBatch<RelationshipRow>(limits, this.writes, async (rows, line) => {
+    this.relationships = new WriteBatch<RelationshipRow>(limits, this.writes, async (rows, line, previous) => {
       const query = rows.some((row) => row.start.node !== null || row.end.node !== null)
         ? CARRYING_RELATIONSHIP_BATCH
         : RELATIONSHIP_BATCH;
-      await write(driver, database, query, { rows, line }, (result) => {
-        const written = writtenOf(result);
+      const written = await writeInTurn(driver, database, query, { rows, line, previous }, (written) => {
         if (written !== rows.length)
           throw new VerificationError(
             `${rows.length - written} of ${rows.length} relationships in a batch name an endpoint that is not in the restored graph`,
           );
       });
-      onWritten("relationships", rows.length);
+      if (written) onWritten("relationships", rows.length);
+      return written;
     });
   }
 
