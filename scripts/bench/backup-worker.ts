@@ -1,5 +1,6 @@
 // One measured backup or restore for bench:backup, in a process of its own so its peak RSS is
-// its own: prints {seconds, cpuSeconds, childCpuSeconds, maxRssMb, liveHeapMb, nodes, relationships, megabytes} as JSON.
+// its own: prints {seconds, cpuSeconds, childCpuSeconds, maxRssMb, liveHeapMb, nodes, relationships, megabytes, phases} as JSON.
+// phases: seconds spent in each phase of a restore as it reports them, or the import's two passes.
 // liveHeapMb is the largest heap left after a full collection, sampled every few seconds: what
 // the process really holds, as opposed to garbage V8 has not yet had a reason to collect.
 import { readFileSync } from "node:fs";
@@ -33,21 +34,37 @@ runMain(async () => {
     liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
   }, 3000);
   const started = process.hrtime.bigint();
+  const phases: Record<string, number> = {};
+  let current = { phase: "", at: started };
+  const enter = (phase: string) => {
+    const now = process.hrtime.bigint();
+    if (current.phase) phases[current.phase] = (phases[current.phase] ?? 0) + Number(now - current.at) / 1e9;
+    current = { phase, at: now };
+  };
+  const onProgress = ({ phase }: { phase: string }) => {
+    if (phase !== current.phase) enter(phase);
+  };
   try {
     const manifest =
       mode === "backup"
         ? await runBackup(driver, store, { appVersion: appVersion(), connection: config.neo4j })
         : await store.resolve("latest");
     if (mode === "restore")
-      await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000 });
-    if (mode === "finish") await restoreBackup(driver, config.neo4j.database, store, manifest);
-    if (mode === "import")
-      await importRestore(store, manifest, {
+      await restoreBackup(driver, config.neo4j.database, store, manifest, { wipe: true, batchSize: 5000, onProgress });
+    if (mode === "finish") await restoreBackup(driver, config.neo4j.database, store, manifest, { onProgress });
+    enter("");
+    if (mode === "import") {
+      const imported = await importRestore(store, manifest, {
         home: target ?? "",
         database: config.neo4j.database,
         wipe: true,
         importer: await neo4jAdminCommand(),
       });
+      Object.assign(phases, {
+        "verify and convert": imported.convertSeconds,
+        "Neo4j's importer": imported.importSeconds,
+      });
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
     const cpu = process.cpuUsage();
@@ -64,6 +81,7 @@ runMain(async () => {
         nodes: manifest.counts.nodes,
         relationships: manifest.counts.relationships,
         megabytes: manifest.dataBytes / 1e6,
+        phases,
       }),
     );
     return 0;
