@@ -16,6 +16,41 @@ export class VerificationError extends Error {
   readonly code = "ERR_BACKUP_VERIFICATION";
 }
 
+const quote = (id: string) => JSON.stringify(id.slice(0, 80));
+
+/**
+ * The nodes earlier lines of a backup hold, as the backup kept them (its NodeIdSet, built from
+ * the same lines in the same order): a node line comes once, and a relationship names a node by
+ * id only after a line that holds it. The online restore's verification and the import's both
+ * check with it.
+ */
+export class HeldNodes {
+  private readonly ids = new NodeIdSet();
+
+  /** A node line, refused if an earlier line held its id; false when its id cannot be held, so no later line may name it by id. */
+  addLine(id: string): boolean {
+    if (this.ids.has(id)) throw new VerificationError(`node ${quote(id)} appears twice`);
+    return this.ids.add(id);
+  }
+
+  /** A node a relationship line carries whole (a format 1 backup carries the same one on every line); true when first held here. */
+  addCarried(id: string): boolean {
+    return !this.ids.has(id) && this.ids.add(id);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** A relationship's endpoint named by id: an earlier line must hold that node. */
+  requireNamed(relationshipId: string, side: string, id: string): void {
+    if (!this.ids.has(id))
+      throw new VerificationError(
+        `relationship ${quote(relationshipId)} names its ${side} node ${quote(id)} by id, but no earlier line holds that node`,
+      );
+  }
+}
+
 export interface VerifyResult {
   backupId: string;
   records: number;
@@ -134,17 +169,13 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
     sha256: manifest.dataSha256,
   };
   const version: { etag?: string } = {};
-  // The same set the backup kept, built from the same lines in the same order.
-  const written = new NodeIdSet();
+  const held = new HeldNodes();
   for await (const record of readBackup(store, manifest, version)) {
     result.records += 1;
     try {
       if (record.k === "node") {
         decodeProperties(record.props);
-        // A backup writes each node once: a second line would restore as a second node.
-        if (written.has(record.id))
-          throw new VerificationError(`node ${JSON.stringify(record.id.slice(0, 80))} appears twice`);
-        written.add(record.id);
+        held.addLine(record.id);
         result.nodes += 1;
       } else if (record.k === "rel") {
         decodeProperties(record.props);
@@ -152,13 +183,10 @@ export async function verifyBackup(store: BackupStore, manifest: Manifest): Prom
           ["start", record.start],
           ["end", record.end],
         ] as const) {
-          if (typeof endpoint !== "string") {
+          if (typeof endpoint === "string") held.requireNamed(record.id, side, endpoint);
+          else {
             decodeProperties(endpoint.props);
-            written.add(endpoint.id);
-          } else if (!written.has(endpoint)) {
-            throw new VerificationError(
-              `relationship ${JSON.stringify(record.id.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`,
-            );
+            held.addCarried(endpoint.id);
           }
         }
         result.relationships += 1;

@@ -157,11 +157,12 @@ class OrderedWrites {
     if (this.failure) return this.drain();
     const previous = this.line;
     this.line = line;
+    // Never rejects: a batch's failure is recorded, not thrown.
     const before = this.inFlight.at(-1) ?? Promise.resolve();
     const running = (async () => {
       if (await write(previous)) return;
       // Its predecessor had not committed: once it has (a failure of its own is reported by it), once more.
-      await before.catch(() => undefined);
+      await before;
       if (this.failure) return;
       if (!(await write(previous)))
         throw new Error(`the restore's marker is not at line ${previous}: another restore is writing to this database`);

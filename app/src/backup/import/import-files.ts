@@ -9,9 +9,8 @@ import {
   type Endpoint,
   type NodeRecord,
 } from "../records.js";
-import { NodeIdSet } from "../node-ids.js";
 import type { BackupStore, Manifest } from "../storage.js";
-import { assertSchemaStatement, readSizedRecords, VerificationError } from "../verify.js";
+import { assertSchemaStatement, HeldNodes, readSizedRecords, VerificationError } from "../verify.js";
 import type { EncodedValue } from "../values.js";
 import { ARRAY_DELIMITER, DEFERRED, csvField, quoted, type CsvField } from "./csv-fields.js";
 import { CsvGroups, ImportShapeError, type GroupFiles } from "./csv-groups.js";
@@ -56,7 +55,7 @@ function fieldsOf(props: Record<string, EncodedValue>): {
 class ImportWriter {
   readonly nodes: CsvGroups;
   readonly relationships: CsvGroups;
-  readonly written = new NodeIdSet();
+  readonly held = new HeldNodes();
   readonly endpointOnly: Record<string, number> = {};
   readonly deferred = { nodes: 0, relationships: 0 };
   nodeRows = 0;
@@ -67,9 +66,8 @@ class ImportWriter {
   }
 
   node(node: Omit<NodeRecord, "k">): void {
-    if (node.id === MARKER_ID || this.written.has(node.id))
-      throw new VerificationError(`node ${JSON.stringify(node.id.slice(0, 80))} appears twice`);
-    if (!this.written.add(node.id))
+    // Only an element id can be held, so no node takes the marker's id, which holds no colon.
+    if (!this.held.addLine(node.id))
       throw new VerificationError(`node id ${JSON.stringify(node.id.slice(0, 80))} is not one this restore can key`);
     const { fields, deferred } = fieldsOf(node.props as Record<string, EncodedValue>);
     // A label holding the delimiter would split in two: such a node gets its labels online.
@@ -88,14 +86,11 @@ class ImportWriter {
   /** A relationship's endpoint: by id as it is, or whole, which writes the node unless an earlier line did. */
   endpoint(endpoint: Endpoint, relationshipId: string, side: string): string {
     if (typeof endpoint === "string") {
-      if (!this.written.has(endpoint))
-        throw new VerificationError(
-          `relationship ${JSON.stringify(relationshipId.slice(0, 80))} names its ${side} node ${JSON.stringify(endpoint.slice(0, 80))} by id, but no earlier line holds that node`,
-        );
+      this.held.requireNamed(relationshipId, side, endpoint);
       return endpoint;
     }
     // A format 1 backup carries every endpoint whole: the node is written the first time only.
-    if (!this.written.has(endpoint.id)) {
+    if (!this.held.has(endpoint.id)) {
       this.node(endpoint);
       for (const label of endpoint.labels) this.endpointOnly[label] = (this.endpointOnly[label] ?? 0) + 1;
     }
