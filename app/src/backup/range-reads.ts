@@ -102,8 +102,8 @@ export class RangeReaders {
     // Each reader gets a third of the process's heap cap (the Jobs' --max-old-space-size) and a
     // young generation of at most 32 MB, so that two readers and the main thread together stay
     // inside the container's memory limit: their heaps fill towards these caps before a
-    // collection. V8's --max-semi-space-size, which the Jobs set, is process-wide and caps the
-    // readers' young generation further.
+    // collection. V8's --max-semi-space-size, which the Jobs set, is process-wide and takes the
+    // young generation's place (infra/charts/backup.ts).
     const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 3));
     this.workers = Array.from({ length: count }, () =>
       startReader({
