@@ -31,9 +31,11 @@ const BACKUP_HEAP_MB = 192;
  * the backup's peak RSS at 394 MB (100k nodes) and 498 MB (1M). At 4 MB the readers, which
  * decode fast and keep part of what they decode across a collection, spent about two fifths of
  * their time collecting garbage (15.5 s of scavenges each at 1M nodes); at 16 MB the backup of 1M
- * nodes took 43-44 s against 59-60 s, at 370 MB of peak RSS against 280 MB (two readers, two
- * runs of each, alternating). The restore, whose main thread does its work, gains nothing from it
- * (its verify and write phases took the same time) and peaks 30 MB higher (223 MB against 194).
+ * nodes took 43.0-49.5 s against 53.6-62.0 s (CPU 63-69 s against 84-94 s) at 363-371 MB of peak
+ * RSS against 273-281 MB (two readers, four runs of each, alternating). The restore and the
+ * import, whose main thread does their work, gain nothing from it (one restore and two imports
+ * of each: no phase faster beyond the runs' noise) and peak about 30 MB higher (restore 223 MB
+ * against 194, import 229-237 MB against 201-204).
  */
 export const BACKUP_SEMI_SPACE_MB = 16;
 
