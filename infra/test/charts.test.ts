@@ -1,6 +1,7 @@
 // The charts are pure functions of the settings: each switch adds or removes exactly its part.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MAX_READERS } from "../../app/src/backup/take-backup.js";
 import { kitObjects, objectKey, type DeployValues, type KubeObject } from "../charts/index.js";
 import { parseSettings } from "../config.js";
 import { find, podTemplate } from "./support/objects.js";
@@ -169,11 +170,10 @@ describe("kit charts", () => {
     const limit = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.resources.limits.memory ?? "";
     const limitMb = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
     assert.ok(heapMb >= 64 && heapMb <= limitMb / 2, `heap ${heapMb} MB, container limit ${limit}`);
-    // The main thread and at most two reader threads (take-backup.ts defaultReaders), each reader
-    // with a third of the heap cap, and each thread's young generation (V8 sizes it at three
-    // semi-spaces: two, and as much again for large new objects) fit the limit together.
-    const readers = 2;
-    const worstCaseMb = heapMb + readers * Math.floor(heapMb / 3) + (1 + readers) * 3 * semiSpaceMb;
+    // The main thread and the most reader threads a backup runs, each reader with a third of the
+    // heap cap, and each thread's young generation (V8 sizes it at three semi-spaces: two, and as
+    // much again for large new objects) fit the limit together.
+    const worstCaseMb = heapMb + MAX_READERS * Math.floor(heapMb / 3) + (1 + MAX_READERS) * 3 * semiSpaceMb;
     assert.ok(
       semiSpaceMb >= 1 && worstCaseMb <= limitMb,
       `heaps and young generations of ${worstCaseMb} MB at most, container limit ${limit}`,

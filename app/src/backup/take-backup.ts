@@ -29,7 +29,8 @@ export interface BackupProgress {
  * per usable CPU, up to two. Under a one-CPU limit (the CronJob's) a second reader would only
  * add its memory (a V8 isolate of its own, about 75 MB).
  */
-export const defaultReaders = (): number => Math.min(2, usableCpus());
+export const MAX_READERS = 2;
+export const defaultReaders = (): number => Math.min(MAX_READERS, usableCpus());
 
 export interface BackupOptions {
   appVersion: string;
