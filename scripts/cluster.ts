@@ -15,7 +15,7 @@ import { buildMinioImage, buildServerImage } from "./dev-services/kube-app-image
 import { buildNeo4jImage } from "./dev-services/kube-neo4j-image.js";
 import type { KubeNode } from "./dev-services/kube-node.js";
 import { startKitCluster } from "./dev-services/kit-cluster.js";
-import { cacheRoot } from "./dev-services/toolchain.js";
+import { cacheRoot, cleanUpAndRethrow } from "./dev-services/toolchain.js";
 import { parseOptions, runMain, untilSignal, usageProblem } from "./lib/cli.js";
 import { PROJECT_NAME, openEngine } from "./lib/engine.js";
 
@@ -114,10 +114,9 @@ runMain(async () => {
   const stopped = untilSignal();
   let removeStack = async () => {};
   const withNode = parsed.values.node === true;
-  const cluster = await startKitCluster(workDir, { node: withNode }).catch(async (error: unknown) => {
-    await rm(workDir, { recursive: true, force: true });
-    throw error;
-  });
+  const cluster = await startKitCluster(workDir, { node: withNode }).catch((error: unknown) =>
+    cleanUpAndRethrow(error, () => rm(workDir, { recursive: true, force: true })),
+  );
   try {
     await writeStackFile(stackFile, cluster.node ? await nodeSettings(cluster.node) : undefined);
     removeStack = async () => {

@@ -59,8 +59,11 @@ before(async () => {
 });
 
 after(async () => {
-  const code = await cluster?.stop();
-  assert.equal(code, 0, `npm run cluster did not stop cleanly:\n${cluster?.log()}`);
+  // A cluster that never started has failed \`before\` already, with its own error.
+  if (cluster) {
+    const code = await cluster.stop();
+    assert.equal(code, 0, `npm run cluster did not stop cleanly:\n${cluster.log()}`);
+  }
   await rm(work, { recursive: true, force: true });
 });
 

@@ -16,6 +16,7 @@ import { installCrds } from "./kube-objects.js";
 import { installKubeNode, startKubeNode, type KubeNode } from "./kube-node.js";
 import { NODE_NETWORK } from "./kube-node-host.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
+import { cleanUpAndRethrow } from "./toolchain.js";
 
 export const CERT_MANAGER_NAMESPACE = String(settingDefault("certManagerNamespace"));
 /** The kubernetes Service's address in the control plane's service range (10.96.0.0/16). */
@@ -128,7 +129,6 @@ export async function startKitCluster(workDir: string, options: { node?: boolean
     stops.push(() => node.stop());
     return { ...cluster, config, node, stop };
   } catch (error) {
-    await stop();
-    throw error;
+    return await cleanUpAndRethrow(error, stop);
   }
 }

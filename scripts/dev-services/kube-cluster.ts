@@ -14,6 +14,7 @@ import {
 } from "./kube-builds.js";
 import { crdFiles } from "./kube-crds.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
+import { cleanUpAndRethrow } from "./toolchain.js";
 import {
   createSigningKeyPair,
   createTestCa,
@@ -237,7 +238,6 @@ export async function startKubeCluster(workDir: string, options: KubeClusterOpti
     processes.push(controllerManager.process);
     return { server, ca, kubeconfig, stop };
   } catch (error) {
-    await stop();
-    throw error;
+    return await cleanUpAndRethrow(error, stop);
   }
 }

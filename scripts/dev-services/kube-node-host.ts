@@ -2,7 +2,8 @@
 // it needs (installed through apt when missing), the bridge that carries pod traffic and owns
 // the node's address, the host sysctls the kubelet and the CNI bridge plugin set, and a record
 // of all of it, so that a run that was killed is cleaned up by the next one before it starts.
-import { readFile, readdir, rm, writeFile, mkdir, rmdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, realpath, rm, writeFile, mkdir, rmdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { PrerequisiteError, cacheRoot, runCommand } from "./toolchain.js";
@@ -75,6 +76,8 @@ export async function ensureNodePackages(): Promise<void> {
 interface HostRecord {
   pid: number;
   workDir: string;
+  /** The node's short directory for sockets (absent in records of older runs). */
+  runDir?: string;
   sysctls: Record<string, string>;
   createdPaths: string[];
 }
@@ -118,7 +121,9 @@ async function killAll(pids: number[]): Promise<void> {
 }
 
 /** Mount points at or under `dir`, deepest first. */
-async function mountsUnder(dir: string): Promise<string[]> {
+async function mountsUnder(given: string): Promise<string[]> {
+  // The kernel lists mount points by their real path: a directory under a symlink is listed there.
+  const dir = await realpath(given).catch(() => given);
   const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
   const points = mountinfo
     .split("\n")
@@ -216,9 +221,10 @@ export async function removeNodeChains(): Promise<void> {
 
 /** Puts the machine back as the record says: processes, mounts, chains, the bridge, cgroups, paths, sysctls. */
 async function restoreHost(record: HostRecord, chainCleanups: ChainCleanup[]): Promise<void> {
-  await killAll(await processesUnder(record.workDir));
+  const nodeDirs = [record.workDir, ...(record.runDir ? [record.runDir] : [])];
+  for (const dir of nodeDirs) await killAll(await processesUnder(dir));
   for (const root of await kubepodsRoots()) await killAll(await podProcesses(root));
-  await unmountAll(record.workDir);
+  for (const dir of nodeDirs) await unmountAll(dir);
   for (const hostPath of record.createdPaths) await unmountAll(hostPath);
   for (const cleanup of chainCleanups) await cleanup().catch(() => undefined);
   await removeNodeChains();
@@ -228,10 +234,16 @@ async function restoreHost(record: HostRecord, chainCleanups: ChainCleanup[]): P
   for (const [name, value] of Object.entries(record.sysctls)) {
     if ((await readSysctl(name)) !== value) await writeFile(`/proc/sys/${name}`, value);
   }
-  await rm(record.workDir, { recursive: true, force: true });
+  for (const dir of nodeDirs) await rm(dir, { recursive: true, force: true });
 }
 
 export interface NodeHost {
+  /**
+   * A short directory of the node's own for its sockets and the kubelet's root, whose plugin
+   * sockets live in it: a unix socket's path holds at most 107 bytes, which a work directory
+   * under a deep cache can pass.
+   */
+  readonly runDir: string;
   /** Undoes everything, in order. Safe to call more than once. */
   restore(): Promise<void>;
 }
@@ -255,7 +267,8 @@ export async function claimNodeHost(workDir: string, chainCleanups: ChainCleanup
     await restoreHost(earlier, chainCleanups);
     await rm(recordFile(), { force: true });
   }
-  const record: HostRecord = { pid: process.pid, workDir, sysctls: {}, createdPaths: [] };
+  const runDir = await mkdtemp(path.join(tmpdir(), "mcpb-node-"));
+  const record: HostRecord = { pid: process.pid, workDir, runDir, sysctls: {}, createdPaths: [] };
   for (const name of SYSCTLS) {
     const value = await readSysctl(name).catch(() => undefined);
     if (value !== undefined) record.sysctls[name] = value;
@@ -281,6 +294,7 @@ export async function claimNodeHost(workDir: string, chainCleanups: ChainCleanup
 
   let restored: Promise<void> | undefined;
   return {
+    runDir,
     restore: () =>
       (restored ??= (async () => {
         await restoreHost(record, chainCleanups);

@@ -3,13 +3,21 @@
 // enforces NetworkPolicies (iptables + ipset) and CoreDNS answers in kube-system. Pods sit on a
 // bridge the node makes (kube-node-host.ts); the node's address is that bridge's gateway, so no
 // cluster traffic touches the machine's own network. Everything stops and is removed on stop().
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { installCoreDns, installKubeRouter, installKubernetesNodePrograms, type NodePrograms } from "./kube-builds.js";
 import { healthzOk, type KubeCluster } from "./kube-cluster.js";
 import { NODE_NETWORK, claimNodeHost, ensureNodePackages, type NodeHost } from "./kube-node-host.js";
-import { PAUSE_IMAGE, buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
+import { buildBinaryImage, buildPauseImage, type ImageArchive } from "./kube-images.js";
+import {
+  NODE_NAME,
+  cniConfig,
+  containerdConfig,
+  kubeProxyConfig,
+  kubeletConfig,
+  writeKubeconfig,
+} from "./kube-node-config.js";
 import {
   createLocalVolumes,
   publishIngressAddresses,
@@ -18,10 +26,10 @@ import {
 } from "./kube-node-objects.js";
 import { freePort, startServiceProcess, type ServiceProcess } from "./service-process.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
-import { issueClientCertificate, type TestCa } from "./dev-pki.js";
-import { runCommand } from "./toolchain.js";
+import { issueClientCertificate } from "./dev-pki.js";
+import { PrerequisiteError, cleanUpAndRethrow, runCommand } from "./toolchain.js";
 
-export const NODE_NAME = "mcp-bastion-node";
+export { NODE_NAME };
 export const COREDNS_IMAGE = "localhost/mcp-bastion/coredns:1.15.0";
 /** busybox alone, for pods that probe the network (nc, nslookup) in tests. */
 export const PROBE_IMAGE = "localhost/mcp-bastion/busybox:1.35";
@@ -57,149 +65,19 @@ export async function installKubeNode(): Promise<NodeBuilds> {
   };
 }
 
-async function writeKubeconfig(
-  file: string,
-  server: string,
-  ca: TestCa,
-  user: { certFile: string; keyFile: string },
-): Promise<void> {
-  const b64 = async (f: string) => (await readFile(f)).toString("base64");
-  await writeFile(
-    file,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "test", cluster: { server, "certificate-authority-data": await b64(ca.certFile) } }],
-      users: [
-        {
-          name: "user",
-          user: { "client-certificate-data": await b64(user.certFile), "client-key-data": await b64(user.keyFile) },
-        },
-      ],
-      contexts: [{ name: "test", context: { cluster: "test", user: "user" } }],
-      "current-context": "test",
-    }),
-    { mode: 0o600 },
-  );
-}
+/**
+ * The longest socket path each program binds: the kernel's sun_path holds 107 bytes and its NUL,
+ * and containerd refuses more than 104 ("unix socket path too long (> 104)"), the portable limit.
+ */
+const MAX_SOCKET_PATH_BYTES = { kernel: 107, containerd: 104 } as const;
 
-function containerdConfig(dir: string): string {
-  return `version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-[grpc]
-  address = "${dir}/containerd.sock"
-[ttrpc]
-  address = "${dir}/containerd.sock.ttrpc"
-[debug]
-  level = "warn"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${dir}/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${PAUSE_IMAGE}"
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  netns_mounts_under_state_dir = true
-  # The machine's root lacks CAP_SYS_RESOURCE: runc may only raise a container's oom_score_adj.
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "native"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "${dir}/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${dir}/../cni/net.d"
-    max_conf_num = 1
-`;
-}
-
-function cniConfig(ipamDir: string): string {
-  return JSON.stringify({
-    cniVersion: "1.0.0",
-    name: "mcp-bastion",
-    plugins: [
-      {
-        type: "bridge",
-        bridge: NODE_NETWORK.bridge,
-        isGateway: true,
-        // No masquerade: pods reach only the cluster, and NetworkPolicies see their real addresses.
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: {
-          type: "host-local",
-          dataDir: ipamDir,
-          ranges: [[{ subnet: NODE_NETWORK.podCidr, gateway: NODE_NETWORK.gateway }]],
-          routes: [{ dst: "0.0.0.0/0" }],
-        },
-      },
-    ],
-  });
-}
-
-function kubeletConfig(dir: string, socket: string, ca: TestCa, ports: { kubelet: number; healthz: number }): string {
-  return JSON.stringify({
-    apiVersion: "kubelet.config.k8s.io/v1beta1",
-    kind: "KubeletConfiguration",
-    containerRuntimeEndpoint: `unix://${socket}`,
-    cgroupDriver: "cgroupfs",
-    failSwapOn: false,
-    failCgroupV1: false,
-    address: NODE_NETWORK.gateway,
-    port: ports.kubelet,
-    readOnlyPort: 0,
-    healthzBindAddress: "127.0.0.1",
-    healthzPort: ports.healthz,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: ca.certFile } },
-    authorization: { mode: "Webhook" },
-    clusterDNS: [NODE_NETWORK.dnsServiceIp],
-    clusterDomain: "cluster.local",
-    // No kubelet iptables chains: kube-proxy owns the NAT rules.
-    makeIPTablesUtilChains: false,
-    kernelMemcgNotification: false,
-    podLogsDir: path.join(dir, "pod-logs"),
-    volumePluginDir: path.join(dir, "volume-plugins"),
-    evictionHard: {
-      "memory.available": "100Mi",
-      "nodefs.available": "1%",
-      "imagefs.available": "1%",
-      "nodefs.inodesFree": "1%",
-    },
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    serializeImagePulls: false,
-    maxPods: 60,
-  });
-}
-
-function kubeProxyConfig(kubeconfig: string, ports: { metrics: number; healthz: number }): string {
-  return JSON.stringify({
-    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
-    kind: "KubeProxyConfiguration",
-    clientConnection: { kubeconfig },
-    mode: "iptables",
-    hostnameOverride: NODE_NAME,
-    bindAddress: NODE_NETWORK.gateway,
-    clusterCIDR: NODE_NETWORK.podCidr,
-    healthzBindAddress: `127.0.0.1:${ports.healthz}`,
-    metricsBindAddress: `127.0.0.1:${ports.metrics}`,
-    // NodePorts only on the node's own address, never on the machine's.
-    nodePortAddresses: [`${NODE_NETWORK.gateway}/32`],
-    // Zero leaves the host's conntrack settings as they are.
-    conntrack: {
-      maxPerCore: 0,
-      min: 0,
-      tcpEstablishedTimeout: "0s",
-      tcpCloseWaitTimeout: "0s",
-      udpTimeout: "0s",
-      udpStreamTimeout: "0s",
-    },
-    // Localhost NodePorts would need route_localnet on every interface.
-    iptables: { localhostNodePorts: false, masqueradeAll: false, syncPeriod: "10s", minSyncPeriod: "1s" },
-  });
+/** Refuses, by name, a socket path its program cannot bind: the program would only exit. */
+function checkSocketPath(socket: string, limit: number): void {
+  const bytes = Buffer.byteLength(socket);
+  if (bytes > limit)
+    throw new PrerequisiteError(
+      `the node's socket ${socket} is ${bytes} bytes long, over the ${limit} its program can bind: set TMPDIR to a shorter directory`,
+    );
 }
 
 async function httpOk(url: string): Promise<string | undefined> {
@@ -251,8 +129,14 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
     const apiPort = Number(new URL(cluster.server).port);
     apiProxy = await startTcpProxy("127.0.0.1", apiPort, { listen: { host: NODE_NETWORK.gateway, port: apiPort } });
 
-    const socket = path.join(dirs.containerd, "containerd.sock");
-    await writeFile(path.join(dirs.containerd, "config.toml"), containerdConfig(dirs.containerd));
+    const socket = path.join(host.runDir, "containerd.sock");
+    // The kubelet serves its pod-resources API on a socket under its root directory. It binds it
+    // under a random name of up to ten digits first (ten in 77% of draws) and exits when that
+    // fails, so a root under a deep cache directory made it fail at random.
+    const kubeletRoot = path.join(host.runDir, "kubelet");
+    checkSocketPath(`${socket}.ttrpc`, MAX_SOCKET_PATH_BYTES.containerd);
+    checkSocketPath(path.join(kubeletRoot, "pod-resources", "kubelet.sock"), MAX_SOCKET_PATH_BYTES.kernel);
+    await writeFile(path.join(dirs.containerd, "config.toml"), containerdConfig(dirs.containerd, socket));
     await writeFile(path.join(dirs.cni, "net.d", "10-mcp-bastion.conflist"), cniConfig(path.join(dirs.cni, "ipam")));
     const containerd = await startServiceProcess({
       name: "containerd",
@@ -341,7 +225,7 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
       args: [
         `--config=${path.join(dirs.kubelet, "config.json")}`,
         `--kubeconfig=${kubeconfigs.kubelet}`,
-        `--root-dir=${path.join(dirs.kubelet, "root")}`,
+        `--root-dir=${kubeletRoot}`,
         `--cert-dir=${path.join(dirs.kubelet, "pki")}`,
         `--hostname-override=${NODE_NAME}`,
         `--node-ip=${NODE_NETWORK.gateway}`,
@@ -416,7 +300,6 @@ export async function startKubeNode(cluster: KubeCluster & { config: KubeConfig 
     loops.push(publishIngressAddresses(cluster.config), recycleLocalVolumes(cluster.config));
     return { name: NODE_NAME, importImage, stop };
   } catch (error) {
-    await stop();
-    throw error;
+    return await cleanUpAndRethrow(error, stop);
   }
 }

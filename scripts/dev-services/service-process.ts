@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
+import { cleanUpAndRethrow } from "./toolchain.js";
 
 export interface ServiceProcess {
   readonly name: string;
@@ -28,6 +29,9 @@ export interface StartOptions {
   stopTimeoutMs?: number;
 }
 
+/** How much of a process's last output a start-up error quotes. */
+const LAST_OUTPUT_CHARS = 2_000;
+
 const running = new Set<ChildProcess>();
 // If the parent dies without stopping its services, do not leave them behind.
 process.once("exit", () => {
@@ -48,6 +52,15 @@ export async function startServiceProcess(
   void exited.then(() => running.delete(child));
   child.stderr?.pipe(log, { end: false });
   child.stdout?.pipe(log, { end: false });
+  // The end of its output goes into a start-up error: the log file may go with its directory.
+  let lastOutput = "";
+  const keepTail = (chunk: Buffer) => {
+    lastOutput = (lastOutput + chunk.toString()).slice(-LAST_OUTPUT_CHARS);
+  };
+  child.stderr?.on("data", keepTail);
+  child.stdout?.on("data", keepTail);
+  const withOutput = (message: string) =>
+    new Error(`${message}; see ${options.logFile}${lastOutput ? `\nits last output:\n${lastOutput.trimEnd()}` : ""}`);
   const stop = onceOnly(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -61,28 +74,39 @@ export async function startServiceProcess(
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () =>
-        reject(
-          new Error(`${options.name} did not become ready within ${options.timeoutMs} ms; see ${options.logFile}`),
-        ),
+      () => reject(withOutput(`${options.name} did not become ready within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
   });
-  const diedEarly = exited.then(() => {
-    throw new Error(`${options.name} exited during start-up (code ${child.exitCode}); see ${options.logFile}`);
+  // Its output may still be arriving when it exits: wait for its pipes to close, briefly.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const diedEarly = exited.then(async () => {
+    await Promise.race([closed, delay(1_000)]);
+    const how = child.signalCode === null ? `code ${child.exitCode}` : `signal ${child.signalCode}`;
+    throw withOutput(`${options.name} exited during start-up (${how})`);
   });
   try {
-    const readyValue = await Promise.race([whenReady(child, options.ready), timedOut, diedEarly, spawnFailed]);
+    const readyValue = await Promise.race([
+      whenReady(child, options.ready, diedEarly),
+      timedOut,
+      diedEarly,
+      spawnFailed,
+    ]);
     return { process: { name: options.name, pid: child.pid ?? -1, stop }, readyValue };
   } catch (error) {
-    await stop();
-    throw error;
+    return await cleanUpAndRethrow(error, stop);
   } finally {
     clearTimeout(timer);
+    child.stderr?.off("data", keepTail);
+    child.stdout?.off("data", keepTail);
   }
 }
 
-async function whenReady(child: ChildProcess, ready: StartOptions["ready"]): Promise<string> {
+async function whenReady(
+  child: ChildProcess,
+  ready: StartOptions["ready"],
+  diedEarly: Promise<never>,
+): Promise<string> {
   if ("line" in ready) {
     const pattern = ready.line;
     const stdout = child.stdout as NodeJS.ReadableStream;
@@ -105,7 +129,7 @@ async function whenReady(child: ChildProcess, ready: StartOptions["ready"]): Pro
     });
   }
   for (;;) {
-    if (child.exitCode !== null) throw new Error("the process exited before it was ready");
+    if (child.exitCode !== null || child.signalCode !== null) return diedEarly;
     const value = await ready.probe().catch(() => undefined);
     if (value !== undefined) return value;
     await delay(200);

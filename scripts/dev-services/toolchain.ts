@@ -11,6 +11,24 @@ export class PrerequisiteError extends Error {
   override readonly name = "PrerequisiteError";
 }
 
+/**
+ * Undoes a start that failed, then rethrows its error: a cleanup that fails as well is added to
+ * that error's message rather than taking its place, so the cause of the failure is never lost.
+ */
+export async function cleanUpAndRethrow(error: unknown, cleanUp: () => Promise<unknown>): Promise<never> {
+  try {
+    await cleanUp();
+  } catch (cleanUpError) {
+    const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    throw new AggregateError(
+      [error, cleanUpError],
+      `${message(error)}\n(cleaning up after it failed too: ${message(cleanUpError)})`,
+      { cause: cleanUpError },
+    );
+  }
+  throw error;
+}
+
 /** Root of the install cache, outside the repository so that clones and CI runs share it. */
 export function cacheRoot(): string {
   if (process.env.MCP_BASTION_CACHE) return path.resolve(process.env.MCP_BASTION_CACHE);
