@@ -160,6 +160,24 @@ describe("restore by bulk import", { timeout: 900_000 }, () => {
       assert.equal(refused.status, 4, refused.stderr);
       assert.match(refused.stderr, /verification failed: record \d+: not an integer: "7x"/);
     });
+    // The importer keys a node by the number its element id ends in: a node of another database's
+    // prefix with the same number would share a key with one of this backup, and is refused.
+    const intact = await copies.lines(manifest);
+    const nodeLine = intact.find((line) => line.startsWith('{"k":"node"')) as string;
+    const node = JSON.parse(nodeLine) as { id: string };
+    const twin = JSON.stringify({
+      ...node,
+      id: node.id.replace(/^(.*):(\d+)$/, "4:00000000-0000-0000-0000-000000000000:$2"),
+    });
+    const withTwin = intact.flatMap((line) => (line === nodeLine ? [line, twin] : [line]));
+    await copies.with(manifest, "29990101T000000001Z", withTwin, {}, async () => {
+      const refused = await importInto("29990101T000000001Z", "--wipe");
+      assert.equal(refused.status, 4, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /verification failed: record \d+: node id "4:00000000-[^"]*" is not one this restore can key/,
+      );
+    });
     const driver = await startTarget();
     assert.equal((await graphDigest(driver)).sha256, before.sha256, "the database still holds the earlier graph");
   });
@@ -169,7 +187,8 @@ describe("restore by bulk import", { timeout: 900_000 }, () => {
     const lines = await copies.lines(manifest);
     const end = JSON.parse(lines.pop() ?? "") as { relationships: number };
     const existing = (JSON.parse(lines.find((line) => line.startsWith('{"k":"node"')) ?? "") as { id: string }).id;
-    const created = existing.replace(/\d+$/, "900000001");
+    // The highest number an element id may end in: its key is one below the restore marker's.
+    const created = existing.replace(/\d+$/, "999999999999999");
     const added = [
       {
         k: "rel",

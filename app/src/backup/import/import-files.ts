@@ -9,14 +9,24 @@ import {
   type Endpoint,
   type NodeRecord,
 } from "../records.js";
+import { splitElementId } from "../node-ids.js";
 import type { BackupStore, Manifest } from "../storage.js";
 import { assertSchemaStatement, HeldNodes, readSizedRecords, VerificationError } from "../verify.js";
 import type { EncodedValue } from "../values.js";
 import { ARRAY_DELIMITER, DEFERRED, csvField, quoted, type CsvField } from "./csv-fields.js";
 import { CsvGroups, ImportShapeError, type GroupFiles } from "./csv-groups.js";
 
-/** The marker node's importer id: never an element id, which always holds a colon. */
-const MARKER_ID = "mcp-bastion-restore-marker";
+/**
+ * The importer keys nodes by integer, which it maps far faster than strings: a node's key is the
+ * number its element id ends in. Only a node whose element id HeldNodes holds is imported, and
+ * it holds ids of one prefix alone, with at most 15 digits after it, so no two nodes share a key.
+ */
+function importId(elementId: string): string {
+  return String((splitElementId(elementId) as { id: number }).id);
+}
+
+/** The marker node's key: 10^15, one past every key importId gives. */
+const MARKER_ID = "1000000000000000";
 /** Schema statements the marker carries to the restore's last step; more is restored online. */
 const MAX_SCHEMA = 10_000;
 
@@ -79,22 +89,22 @@ class ImportWriter {
       const later = { p: deferred ?? {}, l: labelsDeferred ? node.labels : [] };
       fields.push([RESTORE_DEFERRED_KEY, { type: "string", text: quoted(JSON.stringify(later)) }]);
     }
-    this.nodes.add([quoted(node.id), quoted(labels.join(ARRAY_DELIMITER))], fields);
+    this.nodes.add([importId(node.id), quoted(labels.join(ARRAY_DELIMITER))], fields);
     this.nodeRows += 1;
   }
 
-  /** A relationship's endpoint: by id as it is, or whole, which writes the node unless an earlier line did. */
+  /** A relationship's endpoint, as its node's key: named by id, or whole, which writes the node unless an earlier line did. */
   endpoint(endpoint: Endpoint, relationshipId: string, side: string): string {
     if (typeof endpoint === "string") {
       this.held.requireNamed(relationshipId, side, endpoint);
-      return endpoint;
+      return importId(endpoint);
     }
     // A format 1 backup carries every endpoint whole: the node is written the first time only.
     if (!this.held.has(endpoint.id)) {
       this.node(endpoint);
       for (const label of endpoint.labels) this.endpointOnly[label] = (this.endpointOnly[label] ?? 0) + 1;
     }
-    return endpoint.id;
+    return importId(endpoint.id);
   }
 
   relationship(record: {
@@ -111,7 +121,7 @@ class ImportWriter {
       this.deferred.relationships += 1;
       fields.push([RESTORE_DEFERRED_KEY, { type: "string", text: quoted(JSON.stringify({ p: deferred, l: [] })) }]);
     }
-    this.relationships.add([quoted(start), quoted(end), quoted(record.type)], fields);
+    this.relationships.add([start, end, quoted(record.type)], fields);
   }
 }
 
@@ -153,7 +163,7 @@ export async function writeImportFiles(store: BackupStore, manifest: Manifest, d
   const marker = new CsvGroups(dir, "marker", [":ID", ":LABEL"]);
   const text = (value: string): CsvField => ({ type: "string", text: quoted(value) });
   marker.add(
-    [quoted(MARKER_ID), MARKER],
+    [MARKER_ID, MARKER],
     [
       ["backupId", text(manifest.id)],
       ["phase", text("schema")],

@@ -48,7 +48,7 @@ export function importerArguments(files: ImportFiles, run: ImporterRun): string[
     "import",
     "full",
     run.database,
-    "--id-type=string",
+    "--id-type=integer",
     "--delimiter=,",
     '--quote="',
     "--array-delimiter=U+001F",
