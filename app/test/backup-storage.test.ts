@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { BackupStore, createS3Client } from "../src/backup/storage.js";
-import { s3Access } from "../../test/support/service-env.js";
+import type { BackupStore } from "../src/backup/storage.js";
+import { testBackupStore } from "./support/backup-cli.js";
 
 describe("ranged reads of a backup object", () => {
   let store: BackupStore;
@@ -13,18 +13,8 @@ describe("ranged reads of a backup object", () => {
   const original = randomBytes(3 * 1024 * 1024);
 
   before(async () => {
-    const access = s3Access();
-    const s3 = {
-      bucket: `storage-test-${Date.now().toString(36)}`,
-      prefix: "backups/",
-      region: access.region,
-      endpoint: access.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-    };
-    store = new BackupStore(createS3Client(s3), s3, "neo4j");
-    await store.ensureBucket();
-    await store.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: original }));
+    store = await testBackupStore("storage-test");
+    await store.client.send(new PutObjectCommand({ Bucket: store.s3.bucket, Key: key, Body: original }));
   });
   after(async () => {
     await store?.client.send(new DeleteObjectCommand({ Bucket: store.s3.bucket, Key: key }));

@@ -3,9 +3,10 @@
 // out in order as readers finish them; chunks come back in the order they are read, each one
 // acknowledged once the backup has taken it, so at most a few per reader are in memory.
 import { getHeapStatistics } from "node:v8";
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Driver } from "neo4j-driver";
 import type { BackupConnection } from "./driver.js";
+import { startWorker } from "./start-worker.js";
 import { BackupFormatError } from "./values.js";
 
 export interface ReaderSettings extends BackupConnection {
@@ -47,20 +48,6 @@ export type ReaderMessage =
 /** Ranges per reader: enough that one reader left with a dense range does not hold up the others for long. */
 const RANGES_PER_READER = 16;
 const MIN_RANGE = 1000;
-
-/**
- * The reader thread: the compiled module, or, when this runs from its TypeScript source (tests,
- * the operator scripts), that source through tsx, whose loader a worker thread does not inherit.
- */
-function startReader(options: WorkerOptions): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./range-reader.js", import.meta.url), options);
-  const source = new URL("./range-reader.ts", import.meta.url).href;
-  const loader = import.meta.resolve("tsx/esm/api");
-  return new Worker(
-    `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`,
-    { ...options, eval: true },
-  );
-}
 
 /** The highest store id of a node or relationship now, or null if there is none. */
 export async function highestId(driver: Driver, database: string, kind: ReadKind): Promise<number | null> {
@@ -106,7 +93,7 @@ export class RangeReaders {
     // young generation's place (infra/charts/backup.ts).
     const heapMb = Math.max(32, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 3));
     this.workers = Array.from({ length: count }, () =>
-      startReader({
+      startWorker(new URL("./range-reader.js", import.meta.url), {
         workerData: settings,
         resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
       }),

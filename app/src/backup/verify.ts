@@ -69,27 +69,114 @@ export interface SizedRecord {
 }
 
 /**
- * The lines of a byte stream, read one chunk at a time as they are consumed. readline's
- * iterator would queue up to a thousand lines ahead of a slow consumer, which for a backup of
- * large values is most of the backup; a long line is collected in parts, never re-scanned.
+ * The data object's text, decompressed, in batches of whole lines of at least `batchChars`
+ * characters (a line longer than that is a batch of its own); the last batch may lack its final
+ * newline. Once all of it has been read its SHA-256 is checked against the manifest; any failure
+ * to read it is a VerificationError.
  */
-async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string> {
+export async function* backupTextBatches(
+  store: BackupStore,
+  manifest: Manifest,
+  version: { etag?: string },
+  batchChars: number,
+): AsyncGenerator<string> {
+  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
+  const hash = createHash("sha256");
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const text = new PassThrough();
+  // pipeline destroys every stage on an error, so the reader below sees it instead of waiting.
+  const piped = pipeline(body, tap, createGunzip(), text);
+  piped.catch(() => undefined);
   const decoder = new StringDecoder("utf8");
+  // Whole lines not yet handed out; a line is never re-scanned, however many chunks it spans.
   let parts: string[] = [];
-  for await (const chunk of input) {
-    const text = decoder.write(chunk);
-    let start = 0;
-    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
-      parts.push(text.slice(start, newline));
-      yield parts.join("");
-      parts = [];
-      start = newline + 1;
+  let pending = 0;
+  try {
+    for await (const chunk of text as AsyncIterable<Buffer>) {
+      const decoded = decoder.write(chunk);
+      const newline = decoded.lastIndexOf("\n");
+      if (newline < 0) {
+        parts.push(decoded);
+        pending += decoded.length;
+        continue;
+      }
+      parts.push(decoded.slice(0, newline + 1));
+      pending += newline + 1;
+      if (pending >= batchChars) {
+        yield parts.join("");
+        parts = [];
+        pending = 0;
+      }
+      if (newline + 1 < decoded.length) {
+        parts.push(decoded.slice(newline + 1));
+        pending += decoded.length - newline - 1;
+      }
     }
-    if (start < text.length) parts.push(text.slice(start));
+    const rest = parts.join("") + decoder.end();
+    if (rest !== "") yield rest;
+    await piped;
+  } catch (error) {
+    if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
+    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
   }
-  const rest = parts.join("") + decoder.end();
-  if (rest !== "") yield rest;
+  const sha256 = hash.digest("hex");
+  if (sha256 !== manifest.dataSha256)
+    throw new VerificationError(
+      `SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`,
+    );
 }
+
+/** The lines of a batch from backupTextBatches: a newline ends each, and the last may have none. */
+export function* batchLines(batch: string): Generator<string> {
+  let start = 0;
+  for (let newline = batch.indexOf("\n"); newline >= 0; newline = batch.indexOf("\n", start)) {
+    yield batch.slice(start, newline);
+    start = newline + 1;
+  }
+  if (start < batch.length) yield batch.slice(start);
+}
+
+/**
+ * The record kinds a backup's lines hold, counted in order: a line after the end record is
+ * refused, and once all are read the end record must have come and the counts must be the
+ * manifest's.
+ */
+export class RecordTally {
+  private readonly counts = { nodes: 0, relationships: 0, schema: 0 };
+  private sawEnd = false;
+
+  /** A line that is not empty, before it is read: refused if the end record came before it. */
+  line(lineNumber: number): void {
+    if (this.sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
+  }
+
+  /** The record that line held. */
+  count(kind: BackupRecord["k"]): void {
+    if (kind === "node") this.counts.nodes += 1;
+    else if (kind === "rel") this.counts.relationships += 1;
+    else if (kind === "schema") this.counts.schema += 1;
+    else if (kind === "end") this.sawEnd = true;
+  }
+
+  /** Refuses a backup whose end record never came, or whose counts are not the manifest's. */
+  finish(manifest: Manifest): void {
+    if (!this.sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
+    for (const key of ["nodes", "relationships", "schema"] as const) {
+      if (this.counts[key] !== manifest.counts[key])
+        throw new VerificationError(
+          `${key}: the data holds ${this.counts[key]}, the manifest says ${manifest.counts[key]}`,
+        );
+    }
+  }
+}
+
+/** Text handed out at a time by readSizedRecords: large enough that batching costs nothing. */
+const RECORD_BATCH_CHARS = 256 * 1024;
 
 /** Streams a backup's records, checking its SHA-256 and completeness against the manifest. */
 async function* readBackup(
@@ -105,57 +192,24 @@ export async function* readSizedRecords(
   manifest: Manifest,
   version: { etag?: string },
 ): AsyncGenerator<SizedRecord> {
-  const body = store.rangedObject(manifest.dataKey, manifest.dataBytes, version);
-  const hash = createHash("sha256");
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  const text = new PassThrough();
-  // pipeline destroys every stage on an error, so the reader below sees it instead of waiting.
-  const piped = pipeline(body, tap, createGunzip(), text);
-  piped.catch(() => undefined);
-  const counts = { nodes: 0, relationships: 0, schema: 0 };
-  let sawEnd = false;
+  const tally = new RecordTally();
   let lineNumber = 0;
-  try {
-    for await (const line of splitLines(text)) {
+  for await (const batch of backupTextBatches(store, manifest, version, RECORD_BATCH_CHARS)) {
+    for (const line of batchLines(batch)) {
       lineNumber += 1;
       if (line === "") continue;
-      if (sawEnd) throw new VerificationError(`line ${lineNumber}: data after the end record`);
+      tally.line(lineNumber);
       let record: BackupRecord;
       try {
         record = parseRecord(line);
       } catch (error) {
         throw new VerificationError(`line ${lineNumber}: ${(error as Error).message}`, { cause: error });
       }
-      if (record.k === "node") counts.nodes += 1;
-      else if (record.k === "rel") counts.relationships += 1;
-      else if (record.k === "schema") counts.schema += 1;
-      else if (record.k === "end") sawEnd = true;
+      tally.count(record.k);
       yield { record, bytes: line.length };
     }
-  } catch (error) {
-    if (error instanceof VerificationError || error instanceof BackupFormatError) throw error;
-    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
   }
-  try {
-    await piped;
-  } catch (error) {
-    throw new VerificationError(`the data object cannot be read: ${(error as Error).message}`, { cause: error });
-  }
-  const sha256 = hash.digest("hex");
-  if (sha256 !== manifest.dataSha256)
-    throw new VerificationError(
-      `SHA-256 mismatch: the data object hashes to ${sha256}, the manifest says ${manifest.dataSha256}`,
-    );
-  if (!sawEnd) throw new VerificationError("the data object ends without its end record (truncated)");
-  for (const key of ["nodes", "relationships", "schema"] as const) {
-    if (counts[key] !== manifest.counts[key])
-      throw new VerificationError(`${key}: the data holds ${counts[key]}, the manifest says ${manifest.counts[key]}`);
-  }
+  tally.finish(manifest);
 }
 
 /** Downloads and parses the whole backup, decoding every value: what restore would read. */

@@ -1,5 +1,6 @@
 // The backup tests' way to run the real commands (the image's `backup`, the operator's
-// `npm run restore`) and to store hand-made copies of a backup beside the real ones.
+// `npm run restore`), to store hand-made copies of a backup beside the real ones, and a store of
+// their own for the tests that read backup objects directly.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -8,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { s3Access, s3Client } from "../../../test/support/service-env.js";
+import { BackupStore, createS3Client } from "../../src/backup/storage.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -126,4 +128,20 @@ export class BackupCopies {
       );
     }
   }
+}
+
+/** A BackupStore of database neo4j in a new bucket of the test's MinIO, named `<name>-<time>`. */
+export async function testBackupStore(name: string): Promise<BackupStore> {
+  const access = s3Access();
+  const s3 = {
+    bucket: `${name}-${Date.now().toString(36)}`,
+    prefix: "backups/",
+    region: access.region,
+    endpoint: access.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+  };
+  const store = new BackupStore(createS3Client(s3), s3, "neo4j");
+  await store.ensureBucket();
+  return store;
 }

@@ -2,33 +2,30 @@
 // (hash, counts, every record and value, every endpoint named by id held by an earlier line, no
 // node twice) while it writes the CSV files. Nothing is imported until the pass has ended and
 // every check has held, so a damaged or tampered backup never reaches the target.
-import {
-  RESTORE_DEFERRED_KEY,
-  RESTORE_MARKER_LABEL as MARKER,
-  RESTORE_STAGED_LABEL as STAGED,
-  type Endpoint,
-  type NodeRecord,
-} from "../records.js";
-import { splitElementId } from "../node-ids.js";
+//
+// The parsing and converting, where the pass spends its time, runs on conversion threads
+// (convert-pool.ts), each writing files of its own; this thread reads the backup, and checks
+// what the threads found in the backup's line order: which nodes earlier lines hold, the
+// counts, the end record, and the first line that is refused.
+import { usableCpus } from "../usable-cpus.js";
+import { RESTORE_MARKER_LABEL as MARKER, parseRecord, type Endpoint, type RelationshipRecord } from "../records.js";
 import type { BackupStore, Manifest } from "../storage.js";
-import { assertSchemaStatement, HeldNodes, readSizedRecords, VerificationError } from "../verify.js";
-import type { EncodedValue } from "../values.js";
-import { ARRAY_DELIMITER, DEFERRED, csvField, quoted, type CsvField } from "./csv-fields.js";
+import { HeldNodes, RecordTally, VerificationError, assertSchemaStatement, backupTextBatches } from "../verify.js";
+import { LineKind, type ConvertedBatch } from "./convert-batch.js";
+import { ConvertPool } from "./convert-pool.js";
+import { quoted, type CsvField } from "./csv-fields.js";
 import { CsvGroups, ImportShapeError, type GroupFiles } from "./csv-groups.js";
-
-/**
- * The importer keys nodes by integer, which it maps far faster than strings: a node's key is the
- * number its element id ends in. Only a node whose element id HeldNodes holds is imported, and
- * it holds ids of one prefix alone, with at most 15 digits after it, so no two nodes share a key.
- */
-function importId(elementId: string): string {
-  return String((splitElementId(elementId) as { id: number }).id);
-}
+import { RowWriter, importId, type WrittenRows } from "./rows.js";
 
 /** The marker node's key: 10^15, one past every key importId gives. */
 const MARKER_ID = "1000000000000000";
 /** Schema statements the marker carries to the restore's last step; more is restored online. */
 const MAX_SCHEMA = 10_000;
+/** Text per batch handed to a conversion thread. */
+const BATCH_CHARS = 1024 * 1024;
+/** Conversion threads at most: beyond that this thread's reading and checks set the pace. */
+export const MAX_CONVERTERS = 4;
+export const defaultConverters = (): number => Math.min(MAX_CONVERTERS, usableCpus());
 
 export interface ImportFiles {
   nodes: GroupFiles[];
@@ -43,85 +40,102 @@ export interface ImportFiles {
   etag?: string;
 }
 
-type Properties = Array<readonly [string, CsvField]>;
+const CHECKED = [
+  LineKind.header,
+  LineKind.schema,
+  LineKind.node,
+  LineKind.relationship,
+  LineKind.carrying,
+  LineKind.end,
+];
+const KIND_NAME = {
+  [LineKind.header]: "header",
+  [LineKind.schema]: "schema",
+  [LineKind.node]: "node",
+  [LineKind.relationship]: "rel",
+  [LineKind.carrying]: "rel",
+  [LineKind.end]: "end",
+} as const;
 
-/** A record's properties as fields, and the ones the import cannot carry, which the restore writes online afterwards. */
-function fieldsOf(props: Record<string, EncodedValue>): {
-  fields: Properties;
-  deferred?: Record<string, EncodedValue>;
-} {
-  const fields: Properties = [];
-  let deferred: Record<string, EncodedValue> | undefined;
-  for (const key of Object.keys(props)) {
-    const value = props[key] as EncodedValue;
-    // The importer reads a header line as one line, whatever the quoting: a key with a line break is written online.
-    const field = /[\r\n]/.test(key) ? DEFERRED : csvField(value);
-    if (field === DEFERRED) (deferred ??= {})[key] = value;
-    else fields.push([key, field]);
-  }
-  return deferred ? { fields, deferred } : { fields };
-}
-
-class ImportWriter {
-  readonly nodes: CsvGroups;
-  readonly relationships: CsvGroups;
+/** This thread's part of the pass: the checks in line order, and the relationships that carry an endpoint whole. */
+class LineChecks {
   readonly held = new HeldNodes();
+  readonly tally = new RecordTally();
   readonly endpointOnly: Record<string, number> = {};
-  readonly deferred = { nodes: 0, relationships: 0 };
-  nodeRows = 0;
+  readonly schema: string[] = [];
+  lineNumber = 0;
+  records = 0;
 
-  constructor(dir: string) {
-    this.nodes = new CsvGroups(dir, "nodes", [":ID", ":LABEL"]);
-    this.relationships = new CsvGroups(dir, "relationships", [":START_ID", ":END_ID", ":TYPE"]);
+  /** `rows`: this thread's own, for the nodes and relationships of lines that carry an endpoint whole. */
+  constructor(private readonly rows: RowWriter) {}
+
+  apply(batch: ConvertedBatch): void {
+    let id = 0;
+    const nextId = () => {
+      const end = batch.idEnds[id] as number;
+      const text = batch.idText.slice(id === 0 ? 0 : (batch.idEnds[id - 1] as number), end);
+      id += 1;
+      return text;
+    };
+    let schema = 0;
+    let carrying = 0;
+    for (let index = 0; index < batch.lines; index += 1) {
+      this.lineNumber += 1;
+      const kind = batch.kinds[index] as number;
+      if (kind === LineKind.empty) continue;
+      this.tally.line(this.lineNumber);
+      const failure = batch.failure?.index === index ? batch.failure : undefined;
+      if (failure?.stage === "line") throw new VerificationError(`line ${this.lineNumber}: ${failure.message}`);
+      this.records += 1;
+      try {
+        if (failure) throw new VerificationError(failure.message);
+        if (!CHECKED.includes(kind as (typeof CHECKED)[number]))
+          throw new Error(`a conversion thread reported line ${this.lineNumber} as of kind ${kind}`);
+        this.tally.count(KIND_NAME[kind as keyof typeof KIND_NAME]);
+        if (kind === LineKind.node) this.node(nextId());
+        else if (kind === LineKind.relationship) {
+          const relationshipId = nextId();
+          this.held.requireNamed(relationshipId, "start", nextId());
+          this.held.requireNamed(relationshipId, "end", nextId());
+        } else if (kind === LineKind.carrying) this.carrying(batch.carrying[carrying++] as string);
+        else if (kind === LineKind.schema) this.addSchema(batch.schema[schema++] as string);
+      } catch (error) {
+        if (error instanceof ImportShapeError) throw error;
+        throw new VerificationError(`record ${this.records}: ${(error as Error).message}`, { cause: error });
+      }
+    }
   }
 
-  node(node: Omit<NodeRecord, "k">): void {
-    // Only an element id can be held, so no node takes the marker's id, which holds no colon.
-    if (!this.held.addLine(node.id))
-      throw new VerificationError(`node id ${JSON.stringify(node.id.slice(0, 80))} is not one this restore can key`);
-    const { fields, deferred } = fieldsOf(node.props as Record<string, EncodedValue>);
-    // A label holding the delimiter would split in two: such a node gets its labels online.
-    const labelsDeferred = node.labels.some((label) => label.includes(ARRAY_DELIMITER));
-    let labels = node.labels;
-    if (deferred || labelsDeferred) {
-      this.deferred.nodes += 1;
-      labels = [...(labelsDeferred ? [] : node.labels), STAGED];
-      const later = { p: deferred ?? {}, l: labelsDeferred ? node.labels : [] };
-      fields.push([RESTORE_DEFERRED_KEY, { type: "string", text: quoted(JSON.stringify(later)) }]);
-    }
-    this.nodes.add([importId(node.id), quoted(labels.join(ARRAY_DELIMITER))], fields);
-    this.nodeRows += 1;
+  /** A node line: its id is one no earlier line held, and one this restore can key (rows.ts). */
+  private node(id: string): void {
+    // Only an element id can be held, so no node takes the marker's key.
+    if (!this.held.addLine(id))
+      throw new VerificationError(`node id ${JSON.stringify(id.slice(0, 80))} is not one this restore can key`);
   }
 
-  /** A relationship's endpoint, as its node's key: named by id, or whole, which writes the node unless an earlier line did. */
-  endpoint(endpoint: Endpoint, relationshipId: string, side: string): string {
-    if (typeof endpoint === "string") {
-      this.held.requireNamed(relationshipId, side, endpoint);
-      return importId(endpoint);
-    }
-    // A format 1 backup carries every endpoint whole: the node is written the first time only.
-    if (!this.held.has(endpoint.id)) {
-      this.node(endpoint);
-      for (const label of endpoint.labels) this.endpointOnly[label] = (this.endpointOnly[label] ?? 0) + 1;
-    }
-    return importId(endpoint.id);
+  private addSchema(cypher: string): void {
+    assertSchemaStatement(cypher);
+    if (this.schema.length >= MAX_SCHEMA)
+      throw new ImportShapeError(`the backup holds over ${MAX_SCHEMA} schema rules; restore it online instead`);
+    this.schema.push(cypher);
   }
 
-  relationship(record: {
-    id: string;
-    type: string;
-    props: Record<string, EncodedValue>;
-    start: Endpoint;
-    end: Endpoint;
-  }) {
+  /** A format 1 line, which carries its endpoints whole: a node is written the first time only. */
+  private carrying(line: string): void {
+    const record = parseRecord(line) as RelationshipRecord;
     const start = this.endpoint(record.start, record.id, "start");
     const end = this.endpoint(record.end, record.id, "end");
-    const { fields, deferred } = fieldsOf(record.props);
-    if (deferred) {
-      this.deferred.relationships += 1;
-      fields.push([RESTORE_DEFERRED_KEY, { type: "string", text: quoted(JSON.stringify({ p: deferred, l: [] })) }]);
+    this.rows.relationship(record, start, end);
+  }
+
+  private endpoint(endpoint: Endpoint, relationshipId: string, side: string): string {
+    if (typeof endpoint === "string") this.held.requireNamed(relationshipId, side, endpoint);
+    else if (!this.held.has(endpoint.id)) {
+      this.node(endpoint.id);
+      this.rows.node(endpoint);
+      for (const label of endpoint.labels) this.endpointOnly[label] = (this.endpointOnly[label] ?? 0) + 1;
     }
-    this.relationships.add([start, end, quoted(record.type)], fields);
+    return importId(typeof endpoint === "string" ? endpoint : endpoint.id);
   }
 }
 
@@ -130,36 +144,31 @@ class ImportWriter {
  * caller's); the marker node they include records the backup, the schema to apply and the
  * endpoint-only counts for the restore's last, online step.
  */
-export async function writeImportFiles(store: BackupStore, manifest: Manifest, dir: string): Promise<ImportFiles> {
-  const writer = new ImportWriter(dir);
-  const schema: string[] = [];
+export async function writeImportFiles(
+  store: BackupStore,
+  manifest: Manifest,
+  dir: string,
+  { converters = defaultConverters() }: { converters?: number } = {},
+): Promise<ImportFiles> {
+  const own = new RowWriter(dir, "");
+  const checks = new LineChecks(own);
   const version: { etag?: string } = {};
-  let records = 0;
+  const pool = new ConvertPool(dir, converters);
+  let written: WrittenRows[];
   try {
-    await readAll();
+    for await (const batch of pool.convert(backupTextBatches(store, manifest, version, BATCH_CHARS)))
+      checks.apply(batch);
+    checks.tally.finish(manifest);
+    written = [...(await pool.close()), own.close()];
   } catch (error) {
-    writer.nodes.discard();
-    writer.relationships.discard();
+    await pool.discard();
+    own.discard();
     throw error;
   }
-  async function readAll(): Promise<void> {
-    for await (const { record } of readSizedRecords(store, manifest, version)) {
-      records += 1;
-      try {
-        if (record.k === "node") writer.node(record);
-        else if (record.k === "rel") writer.relationship(record as Parameters<ImportWriter["relationship"]>[0]);
-        else if (record.k === "schema") {
-          assertSchemaStatement(record.cypher);
-          if (schema.length >= MAX_SCHEMA)
-            throw new ImportShapeError(`the backup holds over ${MAX_SCHEMA} schema rules; restore it online instead`);
-          schema.push(record.cypher);
-        }
-      } catch (error) {
-        if (error instanceof ImportShapeError) throw error;
-        throw new VerificationError(`record ${records}: ${(error as Error).message}`, { cause: error });
-      }
-    }
-  }
+  const deferred = {
+    nodes: written.reduce((sum, rows) => sum + rows.deferred.nodes, 0),
+    relationships: written.reduce((sum, rows) => sum + rows.deferred.relationships, 0),
+  };
   const marker = new CsvGroups(dir, "marker", [":ID", ":LABEL"]);
   const text = (value: string): CsvField => ({ type: "string", text: quoted(value) });
   marker.add(
@@ -167,22 +176,25 @@ export async function writeImportFiles(store: BackupStore, manifest: Manifest, d
     [
       ["backupId", text(manifest.id)],
       ["phase", text("schema")],
-      ["line", { type: "long", text: String(records) }],
-      ["endpointOnly", text(JSON.stringify(writer.endpointOnly))],
-      ["schema", text(JSON.stringify(schema))],
-      ["deferredNodes", { type: "long", text: String(writer.deferred.nodes) }],
-      ["deferredRelationships", { type: "long", text: String(writer.deferred.relationships) }],
+      ["line", { type: "long", text: String(checks.records) }],
+      ["endpointOnly", text(JSON.stringify(checks.endpointOnly))],
+      ["schema", text(JSON.stringify(checks.schema))],
+      ["deferredNodes", { type: "long", text: String(deferred.nodes) }],
+      ["deferredRelationships", { type: "long", text: String(deferred.relationships) }],
     ],
   );
   const [markerFile] = marker.close();
   return {
-    nodes: writer.nodes.close(),
-    relationships: writer.relationships.close(),
+    nodes: written.flatMap((rows) => rows.nodes),
+    relationships: written.flatMap((rows) => rows.relationships),
     marker: markerFile as GroupFiles,
-    multiline: writer.nodes.multiline || writer.relationships.multiline,
-    longestField: Math.max(writer.nodes.longestField, writer.relationships.longestField),
-    expected: { nodes: writer.nodeRows + 1, relationships: manifest.counts.relationships },
-    deferred: writer.deferred,
+    multiline: written.some((rows) => rows.multiline),
+    longestField: Math.max(0, ...written.map((rows) => rows.longestField)),
+    expected: {
+      nodes: written.reduce((sum, rows) => sum + rows.nodeRows, 0) + 1,
+      relationships: manifest.counts.relationships,
+    },
+    deferred,
     ...(version.etag ? { etag: version.etag } : {}),
   };
 }
