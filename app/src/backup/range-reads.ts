@@ -6,7 +6,7 @@ import { getHeapStatistics } from "node:v8";
 import type { Worker } from "node:worker_threads";
 import type { Driver } from "neo4j-driver";
 import type { BackupConnection } from "./driver.js";
-import { startWorker } from "./start-worker.js";
+import { startWorker, workerError } from "./start-worker.js";
 import { BackupFormatError } from "./values.js";
 
 export interface ReaderSettings extends BackupConnection {
@@ -75,12 +75,8 @@ export function planRanges(highest: number | null, readers: number): Array<{ fro
   return ranges;
 }
 
-function readerError(name: string, message: string): Error {
-  // A refusal the operator can act on keeps its type, so the command reports it in one line.
-  return name === "BackupFormatError"
-    ? new BackupFormatError(message)
-    : new Error(`a backup reader failed: ${message}`);
-}
+const readerError = (name: string, message: string): Error =>
+  workerError(name, message, [BackupFormatError], "a backup reader");
 
 export class RangeReaders {
   private readonly workers: Worker[];

@@ -13,3 +13,18 @@ export function startWorker(module: URL, options: WorkerOptions): Worker {
     { ...options, eval: true },
   );
 }
+
+/**
+ * An error a worker thread reported by name and message, as the main thread rethrows it: a
+ * refusal the operator can act on keeps its type (one of `kept`), so the command reports it in
+ * one line; anything else says which thread failed.
+ */
+export function workerError(
+  name: string,
+  message: string,
+  kept: ReadonlyArray<new (message: string) => Error>,
+  thread: string,
+): Error {
+  const Kept = kept.find((type) => type.name === name);
+  return Kept ? new Kept(message) : new Error(`${thread} failed: ${message}`);
+}

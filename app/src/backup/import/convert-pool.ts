@@ -4,7 +4,7 @@
 // lines in the backup's order. At most two batches per thread are out at a time, so a slow
 // thread holds the reading back instead of filling memory.
 import type { Worker } from "node:worker_threads";
-import { startWorker } from "../start-worker.js";
+import { startWorker, workerError } from "../start-worker.js";
 import type { ConvertedBatch } from "./convert-batch.js";
 import { ImportShapeError } from "./csv-groups.js";
 import type { WrittenRows } from "./rows.js";
@@ -25,12 +25,9 @@ export type ConverterMessage =
 /** Batches a thread may have waiting: the one it converts and one behind it. */
 const QUEUED_PER_THREAD = 2;
 
-function converterError(name: string, message: string): Error {
-  // A graph the importer cannot take keeps its type: the restore says to restore it online.
-  return name === "ImportShapeError"
-    ? new ImportShapeError(message)
-    : new Error(`a conversion thread failed: ${message}`);
-}
+// A graph the importer cannot take keeps its type: the restore says to restore it online.
+const converterError = (name: string, message: string): Error =>
+  workerError(name, message, [ImportShapeError], "a conversion thread");
 
 export class ConvertPool {
   private readonly workers: Worker[];

@@ -40,14 +40,6 @@ export interface ImportFiles {
   etag?: string;
 }
 
-const CHECKED = [
-  LineKind.header,
-  LineKind.schema,
-  LineKind.node,
-  LineKind.relationship,
-  LineKind.carrying,
-  LineKind.end,
-];
 const KIND_NAME = {
   [LineKind.header]: "header",
   [LineKind.schema]: "schema",
@@ -89,9 +81,11 @@ class LineChecks {
       this.records += 1;
       try {
         if (failure) throw new VerificationError(failure.message);
-        if (!CHECKED.includes(kind as (typeof CHECKED)[number]))
+        const name = KIND_NAME[kind as keyof typeof KIND_NAME] as
+          (typeof KIND_NAME)[keyof typeof KIND_NAME] | undefined;
+        if (name === undefined)
           throw new Error(`a conversion thread reported line ${this.lineNumber} as of kind ${kind}`);
-        this.tally.count(KIND_NAME[kind as keyof typeof KIND_NAME]);
+        this.tally.count(name);
         if (kind === LineKind.node) this.node(nextId());
         else if (kind === LineKind.relationship) {
           const relationshipId = nextId();
